@@ -1,0 +1,424 @@
+package coord
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN.
+
+// loopSnapshot is one loop's counters copied for INFO.
+type loopSnapshot struct {
+	stats    []cmdStat
+	errStats map[string]int64
+	cmds     int64
+	netIn    int64
+	netOut   int64
+	shard    shard.Stats
+	keys     []int
+	expiring []int
+	clients  int
+}
+
+// snapshotLoops collects every loop's counters, then calls done with them.
+func (cl *client) snapshotLoops(done func(w *proto.Writer, snaps []loopSnapshot)) {
+	srv := cl.srv
+	snaps := make([]loopSnapshot, srv.n)
+	cl.fanout(srv.allShards(), func(sh *shard.Shard, i int) {
+		ls := srv.loops[sh.ID]
+		s := &snaps[i]
+		s.stats = append([]cmdStat(nil), ls.stats...)
+		s.errStats = make(map[string]int64, len(ls.errStats))
+		for k, v := range ls.errStats {
+			s.errStats[k] = v
+		}
+		s.cmds, s.netIn, s.netOut = ls.cmds, ls.netIn, ls.netOut
+		s.shard = sh.Stats
+		s.clients = len(ls.clients)
+		for db := 0; db < sh.Databases(); db++ {
+			k, e := sh.KeyCount(db)
+			s.keys = append(s.keys, k)
+			s.expiring = append(s.expiring, e)
+		}
+	}, func(w *proto.Writer) { done(w, snaps) })
+}
+
+var infoDefault = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}
+
+// INFO [section [section ...]]
+func infoCmd(cl *client, args [][]byte, _ *proto.Writer) {
+	want := map[string]bool{}
+	if len(args) == 1 {
+		for _, s := range infoDefault {
+			want[s] = true
+		}
+	}
+	for _, a := range args[1:] {
+		switch s := strings.ToLower(string(a)); s {
+		case "default":
+			for _, s := range infoDefault {
+				want[s] = true
+			}
+		case "all":
+			for _, s := range infoDefault {
+				want[s] = true
+			}
+			want["commandstats"] = true
+			want["latencystats"] = true
+		case "everything":
+			for _, s := range infoDefault {
+				want[s] = true
+			}
+			want["commandstats"] = true
+			want["latencystats"] = true
+		default:
+			want[s] = true
+		}
+	}
+	cl.snapshotLoops(func(w *proto.Writer, snaps []loopSnapshot) {
+		w.Verbatim("txt", cl.srv.info(want, snaps))
+	})
+}
+
+// info renders the requested INFO sections from loop snapshots.
+func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
+	var b strings.Builder
+	section := func(name string, body func()) {
+		if !want[strings.ToLower(name)] {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + name + "\r\n")
+		body()
+	}
+	field := func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) }
+	var total loopSnapshot
+	total.errStats = map[string]int64{}
+	total.stats = make([]cmdStat, len(all))
+	for _, sn := range snaps {
+		total.cmds += sn.cmds
+		total.netIn += sn.netIn
+		total.netOut += sn.netOut
+		total.shard.Hits += sn.shard.Hits
+		total.shard.Misses += sn.shard.Misses
+		total.shard.ExpiredKeys += sn.shard.ExpiredKeys
+		for k, v := range sn.errStats {
+			total.errStats[k] += v
+		}
+		for i, st := range sn.stats {
+			t := &total.stats[i]
+			t.calls += st.calls
+			t.usec += st.usec
+			t.failed += st.failed
+			t.rejected += st.rejected
+		}
+	}
+	uptime := int64(time.Since(s.startTime).Seconds())
+	section("Server", func() {
+		field("redis_version", redisVersion)
+		field("redis_git_sha1", "00000000")
+		field("redis_git_dirty", 0)
+		field("redis_build_id", "basalt")
+		field("redis_mode", "standalone")
+		field("os", runtime.GOOS+" "+runtime.GOARCH)
+		field("arch_bits", strconv.IntSize)
+		field("multiplexing_api", "epoll")
+		field("gcc_version", "0.0.0")
+		field("go_version", runtime.Version())
+		field("process_id", os.Getpid())
+		field("run_id", s.runID())
+		field("tcp_port", s.cfg.Port)
+		field("server_time_usec", time.Now().UnixMicro())
+		field("uptime_in_seconds", uptime)
+		field("uptime_in_days", uptime/86400)
+		field("hz", s.cfg.hz())
+		field("configured_hz", s.cfg.hz())
+		field("io_threads_active", 1)
+		field("shards", s.n)
+		exe, _ := os.Executable()
+		field("executable", exe)
+		field("config_file", "")
+	})
+	section("Clients", func() {
+		field("connected_clients", s.connected.Load())
+		field("cluster_connections", 0)
+		field("maxclients", s.cfg.maxClients())
+		field("client_recent_max_input_buffer", 0)
+		field("client_recent_max_output_buffer", 0)
+		field("blocked_clients", 0)
+		field("tracking_clients", 0)
+		field("clients_in_timeout_table", 0)
+		field("total_blocking_keys", 0)
+	})
+	section("Memory", func() {
+		used := heapBytes()
+		field("used_memory", used)
+		field("used_memory_human", humanBytes(used))
+		field("used_memory_rss", rssBytes())
+		field("used_memory_rss_human", humanBytes(rssBytes()))
+		field("used_memory_peak", used)
+		field("maxmemory", 0)
+		field("maxmemory_human", "0B")
+		field("maxmemory_policy", "noeviction")
+		field("mem_allocator", "go-"+runtime.Version())
+	})
+	section("Persistence", func() {
+		field("loading", 0)
+		field("async_loading", 0)
+		field("rdb_changes_since_last_save", 0)
+		field("rdb_bgsave_in_progress", 0)
+		field("rdb_last_save_time", s.startTime.Unix())
+		field("aof_enabled", 0)
+		field("aof_rewrite_in_progress", 0)
+	})
+	section("Stats", func() {
+		field("total_connections_received", s.totalConns.Load())
+		field("total_commands_processed", total.cmds)
+		field("instantaneous_ops_per_sec", 0)
+		field("total_net_input_bytes", total.netIn)
+		field("total_net_output_bytes", total.netOut)
+		field("rejected_connections", s.rejected.Load())
+		field("expired_keys", total.shard.ExpiredKeys)
+		field("evicted_keys", 0)
+		field("keyspace_hits", total.shard.Hits)
+		field("keyspace_misses", total.shard.Misses)
+		field("pubsub_channels", 0)
+		field("pubsub_patterns", 0)
+		var errs int64
+		for _, v := range total.errStats {
+			errs += v
+		}
+		field("total_error_replies", errs)
+		var rejected, failed int64
+		for _, st := range total.stats {
+			rejected += st.rejected
+			failed += st.failed
+		}
+		field("unexpected_error_replies", 0)
+		field("total_reads_processed", 0)
+		field("total_writes_processed", 0)
+	})
+	section("Replication", func() {
+		field("role", "master")
+		field("connected_slaves", 0)
+		field("master_failover_state", "no-failover")
+		field("master_replid", s.runID())
+		field("master_repl_offset", 0)
+	})
+	section("CPU", func() {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		field("used_cpu_sys", fmt.Sprintf("%.6f", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6))
+		field("used_cpu_user", fmt.Sprintf("%.6f", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6))
+	})
+	section("Modules", func() {})
+	section("Commandstats", func() {
+		for i, st := range total.stats {
+			if st.calls == 0 && st.rejected == 0 && st.failed == 0 {
+				continue
+			}
+			per := 0.0
+			if st.calls > 0 {
+				per = float64(st.usec) / float64(st.calls)
+			}
+			fmt.Fprintf(&b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
+				all[i].FullName(), st.calls, st.usec, per, st.rejected, st.failed)
+		}
+	})
+	section("Errorstats", func() {
+		codes := make([]string, 0, len(total.errStats))
+		for k := range total.errStats {
+			codes = append(codes, k)
+		}
+		sort.Strings(codes)
+		for _, k := range codes {
+			fmt.Fprintf(&b, "errorstat_%s:count=%d\r\n", k, total.errStats[k])
+		}
+	})
+	section("Cluster", func() { field("cluster_enabled", 0) })
+	section("Keyspace", func() {
+		for db := 0; db < s.cfg.Databases; db++ {
+			keys, expiring := 0, 0
+			for _, sn := range snaps {
+				if db < len(sn.keys) {
+					keys += sn.keys[db]
+					expiring += sn.expiring[db]
+				}
+			}
+			if keys > 0 {
+				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", db, keys, expiring)
+			}
+		}
+	})
+	return b.String()
+}
+
+// runID is a stable 40 hex character id for this process.
+func (s *Server) runID() string {
+	return fmt.Sprintf("%040x", uint64(s.startTime.UnixNano())^uint64(os.Getpid()))
+}
+
+// heapBytes is the Go heap in use, read without stopping the world.
+func heapBytes() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		return sample[0].Value.Uint64()
+	}
+	return 0
+}
+
+// rssBytes reads the resident set size from /proc.
+func rssBytes() uint64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+// humanBytes formats n as Redis's *_human fields do (1.50M).
+func humanBytes(n uint64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%dB", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.2fK", f/1024)
+	case n < 1024*1024*1024:
+		return fmt.Sprintf("%.2fM", f/1024/1024)
+	default:
+		return fmt.Sprintf("%.2fG", f/1024/1024/1024)
+	}
+}
+
+// CONFIG GET parameter [parameter ...]
+func configGetCmd(cl *client, args [][]byte, w *proto.Writer) {
+	patterns := make([]string, 0, len(args)-2)
+	for _, a := range args[2:] {
+		patterns = append(patterns, string(a))
+	}
+	pairs := cl.srv.cfg.Get(patterns)
+	w.Map(len(pairs))
+	for _, p := range pairs {
+		w.BulkString(p[0])
+		w.BulkString(p[1])
+	}
+}
+
+// CONFIG SET parameter value [parameter value ...]
+func configSetCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if len(args)%2 != 0 {
+		// Only the short form is an arity error; a longer odd list is a syntax error.
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	var pairs [][2]string
+	for i := 2; i+1 < len(args); i += 2 {
+		pairs = append(pairs, [2]string{string(args[i]), string(args[i+1])})
+	}
+	if err := cl.srv.cfg.Set(pairs); err != nil {
+		w.Error(err.Error())
+		return
+	}
+	w.OK()
+}
+
+// CONFIG RESETSTAT
+func configResetstatCmd(cl *client, _ [][]byte, _ *proto.Writer) {
+	srv := cl.srv
+	cl.fanout(srv.allShards(), func(sh *shard.Shard, _ int) {
+		ls := srv.loops[sh.ID]
+		clear(ls.stats)
+		clear(ls.errStats)
+		ls.cmds, ls.netIn, ls.netOut = 0, 0, 0
+		sh.Stats = shard.Stats{}
+	}, func(w *proto.Writer) { w.OK() })
+}
+
+// CONFIG HELP
+func configHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
+	helpReply(w, "CONFIG", []string{
+		"GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
+		"SET <directive> <value> [<directive> <value> ...]", "    Set parameters to values, all or none.",
+		"RESETSTAT", "    Reset the statistics reported by INFO.",
+		"HELP", "    Print this help.",
+	})
+}
+
+// TIME
+func timeCmd(_ *client, _ [][]byte, w *proto.Writer) {
+	now := time.Now()
+	w.Array(2)
+	w.BulkString(strconv.FormatInt(now.Unix(), 10))
+	w.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1
+func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
+	switch strings.ToLower(string(args[1])) {
+	case "sleep":
+		if len(args) != 3 {
+			w.Error("ERR wrong number of arguments for 'debug|sleep' command")
+			return
+		}
+		secs, err := strconv.ParseFloat(string(args[2]), 64)
+		if err != nil {
+			w.Error(proto.ErrNotFloat)
+			return
+		}
+		// Like Redis, the sleep blocks this event loop (and so this shard).
+		time.Sleep(time.Duration(secs * float64(time.Second)))
+		w.OK()
+	case "set-active-expire":
+		if len(args) != 3 {
+			w.Error("ERR wrong number of arguments for 'debug|set-active-expire' command")
+			return
+		}
+		cl.srv.settings.ActiveExpire.Store(string(args[2]) != "0")
+		w.OK()
+	case "help":
+		helpReply(w, "DEBUG", []string{
+			"SLEEP <seconds>", "    Stop the server's event loop for <seconds> (may be fractional).",
+			"SET-ACTIVE-EXPIRE <0|1>", "    Switch the active expire cycle off or on.",
+		})
+	default:
+		w.Error("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try DEBUG HELP.")
+	}
+}
+
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+func shutdownCmd(cl *client, args [][]byte, w *proto.Writer) {
+	for _, a := range args[1:] {
+		switch strings.ToLower(string(a)) {
+		case "nosave", "save", "now", "force":
+		case "abort":
+			w.Error("ERR No shutdown in progress.")
+			return
+		default:
+			w.Error(proto.ErrSyntax)
+			return
+		}
+	}
+	cl.srv.log.warning("User requested shutdown...")
+	cl.srv.stopAsync()
+	// Redis closes the connection without a reply when the shutdown succeeds.
+	cl.closeAfterReply = true
+}

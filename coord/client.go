@@ -1,0 +1,589 @@
+package coord
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/basaltdb/basalt/proto"
+)
+
+// Reply modes (CLIENT REPLY).
+const (
+	replyOn = iota
+	replyOff
+	// replySkipArmed is set by CLIENT REPLY SKIP itself; it becomes replySkip once that
+	// command (which has no reply) completes.
+	replySkipArmed
+	replySkip
+)
+
+// client is one connection's state.
+//
+// Owner: the event loop the connection lives on. Remote loops touch only the batch and
+// fanout values handed to them, never the client itself.
+type client struct {
+	srv  *Server
+	conn gnet.Conn
+	loop *loopState
+	id   uint64
+
+	db      int
+	authed  bool
+	name    string
+	libName string
+	libVer  string
+	addr    string
+	laddr   string
+
+	replyMode int
+	noEvict   bool
+	noTouch   bool
+	closed    bool
+	// closeAfterReply is set by QUIT and by protocol errors.
+	closeAfterReply bool
+
+	createdAt       int64
+	lastInteraction int64
+	lastCmd         string
+
+	parser  proto.Parser
+	req     proto.Request
+	out     proto.Writer
+	scratch [32]byte
+
+	// batch holds pipelined commands sent to other shards and the replies of commands
+	// that ran here after them; nil when nothing is in flight.
+	batch *batch
+	// async is an in-flight coordinator operation (multi-shard or global command).
+	async *fanout
+}
+
+func newClient(s *Server, c gnet.Conn) *client {
+	now := time.Now().UnixMilli()
+	cl := &client{
+		srv:             s,
+		conn:            c,
+		id:              s.nextClientID.Add(1),
+		createdAt:       now,
+		lastInteraction: now,
+		authed:          s.cfg.requirePass() == "",
+	}
+	if a := c.RemoteAddr(); a != nil {
+		cl.addr = a.String()
+	}
+	if a := c.LocalAddr(); a != nil {
+		cl.laddr = a.String()
+	}
+	return cl
+}
+
+// attach registers the client with its loop; it must run on that loop.
+func (cl *client) attach() {
+	i, ok := cl.srv.loopOf[cl.conn.EventLoop()]
+	if !ok {
+		panic("BUG: connection on an event loop that owns no shard")
+	}
+	cl.loop = cl.srv.loops[i]
+	cl.loop.clients[cl.id] = cl
+}
+
+func (cl *client) shardIndex() int { return cl.loop.idx }
+
+// inflight reports whether the client waits for another loop.
+func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil }
+
+// serve finishes whatever came back from other loops, then runs buffered commands until
+// the input is exhausted or a command must wait for another loop. Replies are written
+// once, at the end.
+func (cl *client) serve() gnet.Action {
+	for {
+		if cl.batch != nil {
+			if cl.batch.pending.Load() != 0 {
+				break
+			}
+			cl.finishBatch()
+		}
+		if cl.async != nil {
+			if cl.async.pending.Load() != 0 {
+				break
+			}
+			f := cl.async
+			cl.async = nil
+			mark := cl.out.Len()
+			f.done(&cl.out)
+			if f.drop {
+				cl.out.Truncate(mark)
+			}
+			if cl.async != nil {
+				// done started the command's next step; it inherits the reply mode.
+				cl.async.drop = f.drop
+			}
+			continue
+		}
+		if cl.closeAfterReply {
+			break
+		}
+		if !cl.readCommands() {
+			break
+		}
+	}
+	if cl.out.Len() > 0 {
+		cl.loop.netOut += int64(cl.out.Len())
+		_, _ = cl.conn.Write(cl.out.Bytes())
+		if cap(cl.out.Bytes()) > 64*1024 {
+			cl.out = proto.Writer{}
+			cl.out.SetRESP3(cl.req3())
+		} else {
+			cl.out.Reset()
+		}
+	}
+	if cl.closeAfterReply && !cl.inflight() {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (cl *client) req3() bool { return cl.out.RESP3() }
+
+// readCommands parses and runs commands from the input buffer. It returns true when it
+// stopped because an operation completed synchronously and serve should look again, and
+// false when input is exhausted or the client now waits.
+func (cl *client) readCommands() bool {
+	buf, _ := cl.conn.Peek(-1)
+	if len(buf) == 0 {
+		return false
+	}
+	cl.loop.netIn += int64(len(buf))
+	cl.parser.MaxBulk = cl.srv.settings.MaxBulk.Load()
+	off := 0
+	again := false
+	for off < len(buf) {
+		n, err := cl.parser.Parse(buf[off:], &cl.req)
+		if err != nil {
+			var pe proto.ProtocolError
+			if errors.As(err, &pe) {
+				w, mark := cl.beginReply()
+				w.Error("ERR " + pe.Error())
+				cl.endReply(w, mark)
+				cl.srv.log.verbose("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), cl.id, cl.addr)
+			}
+			cl.closeAfterReply = true
+			off = len(buf)
+			break
+		}
+		if n == 0 {
+			if lim := cl.srv.cfg.queryBufferLimit(); int64(len(buf)-off) > lim {
+				cl.srv.log.warning("Closing client that reached max query buffer length: id=%d addr=%s", cl.id, cl.addr)
+				cl.closeAfterReply = true
+				off = len(buf)
+			}
+			break
+		}
+		if len(cl.req.Args) == 0 {
+			off += n
+			continue
+		}
+		consumed, stop := cl.dispatch(cl.req.Args)
+		if consumed {
+			off += n
+		}
+		if stop {
+			again = !cl.inflight() || cl.async != nil && cl.async.pending.Load() == 0
+			break
+		}
+	}
+	// The counter above saw the whole buffer; count only what was consumed.
+	cl.loop.netIn -= int64(len(buf) - off)
+	if cl.batch != nil && !cl.batch.sent {
+		cl.batch.send(cl.srv)
+	}
+	_, _ = cl.conn.Discard(off)
+	cl.lastInteraction = time.Now().UnixMilli()
+	return again
+}
+
+// beginReply returns where the next locally produced reply goes and the mark to pass to
+// endReply: straight to the output when nothing is in flight, else to the batch's side
+// buffer so that it leaves after the replies of earlier commands.
+func (cl *client) beginReply() (*proto.Writer, int) {
+	if cl.batch == nil {
+		return &cl.out, cl.out.Len()
+	}
+	cl.batch.beginLocal()
+	return &cl.batch.side, cl.batch.side.Len()
+}
+
+// endReply closes a reply started with beginReply, applying CLIENT REPLY OFF|SKIP.
+func (cl *client) endReply(w *proto.Writer, mark int) {
+	drop := cl.suppressReply()
+	if cl.batch != nil && w == &cl.batch.side {
+		cl.batch.endLocal(drop)
+		return
+	}
+	if drop {
+		w.Truncate(mark)
+	}
+}
+
+// suppressReply reports whether the current command's reply is dropped. CLIENT REPLY
+// SKIP arms a skip for the command after it.
+func (cl *client) suppressReply() bool {
+	switch cl.replyMode {
+	case replyOff:
+		return true
+	case replySkipArmed:
+		cl.replyMode = replySkip
+		return true
+	case replySkip:
+		cl.replyMode = replyOn
+		return true
+	}
+	return false
+}
+
+// dispatch runs or routes one command. consumed is false when the command must wait for
+// earlier pipelined commands and will be parsed again; stop is true when the caller must
+// stop reading input.
+func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
+	cmd := lookupCommand(args[0], &cl.scratch)
+	if cmd == nil {
+		cl.reject(nil, unknownCommand(args))
+		return true, false
+	}
+	if len(cmd.Subs) > 0 && len(args) >= 2 {
+		sub := lookupSub(cmd, args[1])
+		if sub == nil {
+			cl.reject(cmd, "ERR unknown subcommand '"+truncate(string(args[1]), 128)+"'. Try "+strings.ToUpper(string(args[0]))+" HELP.")
+			return true, false
+		}
+		cmd = sub
+	}
+	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		cl.reject(cmd, "ERR wrong number of arguments for '"+cmd.FullName()+"' command")
+		return true, false
+	}
+	if !cl.authed && cmd.Flags&FlagNoAuth == 0 {
+		cl.reject(cmd, proto.ErrNoAuth)
+		return true, false
+	}
+	if cmd.client != nil {
+		if cmd.barrier && cl.batch != nil {
+			return false, true
+		}
+		cl.lastCmd = cmd.FullName()
+		start := time.Now()
+		w, mark := cl.beginReply()
+		cmd.client(cl, args, w)
+		cl.loop.account(cmd, w, mark, start)
+		if cl.async != nil {
+			cl.async.drop = cl.suppressReply()
+			return true, true
+		}
+		cl.endReply(w, mark)
+		return true, cl.closeAfterReply
+	}
+	if cmd.shard == nil {
+		panic("BUG: command without handler: " + cmd.FullName())
+	}
+	target, multi := cl.route(cmd, args)
+	if multi {
+		if cl.batch != nil {
+			return false, true
+		}
+		cl.lastCmd = cmd.FullName()
+		if cmd.multi == nil {
+			cl.reject(cmd, "ERR CROSSSLOT Keys in request don't hash to the same slot")
+			return true, false
+		}
+		cl.loop.stats[cmd.id].calls++
+		cl.loop.cmds++
+		cmd.multi(cl, cmd, args)
+		if cl.async != nil {
+			cl.async.drop = cl.suppressReply()
+		}
+		return true, true
+	}
+	cl.lastCmd = cmd.FullName()
+	if target == cl.loop.idx {
+		start := time.Now()
+		w, mark := cl.beginReply()
+		sh := cl.srv.shards[target]
+		sh.Begin(cl.db)
+		cmd.shard(sh, args, w)
+		cl.loop.account(cmd, w, mark, start)
+		cl.endReply(w, mark)
+		return true, false
+	}
+	if cl.batch == nil {
+		cl.batch = newBatch(cl)
+	}
+	cl.batch.queue(target, cmd, cl.db, args, cl.suppressReply())
+	return true, false
+}
+
+// route finds the shard that owns every key of the command. multi is true when the keys
+// live on more than one shard.
+func (cl *client) route(cmd *Command, args [][]byte) (target int, multi bool) {
+	target = -1
+	visit := func(key []byte) {
+		s := cl.srv.shardOf(key)
+		if target < 0 {
+			target = s
+		} else if s != target {
+			multi = true
+		}
+	}
+	if cmd.keysFn != nil {
+		for _, i := range cmd.keysFn(args) {
+			visit(args[i])
+		}
+	} else if cmd.FirstKey > 0 {
+		last := cmd.LastKey
+		if last < 0 {
+			last += len(args)
+		}
+		for i := cmd.FirstKey; i <= last && i < len(args); i += cmd.Step {
+			visit(args[i])
+			if multi {
+				break
+			}
+		}
+	}
+	if target < 0 {
+		// A command without keys in its arguments runs on the client's own shard.
+		target = cl.loop.idx
+	}
+	return target, multi
+}
+
+// reject answers a command that never ran: unknown, wrong arity, not authenticated.
+func (cl *client) reject(cmd *Command, msg string) {
+	w, mark := cl.beginReply()
+	w.Error(msg)
+	if cmd != nil {
+		cl.loop.stats[cmd.id].rejected++
+	}
+	cl.loop.countError(msg)
+	cl.endReply(w, mark)
+}
+
+// account records a command's call, duration and failure. It runs on ls's loop.
+func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start time.Time) {
+	st := &ls.stats[cmd.id]
+	st.calls++
+	st.usec += time.Since(start).Microseconds()
+	ls.cmds++
+	if b := w.Bytes(); len(b) > mark && b[mark] == '-' {
+		st.failed++
+		ls.countErrorBytes(b[mark+1:])
+	}
+}
+
+// countError counts an error reply under its first word (INFO errorstats).
+func (ls *loopState) countError(msg string) {
+	code := msg
+	if i := strings.IndexByte(msg, ' '); i > 0 {
+		code = msg[:i]
+	}
+	ls.errStats[code]++
+}
+
+func (ls *loopState) countErrorBytes(b []byte) {
+	end := len(b)
+	for i, c := range b {
+		if c == ' ' || c == '\r' {
+			end = i
+			break
+		}
+	}
+	ls.errStats[string(b[:end])]++
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// unknownCommand formats Redis's unknown-command error, quoting the first arguments.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(truncate(string(args[0]), 128))
+	b.WriteString("', with args beginning with: ")
+	var list strings.Builder
+	for _, a := range args[1:] {
+		if list.Len() >= 128 {
+			break
+		}
+		list.WriteByte('\'')
+		list.WriteString(truncate(string(a), 128-list.Len()))
+		list.WriteString("' ")
+	}
+	b.WriteString(list.String())
+	return b.String()
+}
+
+// batch is a read batch's commands for other shards: one group per remote shard, each
+// sent as one message (squashing), plus the replies of local commands that ran after the
+// first remote one. Replies are reassembled in request order when every group is back.
+type batch struct {
+	cl      *client
+	conn    gnet.Conn
+	resp3   bool
+	pending atomic.Int32
+	groups  []*group
+	slots   []slot
+	side    proto.Writer
+	sent    bool
+}
+
+// slot is one command's place in the reply order: a reply in group g (g >= 0), or a
+// range of the side buffer (g < 0).
+type slot struct {
+	g, i       int
+	start, end int
+	drop       bool
+}
+
+// group is the part of a batch for one remote shard. Its args are copies owned by the
+// message, since the client's read buffer is only valid inside OnTraffic.
+type group struct {
+	shard int
+	b     *batch
+	cmds  []remoteCmd
+	arena []byte
+	w     proto.Writer
+}
+
+type remoteCmd struct {
+	cmd        *Command
+	db         int
+	args       [][]byte
+	start, end int
+}
+
+var groupPool = sync.Pool{New: func() any { return new(group) }}
+
+func newBatch(cl *client) *batch {
+	return &batch{cl: cl, conn: cl.conn, resp3: cl.out.RESP3()}
+}
+
+func (b *batch) beginLocal() {
+	b.slots = append(b.slots, slot{g: -1, start: b.side.Len()})
+}
+
+func (b *batch) endLocal(drop bool) {
+	s := &b.slots[len(b.slots)-1]
+	s.end = b.side.Len()
+	s.drop = drop
+}
+
+// queue adds a command for remote shard target, copying its arguments.
+func (b *batch) queue(target int, cmd *Command, db int, args [][]byte, drop bool) {
+	var g *group
+	gi := -1
+	for i, have := range b.groups {
+		if have.shard == target {
+			g, gi = have, i
+			break
+		}
+	}
+	if g == nil {
+		g = groupPool.Get().(*group)
+		g.shard, g.b = target, b
+		g.w.SetRESP3(b.resp3)
+		gi = len(b.groups)
+		b.groups = append(b.groups, g)
+	}
+	// The copies' slices are fixed up in send: the arena may still move as it grows.
+	rc := remoteCmd{cmd: cmd, db: db, args: make([][]byte, len(args))}
+	for i, a := range args {
+		g.arena = append(g.arena, a...)
+		rc.args[i] = a
+	}
+	g.cmds = append(g.cmds, rc)
+	b.slots = append(b.slots, slot{g: gi, i: len(g.cmds) - 1, drop: drop})
+}
+
+// send posts every group to its shard. The last group to finish wakes the client.
+func (b *batch) send(s *Server) {
+	b.sent = true
+	b.pending.Store(int32(len(b.groups)))
+	for _, g := range b.groups {
+		g := g
+		// Re-slice args now: earlier appends to the arena may have moved it.
+		g.fixArgs()
+		s.run(g.shard, func() { g.exec(s) })
+	}
+}
+
+// fixArgs points every command's args into the arena's final backing array.
+func (g *group) fixArgs() {
+	off := 0
+	for ci := range g.cmds {
+		for i, a := range g.cmds[ci].args {
+			n := len(a)
+			g.cmds[ci].args[i] = g.arena[off : off+n : off+n]
+			off += n
+		}
+	}
+}
+
+// exec runs the group's commands on its shard's loop.
+func (g *group) exec(s *Server) {
+	sh := s.shards[g.shard]
+	ls := s.loops[g.shard]
+	for i := range g.cmds {
+		rc := &g.cmds[i]
+		start := time.Now()
+		rc.start = g.w.Len()
+		sh.Begin(rc.db)
+		rc.cmd.shard(sh, rc.args, &g.w)
+		rc.end = g.w.Len()
+		ls.account(rc.cmd, &g.w, rc.start, start)
+	}
+	if g.b.pending.Add(-1) == 0 {
+		_ = g.b.conn.Wake(nil)
+	}
+}
+
+// finishBatch appends every reply of the completed batch to the output, in order.
+func (cl *client) finishBatch() {
+	b := cl.batch
+	cl.batch = nil
+	for _, s := range b.slots {
+		if s.drop {
+			continue
+		}
+		if s.g < 0 {
+			cl.out.Raw(b.side.Bytes()[s.start:s.end])
+			continue
+		}
+		rc := &b.groups[s.g].cmds[s.i]
+		cl.out.Raw(b.groups[s.g].w.Bytes()[rc.start:rc.end])
+	}
+	for _, g := range b.groups {
+		g.reset()
+		groupPool.Put(g)
+	}
+}
+
+func (g *group) reset() {
+	g.b = nil
+	g.cmds = g.cmds[:0]
+	g.arena = g.arena[:0]
+	g.w.Reset()
+	if cap(g.arena) > 1<<20 {
+		g.arena = nil
+	}
+	if g.w.Len() == 0 && cap(g.w.Bytes()) > 1<<20 {
+		g.w = proto.Writer{}
+	}
+}

@@ -1,0 +1,31 @@
+// Package coord owns everything between the network and the shards: the gnet event
+// handler, client connections, the command table (dispatch, arity, COMMAND, ACL
+// categories), routing of keys to shards, hops between event loops, the coordinator
+// part of multi-shard and global commands, and the server configuration.
+//
+// Goroutines: each gnet event loop i owns shard i, loopState i and the clients accepted
+// on it. Code here runs on a client's loop except the parts posted to other loops with
+// Server.run, which touch only their target shard and the message they carry.
+// coord imports proto and shard; it must not import persist, bench or cmd.
+//
+// A hop (client C on loop 0 sends GET k, k lives on shard 2):
+//
+//	loop 0 (C's loop)                          loop 2 (owns k)
+//	-----------------                          ---------------
+//	OnTraffic: parse "GET k"
+//	route(k) = 2, not local
+//	batch.queue: copy args into group[2]
+//	  (later commands for shard 2 in the
+//	   same read join group[2]: squashing)
+//	batch.send ── EventLoop.Execute ─────────▶ group.exec: run handlers on shard 2,
+//	                                           replies into the group's writer
+//	                                           pending-- == 0 → conn.Wake
+//	OnTraffic (woken) ◀──────────────────────
+//	finishBatch: replies in request order
+//	conn.Write, continue with buffered input
+//
+// While a batch or fanout is in flight the client parses nothing more, so a later
+// command never overtakes an earlier one on the same connection. Commands whose keys
+// span shards, and commands that depend on connection state (SELECT, HELLO, ...), wait
+// for the batch before them (barrier), then run alone as a fanout.
+package coord

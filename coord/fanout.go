@@ -1,0 +1,114 @@
+package coord
+
+import (
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// fanout is one coordinator step in flight: a callback running on several shards, and
+// what the client does once all of them have finished.
+//
+// Lifecycle: created on the client's loop by client.fanout; each part runs on its
+// shard's loop and touches only that shard and its own result slot; the last part to
+// finish wakes the client's connection; done then runs on the client's loop, where it may
+// write the reply or start the next step.
+type fanout struct {
+	conn    gnet.Conn
+	pending atomic.Int32
+	done    func(w *proto.Writer)
+	// drop discards the reply (CLIENT REPLY OFF|SKIP).
+	drop bool
+}
+
+// multiHandler is the coordinator part of a command whose keys span shards. It must copy
+// the arguments it needs (they alias the read buffer) and start a fanout.
+type multiHandler func(cl *client, cmd *Command, args [][]byte)
+
+// clientHandler runs on the client's own loop: connection and server commands, and the
+// coordinator part of global commands (which may start a fanout and reply in its done).
+type clientHandler func(cl *client, args [][]byte, w *proto.Writer)
+
+// fanout runs part on each listed shard, on that shard's loop, with the client's current
+// database selected, then runs done on the client's loop. A part for the client's own
+// shard runs immediately. Only one fanout is in flight per client.
+func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done func(w *proto.Writer)) {
+	f := &fanout{conn: cl.conn, done: done}
+	cl.async = f
+	f.pending.Store(int32(len(shards)))
+	db := cl.db
+	srv := cl.srv
+	own := cl.loop.idx
+	for i, s := range shards {
+		i, s := i, s
+		run := func() {
+			sh := srv.shards[s]
+			sh.Begin(db)
+			part(sh, i)
+			// The client's own loop notices completion itself after the local part.
+			if f.pending.Add(-1) == 0 && s != own {
+				_ = f.conn.Wake(nil)
+			}
+		}
+		if s == own {
+			run()
+		} else {
+			srv.run(s, run)
+		}
+	}
+}
+
+// allShards returns 0..n-1.
+func (s *Server) allShards() []int {
+	out := make([]int, s.n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// ownArgs copies args into one allocation that the caller owns.
+func ownArgs(args [][]byte) [][]byte {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	arena := make([]byte, 0, size)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		start := len(arena)
+		arena = append(arena, a...)
+		out[i] = arena[start:len(arena):len(arena)]
+	}
+	return out
+}
+
+// partition groups argument positions by owning shard. It returns the shards involved,
+// in first-seen order, and for each the positions of its keys.
+func (cl *client) partition(positions []int, args [][]byte) (shards []int, keys [][]int) {
+	slot := make(map[int]int)
+	for _, p := range positions {
+		s := cl.srv.shardOf(args[p])
+		j, ok := slot[s]
+		if !ok {
+			j = len(shards)
+			slot[s] = j
+			shards = append(shards, s)
+			keys = append(keys, nil)
+		}
+		keys[j] = append(keys[j], p)
+	}
+	return shards, keys
+}
+
+// keyPositions lists the argument positions from first to len(args)-1 in steps of step.
+func keyPositions(args [][]byte, first, step int) []int {
+	var out []int
+	for i := first; i < len(args); i += step {
+		out = append(out, i)
+	}
+	return out
+}

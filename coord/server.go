@@ -1,0 +1,448 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/zeebo/xxh3"
+
+	"github.com/basaltdb/basalt/shard"
+)
+
+// Server is a running Basalt: N gnet event loops, each owning one shard.
+//
+// Concurrency: loop i alone touches shards[i] and loops[i].clients. Everything else
+// here is written before the loops accept commands (ready is closed after) or is atomic.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	cfg      *Config
+	settings *shard.Settings
+	n        int
+	shards   []*shard.Shard
+	loops    []*loopState
+	// loopOf maps a gnet loop handle to its shard index; read-only once ready.
+	loopOf map[gnet.EventLoop]int
+
+	eng      gnet.Engine
+	addrs    []string
+	ready    chan struct{}
+	isReady  atomic.Bool
+	stopped  chan struct{}
+	bootOnce sync.Once
+	stopOnce sync.Once
+	// doorbells keep the peer ends of the connections used to discover loop handles.
+	doorbells []net.Conn
+
+	// early holds clients that connected before the loops were bound; woken on ready.
+	earlyMu sync.Mutex
+	early   []gnet.Conn
+
+	nextClientID atomic.Uint64
+	connected    atomic.Int64
+	totalConns   atomic.Int64
+	rejected     atomic.Int64
+	startTime    time.Time
+	log          *logger
+	shutdownErr  error
+}
+
+// loopState is what coord keeps per event loop besides the shard.
+// Owner: that loop.
+type loopState struct {
+	idx     int
+	handle  gnet.EventLoop
+	clients map[uint64]*client
+	stats   []cmdStat
+	// errStats counts error replies by their first word (INFO errorstats).
+	errStats map[string]int64
+	cmds     int64
+	netIn    int64
+	netOut   int64
+}
+
+// cmdStat is one command's counters on one loop (INFO commandstats).
+type cmdStat struct {
+	calls, usec, rejected, failed int64
+}
+
+// internalConn marks the connections the server makes to itself to learn loop handles.
+type internalConn struct{}
+
+// New builds a server from cfg without starting it.
+func New(cfg *Config) (*Server, error) {
+	n := cfg.Threads
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	if n > 1024 {
+		return nil, fmt.Errorf("threads %d is more than 1024", n)
+	}
+	s := &Server{
+		cfg:      cfg,
+		settings: shard.NewSettings(),
+		n:        n,
+		loopOf:   make(map[gnet.EventLoop]int),
+		ready:    make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	s.log = newLogger(cfg)
+	s.applySettings()
+	cfg.OnChange = func(string) { s.applySettings() }
+	for i := 0; i < n; i++ {
+		s.shards = append(s.shards, shard.New(i, cfg.Databases, s.settings))
+		s.loops = append(s.loops, &loopState{
+			idx:      i,
+			clients:  make(map[uint64]*client),
+			stats:    make([]cmdStat, len(all)),
+			errStats: make(map[string]int64),
+		})
+	}
+	for _, b := range cfg.Bind {
+		host := b
+		optional := false
+		if len(host) > 0 && host[0] == '-' {
+			optional = true
+			host = host[1:]
+		}
+		switch host {
+		case "*":
+			host = "0.0.0.0"
+		case "::*":
+			host = "::"
+		}
+		if optional && host == "::" {
+			// gnet binds 0.0.0.0 without IPV6_V6ONLY sharing; the optional IPv6
+			// wildcard would clash with it, so it is skipped as Redis skips a failed
+			// optional address.
+			continue
+		}
+		s.addrs = append(s.addrs, "tcp://"+net.JoinHostPort(host, strconv.Itoa(cfg.Port)))
+	}
+	if len(s.addrs) == 0 {
+		s.addrs = []string{"tcp://" + net.JoinHostPort("0.0.0.0", strconv.Itoa(cfg.Port))}
+	}
+	return s, nil
+}
+
+// applySettings mirrors configuration that shards read into their atomics.
+func (s *Server) applySettings() {
+	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
+	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
+}
+
+// Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.
+func Serve(cfg *Config) error {
+	s, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case sig := <-sigs:
+			s.log.warning("Received %s scheduling shutdown...", sigName(sig))
+			s.Stop()
+		case <-s.stopped:
+		}
+	}()
+	return s.Run()
+}
+
+func sigName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// Run serves until Stop. It returns the listener's error, if any.
+func (s *Server) Run() error {
+	s.startTime = time.Now()
+	s.log.notice("Basalt starting, pid=%d, %d shards", os.Getpid(), s.n)
+	opts := []gnet.Option{
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.n),
+		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithTicker(true),
+		gnet.WithReuseAddr(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.log}),
+	}
+	if s.cfg.TCPKeepalive > 0 {
+		opts = append(opts, gnet.WithTCPKeepAlive(time.Duration(s.cfg.TCPKeepalive)*time.Second))
+	}
+	var err error
+	if len(s.addrs) == 1 {
+		err = gnet.Run(s, s.addrs[0], opts...)
+	} else {
+		err = gnet.Rotate(s, s.addrs, opts...)
+	}
+	s.stopOnce.Do(func() { close(s.stopped) })
+	for _, d := range s.doorbells {
+		d.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("cannot serve on %v: %w", s.addrs, err)
+	}
+	s.log.notice("Basalt is now ready to exit, bye bye...")
+	return s.shutdownErr
+}
+
+// Start runs the server in the background and returns once it accepts commands. It is
+// how tests start a real server.
+func Start(cfg *Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run() }()
+	select {
+	case <-s.ready:
+		return s, nil
+	case err := <-errc:
+		if err == nil {
+			err = errors.New("server stopped during start-up")
+		}
+		return nil, err
+	case <-time.After(10 * time.Second):
+		s.Stop()
+		return nil, errors.New("server did not become ready in 10s")
+	}
+}
+
+// Stop shuts the server down and waits until the loops have exited. Safe to call from
+// any goroutine except an event loop, and more than once.
+func (s *Server) Stop() {
+	s.stopAsync()
+	<-s.stopped
+}
+
+// stopAsync asks the engine to stop without waiting; event loops use it (SHUTDOWN).
+func (s *Server) stopAsync() {
+	go func() {
+		select {
+		case <-s.ready:
+		case <-s.stopped:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.eng.Stop(ctx)
+	}()
+}
+
+// Shards returns the number of shards.
+func (s *Server) Shards() int { return s.n }
+
+// OnBoot records the engine; loops are not running yet.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	return gnet.None
+}
+
+// OnTick runs on gnet's ticker goroutine. The first tick binds shards to loops; later
+// ticks post each shard's cron (active expiry, idle clients) to its own loop.
+func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.bootOnce.Do(func() { go s.bindLoops() })
+	hz := s.cfg.hz()
+	if s.isReady.Load() {
+		for i := range s.loops {
+			i := i
+			_ = s.loops[i].handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				s.cron(i, hz)
+				return nil
+			}))
+		}
+	}
+	return time.Second / time.Duration(hz), gnet.None
+}
+
+// bindLoops learns the handle of every event loop by registering one loopback
+// connection per loop (least-connections balancing spreads them), so that shard i can
+// be reached by message before any client has connected to loop i.
+func (s *Server) bindLoops() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.log.warning("cannot bind loops: %v", err)
+		s.stopAsync()
+		return
+	}
+	defer ln.Close()
+	ctx := gnet.NewContext(context.Background(), internalConn{})
+	for attempts := 0; len(s.loopOf) < s.n; attempts++ {
+		if attempts > 64*s.n {
+			s.log.warning("cannot reach every event loop")
+			s.stopAsync()
+			return
+		}
+		dial, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			s.log.warning("cannot bind loops: %v", err)
+			s.stopAsync()
+			return
+		}
+		peer, err := ln.Accept()
+		if err != nil {
+			dial.Close()
+			s.stopAsync()
+			return
+		}
+		ch, err := s.eng.Register(gnet.NewNetConnContext(ctx, dial))
+		if err != nil {
+			dial.Close()
+			peer.Close()
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		res := <-ch
+		if res.Err != nil {
+			peer.Close()
+			continue
+		}
+		s.doorbells = append(s.doorbells, peer)
+		if _, seen := s.loopOf[res.Conn.EventLoop()]; !seen {
+			i := len(s.loopOf)
+			s.loopOf[res.Conn.EventLoop()] = i
+			s.loops[i].handle = res.Conn.EventLoop()
+		}
+	}
+	s.isReady.Store(true)
+	close(s.ready)
+	s.log.notice("Ready to accept connections on %v", s.addrs)
+	s.earlyMu.Lock()
+	for _, c := range s.early {
+		_ = c.Wake(nil)
+	}
+	s.early = nil
+	s.earlyMu.Unlock()
+}
+
+// shardOf returns the shard that owns key: xxh3 of its hash tag, modulo the shard count.
+func (s *Server) shardOf(key []byte) int {
+	if s.n == 1 {
+		return 0
+	}
+	return int(xxh3.Hash(hashTag(key)) % uint64(s.n))
+}
+
+// hashTag returns the part of key between the first '{' and the next '}' when that part
+// is not empty, else the whole key, as Redis Cluster does.
+func hashTag(key []byte) []byte {
+	for i, c := range key {
+		if c == '{' {
+			for j := i + 1; j < len(key); j++ {
+				if key[j] == '}' {
+					if j == i+1 {
+						return key
+					}
+					return key[i+1 : j]
+				}
+			}
+			return key
+		}
+	}
+	return key
+}
+
+// run posts fn to shard i's loop. fn runs on that loop's goroutine.
+func (s *Server) run(i int, fn func()) {
+	err := s.loops[i].handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		fn()
+		return nil
+	}))
+	if err != nil {
+		// The engine is shutting down: run nothing; the client is being closed too.
+		s.log.verbose("hop to shard %d dropped: %v", i, err)
+	}
+}
+
+// cron is the per-loop periodic task: active expiry and idle-client timeouts.
+func (s *Server) cron(i int, hz int) {
+	sh := s.shards[i]
+	if s.settings.ActiveExpire.Load() {
+		// Redis spends up to 25% of each cron period on active expiry.
+		sh.ActiveExpireCycle(time.Second / time.Duration(hz) / 4)
+	}
+	if t := s.cfg.timeoutSeconds(); t > 0 {
+		now := time.Now().UnixMilli()
+		for _, c := range s.loops[i].clients {
+			if c.inflight() {
+				continue
+			}
+			if now-c.lastInteraction > int64(t)*1000 {
+				_ = c.conn.Close()
+			}
+		}
+	}
+}
+
+// OnOpen registers a client on the loop that accepted it.
+func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if _, ok := c.Context().(internalConn); ok {
+		return nil, gnet.None
+	}
+	if max := s.cfg.maxClients(); max > 0 && s.connected.Load() >= int64(max) {
+		s.rejected.Add(1)
+		return []byte("-" + "ERR max number of clients reached" + "\r\n"), gnet.Close
+	}
+	cl := newClient(s, c)
+	c.SetContext(cl)
+	s.connected.Add(1)
+	s.totalConns.Add(1)
+	if !s.isReady.Load() {
+		s.earlyMu.Lock()
+		if !s.isReady.Load() {
+			s.early = append(s.early, c)
+		}
+		s.earlyMu.Unlock()
+		return nil, gnet.None
+	}
+	cl.attach()
+	return nil, gnet.None
+}
+
+// OnClose forgets the client.
+func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	cl, ok := c.Context().(*client)
+	if !ok {
+		return gnet.None
+	}
+	if cl.loop != nil {
+		delete(cl.loop.clients, cl.id)
+	}
+	cl.closed = true
+	s.connected.Add(-1)
+	return gnet.None
+}
+
+// OnTraffic runs a client's commands: new bytes arrived, or a hop it waited for came back.
+func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	cl, ok := c.Context().(*client)
+	if !ok {
+		// Nothing is ever sent on the loop-discovery connections.
+		_, _ = c.Discard(-1)
+		return gnet.None
+	}
+	if !s.isReady.Load() {
+		return gnet.None
+	}
+	if cl.loop == nil {
+		cl.attach()
+	}
+	return cl.serve()
+}

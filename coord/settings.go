@@ -1,0 +1,39 @@
+package coord
+
+// Locked readers for the configuration values that loops consult outside start-up.
+
+func (c *Config) hz() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Hz < 1 {
+		return 1
+	}
+	if c.Hz > 500 {
+		return 500
+	}
+	return c.Hz
+}
+
+func (c *Config) timeoutSeconds() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Timeout
+}
+
+func (c *Config) maxClients() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.MaxClients
+}
+
+func (c *Config) requirePass() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.RequirePass
+}
+
+func (c *Config) queryBufferLimit() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ClientQueryBufferLimit
+}

@@ -1,0 +1,43 @@
+package proto
+
+// Client-visible error texts, exactly as redis-server words them. Handlers pass these to
+// Writer.Error; keeping them here means one spelling for the whole server.
+const (
+	ErrSyntax          = "ERR syntax error"
+	ErrWrongType       = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNotInt          = "ERR value is not an integer or out of range"
+	ErrNotFloat        = "ERR value is not a valid float"
+	ErrOverflow        = "ERR increment or decrement would overflow"
+	ErrNoSuchKey       = "ERR no such key"
+	ErrInvalidExpire   = "ERR invalid expire time in '%s' command"
+	ErrDBIndex         = "ERR DB index is out of range"
+	ErrSameObject      = "ERR source and destination objects are the same"
+	ErrNoAuth          = "NOAUTH Authentication required."
+	ErrWrongPass       = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrAuthNoPass      = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	ErrStringTooLong   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrIncrFloatNaN    = "ERR increment would produce NaN or Infinity"
+	ErrOffsetRange     = "ERR offset is out of range"
+	ErrMaxClients      = "ERR max number of clients reached"
+	ErrUnknownSubFmt   = "ERR unknown subcommand '%s'. Try %s HELP."
+	ErrWrongArgsFmt    = "ERR wrong number of arguments for '%s' command"
+	ErrUnknownCmdFmt   = "ERR unknown command '%s', with args beginning with: %s"
+	ErrNoProto         = "NOPROTO unsupported protocol version"
+	ErrCursor          = "ERR invalid cursor"
+	ErrTimeoutNegative = "ERR timeout is negative"
+)
+
+// Errors of the string and keyspace commands (shard/strings.go, shard/keys.go).
+const (
+	ErrDecrOverflow      = "ERR decrement would overflow"
+	ErrIntRange          = "ERR value is out of range, value must between -2147483648 and 2147483647"
+	ErrExpireNXCompat    = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrExpireGTLT        = "ERR GT and LT options at the same time are not compatible"
+	ErrUnsupportedOptFmt = "ERR Unsupported option %s"
+	ErrLCSNotString      = "ERR The specified keys must contain string values"
+	ErrLCSLenAndIdx      = "ERR If you want both the length and indexes, please just use IDX."
+	ErrLCSTooLong        = "ERR String too long for LCS"
+	ErrLCSMemory         = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+	ErrLFUNotSelected    = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrLFUSelected       = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)

@@ -1,0 +1,29 @@
+package shard
+
+// The methods in this file are the per-shard steps the coordinator composes into
+// multi-shard commands. Like everything in Shard, they run on the shard's own loop, after
+// Begin selected the database. Values they return are copies the caller may keep.
+
+// StringValue returns a copy of key's string value. exists is false for a missing key;
+// wrongType is true when the key holds another type.
+func (s *Shard) StringValue(key []byte) (val []byte, exists, wrongType bool) {
+	e, ok := s.read(key)
+	if !ok {
+		return nil, false, false
+	}
+	if e.Type != TypeString {
+		return nil, true, true
+	}
+	return Own(e.Str), true, false
+}
+
+// SetString stores a string under key, dropping any TTL, as MSET does.
+func (s *Shard) SetString(key, val []byte) {
+	s.put(key, Object{Type: TypeString, Str: Own(val)})
+}
+
+// Touch refreshes key's access time and reports whether it exists.
+func (s *Shard) Touch(key []byte) bool {
+	_, ok := s.write(key)
+	return ok
+}

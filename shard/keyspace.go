@@ -1,0 +1,166 @@
+package shard
+
+import (
+	"math/rand/v2"
+
+	"github.com/basaltdb/basalt/proto"
+)
+
+// Value types, as TYPE names them.
+const (
+	TypeString uint8 = iota
+	TypeList
+	TypeSet
+	TypeZSet
+	TypeHash
+	TypeStream
+)
+
+// TypeName returns the name TYPE replies with.
+func TypeName(t uint8) string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeList:
+		return "list"
+	case TypeSet:
+		return "set"
+	case TypeZSet:
+		return "zset"
+	case TypeHash:
+		return "hash"
+	case TypeStream:
+		return "stream"
+	}
+	return "none"
+}
+
+// flagRaw marks a string that was modified in place (APPEND, SETRANGE): Redis reports
+// such strings as "raw" whatever their length.
+const flagRaw uint8 = 1
+
+// Object is a value with its metadata, detached from any keyspace. It is what moves
+// between shards (RENAME, COPY, MOVE) and what snapshots serialize.
+type Object struct {
+	Type  uint8
+	Flags uint8
+	// Str is the payload of a string.
+	Str []byte
+	// Coll is the payload of the collection types (later issues).
+	Coll any
+	// ExpireAt is the absolute expiry in Unix milliseconds; 0 means no TTL.
+	ExpireAt int64
+	// Access is the last access time in seconds (OBJECT IDLETIME).
+	Access uint32
+}
+
+// entry is one key in a DB's dense entry array.
+type entry struct {
+	key string
+	Object
+	// volPos is this entry's position in DB.volatile, or -1 when it has no TTL.
+	volPos int32
+}
+
+// DB is one logical database's slice of the keyspace on one shard.
+//
+// Owner: the shard's event loop; no locks. Invariants: index[e.key] == i for every
+// entries[i]; e.volPos >= 0 iff e.ExpireAt != 0, and then volatile[e.volPos] == i.
+// Removal swaps the last entry into the hole, so entries stay dense: RANDOMKEY and the
+// active-expire sampler pick uniform positions in O(1), and a SCAN that walks positions
+// from high to low sees every key that exists for the whole scan (an entry only ever
+// moves downward, into a position the scan has not reached yet).
+type DB struct {
+	index    map[string]uint32
+	entries  []entry
+	volatile []uint32
+}
+
+func newDB() *DB {
+	return &DB{index: make(map[string]uint32)}
+}
+
+// Len returns the number of keys, expired-but-not-yet-reclaimed ones included.
+func (d *DB) Len() int { return len(d.entries) }
+
+// Expiring returns the number of keys with a TTL.
+func (d *DB) Expiring() int { return len(d.volatile) }
+
+// find returns the position of key, ignoring expiry.
+func (d *DB) find(key []byte) (int, bool) {
+	i, ok := d.index[proto.String(key)]
+	return int(i), ok
+}
+
+// insert adds a key that is not present. The key bytes are copied.
+func (d *DB) insert(key []byte, o Object) *entry {
+	k := string(key)
+	d.index[k] = uint32(len(d.entries))
+	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1})
+	e := &d.entries[len(d.entries)-1]
+	if o.ExpireAt != 0 {
+		d.addVolatile(len(d.entries) - 1)
+	}
+	return e
+}
+
+// removeAt deletes the entry at position i.
+func (d *DB) removeAt(i int) {
+	e := &d.entries[i]
+	if e.volPos >= 0 {
+		d.removeVolatile(int(e.volPos))
+	}
+	delete(d.index, e.key)
+	last := len(d.entries) - 1
+	if i != last {
+		d.entries[i] = d.entries[last]
+		moved := &d.entries[i]
+		d.index[moved.key] = uint32(i)
+		if moved.volPos >= 0 {
+			d.volatile[moved.volPos] = uint32(i)
+		}
+	}
+	d.entries[last] = entry{}
+	d.entries = d.entries[:last]
+	if cap(d.entries) > 1024 && len(d.entries) < cap(d.entries)/4 {
+		d.entries = append(make([]entry, 0, cap(d.entries)/2), d.entries...)
+	}
+}
+
+// setExpire changes the TTL of entry i, keeping volatile in step.
+func (d *DB) setExpire(i int, at int64) {
+	e := &d.entries[i]
+	switch {
+	case at != 0 && e.volPos < 0:
+		e.ExpireAt = at
+		d.addVolatile(i)
+	case at == 0 && e.volPos >= 0:
+		d.removeVolatile(int(e.volPos))
+		e.ExpireAt = 0
+	default:
+		e.ExpireAt = at
+	}
+}
+
+func (d *DB) addVolatile(i int) {
+	d.entries[i].volPos = int32(len(d.volatile))
+	d.volatile = append(d.volatile, uint32(i))
+}
+
+func (d *DB) removeVolatile(p int) {
+	d.entries[d.volatile[p]].volPos = -1
+	last := len(d.volatile) - 1
+	if p != last {
+		d.volatile[p] = d.volatile[last]
+		d.entries[d.volatile[p]].volPos = int32(p)
+	}
+	d.volatile = d.volatile[:last]
+}
+
+// randomPos returns a uniformly chosen position, or -1 when the DB is empty.
+func (d *DB) randomPos() int {
+	if len(d.entries) == 0 {
+		return -1
+	}
+	return rand.IntN(len(d.entries))
+}

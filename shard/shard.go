@@ -1,0 +1,232 @@
+package shard
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/basaltdb/basalt/proto"
+)
+
+// Args are a command's arguments, Args[0] being the command name. They alias the
+// connection's read buffer, or a hop message's own copy when the command crossed loops:
+// valid only for the duration of the handler. Use Own to keep one.
+type Args = [][]byte
+
+// Own returns a copy of b that the caller may keep.
+func Own(b []byte) []byte {
+	return append([]byte(nil), b...)
+}
+
+// Handler executes a command against one shard. It must not retain a or w.
+type Handler func(s *Shard, a Args, w *proto.Writer)
+
+// Settings are the server-wide parameters shards read on their hot path. They are shared
+// by every shard and changed by CONFIG SET from any loop, hence atomics.
+type Settings struct {
+	// MaxBulk is proto-max-bulk-len: the largest string a command may build.
+	MaxBulk atomic.Int64
+	// ActiveExpire enables the active expire cycle (DEBUG SET-ACTIVE-EXPIRE).
+	ActiveExpire atomic.Bool
+	// ActiveExpireEffort is active-expire-effort, 1..10.
+	ActiveExpireEffort atomic.Int64
+}
+
+// NewSettings returns settings with Redis's defaults.
+func NewSettings() *Settings {
+	s := &Settings{}
+	s.MaxBulk.Store(proto.DefaultMaxBulk)
+	s.ActiveExpire.Store(true)
+	s.ActiveExpireEffort.Store(1)
+	return s
+}
+
+// Stats are a shard's counters. Owner: the shard's loop; read by INFO through a hop.
+type Stats struct {
+	Hits, Misses       int64
+	ExpiredKeys        int64
+	ExpireCycleTimeUs  int64
+	ExpiredStalePerc   float64
+	ExpireCycleTimeout int64
+}
+
+// Shard is one slice of the keyspace: every database's keys whose hash maps here.
+//
+// Owner: exactly one event loop. Every method must run on that loop's goroutine; there
+// are no locks. Other loops reach a shard only by sending its loop a message.
+type Shard struct {
+	// ID is the shard's index, equal to its event loop's index.
+	ID int
+	// Settings is shared, read-mostly configuration.
+	Settings *Settings
+	// Stats are this shard's counters.
+	Stats Stats
+
+	dbs []*DB
+	db  *DB
+	// dbIndex is the currently selected database's number.
+	dbIndex int
+	// now is the command's clock in Unix milliseconds, fixed for a command's duration so
+	// one command sees one consistent notion of "expired".
+	now int64
+	// dirty counts writes since the last save.
+	dirty int64
+}
+
+// New returns an empty shard with n databases.
+func New(id, databases int, settings *Settings) *Shard {
+	s := &Shard{ID: id, Settings: settings, dbs: make([]*DB, databases)}
+	for i := range s.dbs {
+		s.dbs[i] = newDB()
+	}
+	s.db = s.dbs[0]
+	s.now = time.Now().UnixMilli()
+	return s
+}
+
+// Begin prepares the shard for a command on database db: it selects db and reads the
+// clock once.
+func (s *Shard) Begin(db int) {
+	s.db = s.dbs[db]
+	s.dbIndex = db
+	s.now = time.Now().UnixMilli()
+}
+
+// Now returns the current command's clock in Unix milliseconds.
+func (s *Shard) Now() int64 { return s.now }
+
+// DB returns database i.
+func (s *Shard) DB(i int) *DB { return s.dbs[i] }
+
+// Databases returns the number of databases.
+func (s *Shard) Databases() int { return len(s.dbs) }
+
+// Dirty returns the number of writes since start or the last reset.
+func (s *Shard) Dirty() int64 { return s.dirty }
+
+// lookup returns the position of a live key in the selected database, deleting it first
+// if it has expired. It does not count hits or misses.
+func (s *Shard) lookup(key []byte) (int, bool) {
+	i, ok := s.db.find(key)
+	if !ok {
+		return 0, false
+	}
+	if at := s.db.entries[i].ExpireAt; at != 0 && at <= s.now {
+		s.expireAt(s.db, i)
+		return 0, false
+	}
+	return i, true
+}
+
+// expireAt deletes entry i of d because its TTL passed.
+func (s *Shard) expireAt(d *DB, i int) {
+	d.removeAt(i)
+	s.Stats.ExpiredKeys++
+	s.dirty++
+}
+
+// read looks a key up for a read command: it counts a hit or a miss and refreshes the
+// access time.
+func (s *Shard) read(key []byte) (*entry, bool) {
+	i, ok := s.lookup(key)
+	if !ok {
+		s.Stats.Misses++
+		return nil, false
+	}
+	s.Stats.Hits++
+	e := &s.db.entries[i]
+	e.Access = uint32(s.now / 1000)
+	return e, true
+}
+
+// write looks a key up for a write command. The returned pointer is valid until the
+// next insert or removal in the same DB.
+func (s *Shard) write(key []byte) (*entry, bool) {
+	i, ok := s.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	e := &s.db.entries[i]
+	e.Access = uint32(s.now / 1000)
+	return e, true
+}
+
+// put stores o under key, replacing any current value and its TTL.
+func (s *Shard) put(key []byte, o Object) {
+	o.Access = uint32(s.now / 1000)
+	if i, ok := s.db.find(key); ok {
+		s.db.setExpire(i, o.ExpireAt)
+		e := &s.db.entries[i]
+		e.Object = o
+		s.dirty++
+		return
+	}
+	s.db.insert(key, o)
+	s.dirty++
+}
+
+// remove deletes a live key and reports whether it existed.
+func (s *Shard) remove(key []byte) bool {
+	i, ok := s.lookup(key)
+	if !ok {
+		return false
+	}
+	s.db.removeAt(i)
+	s.dirty++
+	return true
+}
+
+// Exists reports whether key is live in the selected database.
+func (s *Shard) Exists(key []byte) bool {
+	_, ok := s.lookup(key)
+	return ok
+}
+
+// Remove deletes key from the selected database and reports whether it existed.
+func (s *Shard) Remove(key []byte) bool { return s.remove(key) }
+
+// Take returns a copy of key's value with its TTL, for moving it to another shard.
+func (s *Shard) Take(key []byte) (Object, bool) {
+	i, ok := s.lookup(key)
+	if !ok {
+		return Object{}, false
+	}
+	return s.db.entries[i].Object.clone(), true
+}
+
+// Put stores o under key in the selected database, replacing any value.
+func (s *Shard) Put(key []byte, o Object) { s.put(key, o) }
+
+// clone returns a deep copy safe to hand to another shard.
+func (o Object) clone() Object {
+	c := o
+	if o.Str != nil {
+		c.Str = Own(o.Str)
+	}
+	if cl, ok := o.Coll.(interface{ Clone() any }); ok {
+		c.Coll = cl.Clone()
+	}
+	return c
+}
+
+// Flush empties database db, or every database when db < 0.
+func (s *Shard) Flush(db int) {
+	for i := range s.dbs {
+		if db < 0 || i == db {
+			s.dirty += int64(s.dbs[i].Len())
+			s.dbs[i] = newDB()
+		}
+	}
+	s.db = s.dbs[s.dbIndex]
+}
+
+// SwapDB exchanges databases a and b on this shard.
+func (s *Shard) SwapDB(a, b int) {
+	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	s.db = s.dbs[s.dbIndex]
+	s.dirty++
+}
+
+// KeyCount returns the number of keys and of keys with a TTL in database db.
+func (s *Shard) KeyCount(db int) (keys, expiring int) {
+	return s.dbs[db].Len(), s.dbs[db].Expiring()
+}
