@@ -154,6 +154,17 @@ func (cl *client) req3() bool { return cl.out.RESP3() }
 // stopped because an operation completed synchronously and serve should look again, and
 // false when input is exhausted or the client now waits.
 func (cl *client) readCommands() bool {
+	buffered := int64(cl.conn.InboundBuffered())
+	if buffered > cl.srv.qbufLimit.Load() {
+		cl.srv.log.warning("Closing client that reached max query buffer length: id=%d addr=%s", cl.id, cl.addr)
+		cl.closeAfterReply = true
+		_, _ = cl.conn.Discard(-1)
+		return false
+	}
+	if need := cl.parser.Need(); need > 0 && buffered < need {
+		// A large bulk is still arriving; parsing now would only rescan its headers.
+		return false
+	}
 	buf, _ := cl.conn.Peek(-1)
 	if len(buf) == 0 {
 		return false
@@ -177,11 +188,6 @@ func (cl *client) readCommands() bool {
 			break
 		}
 		if n == 0 {
-			if lim := cl.srv.cfg.queryBufferLimit(); int64(len(buf)-off) > lim {
-				cl.srv.log.warning("Closing client that reached max query buffer length: id=%d addr=%s", cl.id, cl.addr)
-				cl.closeAfterReply = true
-				off = len(buf)
-			}
 			break
 		}
 		if len(cl.req.Args) == 0 {
@@ -202,7 +208,10 @@ func (cl *client) readCommands() bool {
 	if cl.batch != nil && !cl.batch.sent {
 		cl.batch.send(cl.srv)
 	}
-	_, _ = cl.conn.Discard(off)
+	if off > 0 {
+		// gnet's Discard treats n <= 0 as "discard everything".
+		_, _ = cl.conn.Discard(off)
+	}
 	cl.lastInteraction = time.Now().UnixMilli()
 	return again
 }

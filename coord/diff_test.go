@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -494,42 +495,61 @@ func TestDiffProtocolErrors(t *testing.T) {
 	big := strings.Repeat("a", 70000)
 	digits := strings.Repeat("1", 70000)
 	cases := []struct {
-		name string
-		req  string
+		name  string
+		req   string
+		chunk int // if > 0, the request is written in pieces of this many bytes
 	}{
-		{"multibulk length not a number", "*abc\r\n"},
-		{"multibulk length too big", "*3000000000\r\n"},
-		{"negative bulk length", "*1\r\n$-5\r\n"},
-		{"bulk length not a number", "*1\r\n$abc\r\n"},
-		{"bulk length over proto-max-bulk-len", "*1\r\n$1000000000000\r\n"},
-		{"bulk without dollar", "*1\r\nfoo\r\n"},
-		{"second bulk without dollar", "*2\r\n$3\r\nGET\r\n:1\r\n"},
-		{"unbalanced double quote inline", "\"unbalanced\r\n"},
-		{"unbalanced single quote inline", "set 'a b\r\n"},
-		{"closing quote followed by a letter", "ECHO \"a\"b\r\n"},
-		{"valid command then error", "PING\r\n*x\r\n"},
-		{"multibulk valid command then error", "*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n"},
-		{"too big inline request", big},
-		{"too big multibulk count", "*" + digits},
-		{"too big bulk count", "*1\r\n$" + digits},
+		{"multibulk length not a number", "*abc\r\n", 0},
+		{"multibulk length too big", "*3000000000\r\n", 0},
+		{"negative bulk length", "*1\r\n$-5\r\n", 0},
+		{"bulk length not a number", "*1\r\n$abc\r\n", 0},
+		{"bulk length over proto-max-bulk-len", "*1\r\n$1000000000000\r\n", 0},
+		{"bulk without dollar", "*1\r\nfoo\r\n", 0},
+		{"second bulk without dollar", "*2\r\n$3\r\nGET\r\n:1\r\n", 0},
+		{"unbalanced double quote inline", "\"unbalanced\r\n", 0},
+		{"unbalanced single quote inline", "set 'a b\r\n", 0},
+		{"closing quote followed by a letter", "ECHO \"a\"b\r\n", 0},
+		{"valid command then error", "PING\r\n*x\r\n", 0},
+		{"multibulk valid command then error", "*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n", 0},
+		{"too big inline request", big, 0},
+		{"too big multibulk count", "*" + digits, 0},
+		{"too big bulk count", "*1\r\n$" + digits, 0},
+		// The server keeps these connections open: the test waits for its timeout.
+		{"empty and null multibulk are skipped", "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", 0},
+		{"dollar line is an inline command", "$4\r\nPING\r\n", 0},
+		{"pipeline written byte by byte", "*3\r\n$3\r\nSET\r\n$5\r\nproto\r\n$2\r\nab\r\nGET proto\r\n*2\r\n$3\r\nDEL\r\n$5\r\nproto\r\n", 1},
+		{"pipeline written in pieces of 5 bytes", "*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 5},
 	}
 	redisAddr := startRedis(t)
 	for _, threads := range []int{1, 4} {
 		basaltAddr := startBasalt(t, threads)
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("threads=%d/%s", threads, tc.name), func(t *testing.T) {
+				// Both servers at once: a connection that stays open costs a timeout.
 				var replies [2][]byte
 				var closed [2]bool
+				var errs [2]error
+				var wg sync.WaitGroup
 				for i, addr := range []string{redisAddr, basaltAddr} {
-					c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					if _, err := c.Write([]byte(tc.req)); err != nil {
-						t.Fatal(err)
-					}
-					replies[i], closed[i] = readUntilClosed(c, 3*time.Second)
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+						if err != nil {
+							errs[i] = err
+							return
+						}
+						defer c.Close()
+						if err := writeInPieces(c, []byte(tc.req), tc.chunk); err != nil {
+							errs[i] = err
+							return
+						}
+						replies[i], closed[i] = readUntilClosed(c, time.Second)
+					}()
+				}
+				wg.Wait()
+				if errs[0] != nil || errs[1] != nil {
+					t.Fatalf("redis: %v, basalt: %v", errs[0], errs[1])
 				}
 				if !bytes.Equal(replies[0], replies[1]) {
 					t.Errorf("request %q\n\tredis:  %q\n\tbasalt: %q", abbreviate(tc.req), replies[0], replies[1])
@@ -540,6 +560,25 @@ func TestDiffProtocolErrors(t *testing.T) {
 			})
 		}
 	}
+}
+
+// writeInPieces writes data in pieces of chunk bytes (all at once if chunk <= 0),
+// pausing between pieces so that the server reads them separately.
+func writeInPieces(c net.Conn, data []byte, chunk int) error {
+	if chunk <= 0 {
+		chunk = len(data)
+	}
+	for len(data) > 0 {
+		n := min(chunk, len(data))
+		if _, err := c.Write(data[:n]); err != nil {
+			return err
+		}
+		data = data[n:]
+		if len(data) > 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
 }
 
 func abbreviate(s string) string {

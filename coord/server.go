@@ -49,6 +49,9 @@ type Server struct {
 	earlyMu sync.Mutex
 	early   []gnet.Conn
 
+	// qbufLimit mirrors client-query-buffer-limit for the read path.
+	qbufLimit atomic.Int64
+
 	nextClientID atomic.Uint64
 	connected    atomic.Int64
 	totalConns   atomic.Int64
@@ -140,6 +143,7 @@ func New(cfg *Config) (*Server, error) {
 func (s *Server) applySettings() {
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
+	s.qbufLimit.Store(s.cfg.ClientQueryBufferLimit)
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.

@@ -31,9 +31,3 @@ func (c *Config) requirePass() string {
 	defer c.mu.Unlock()
 	return c.RequirePass
 }
-
-func (c *Config) queryBufferLimit() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ClientQueryBufferLimit
-}

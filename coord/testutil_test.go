@@ -38,6 +38,7 @@ func startBasalt(t testing.TB, threads int) string {
 		cfg.Port = freePort(t)
 		cfg.Bind = []string{"127.0.0.1"}
 		cfg.Threads = threads
+		cfg.LogLevel = "warning"
 		srv, err := coord.Start(cfg)
 		if err != nil {
 			lastErr = err

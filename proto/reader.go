@@ -70,7 +70,14 @@ type Parser struct {
 	// MaxArgs bounds the multibulk count (1024*1024 for unauthenticated clients in Redis;
 	// 0: INT_MAX, as redis-server).
 	MaxArgs int64
+	// need is set by an incomplete Parse; see Need.
+	need int64
 }
+
+// Need returns, after Parse reported an incomplete request, a length of buf below which
+// parsing again cannot succeed (0 when unknown). It lets a connection receiving a large
+// value skip re-parsing until the value's bytes are all there.
+func (p *Parser) Need() int64 { return p.need }
 
 // Parse reads one request from buf. It returns the number of bytes consumed. When buf
 // holds no complete request it returns n == 0 and err == nil; the caller waits for more
@@ -89,6 +96,7 @@ type Parser struct {
 // The returned Args alias buf: valid only while buf is (see Request).
 func (p *Parser) Parse(buf []byte, r *Request) (n int, err error) {
 	r.Args = r.Args[:0]
+	p.need = 0
 	if len(buf) == 0 {
 		return 0, nil
 	}
@@ -97,12 +105,11 @@ func (p *Parser) Parse(buf []byte, r *Request) (n int, err error) {
 	} else {
 		n, err = p.parseInline(buf, r)
 	}
-	if err == errIncomplete {
-		r.Args = r.Args[:0]
-		return 0, nil
-	}
 	if err != nil {
-		r.Args = r.Args[:0]
+		r.Args = r.Args[:0] // drop the arguments of a partial or bad request
+		if err == errIncomplete {
+			return 0, nil
+		}
 	}
 	return n, err
 }
@@ -232,6 +239,9 @@ func (p *Parser) parseMultibulk(buf []byte, r *Request) (int, error) {
 		// The payload and two more bytes (unchecked, as in redis-server) must be here.
 		// Compared this way round so that a huge MaxBulk cannot overflow an int.
 		if size > int64(len(buf)-start-2) {
+			// The request cannot complete before this bulk does: let the caller wait for
+			// that many bytes instead of rescanning the headers on every read.
+			p.need = int64(start) + size + 2
 			return 0, errIncomplete
 		}
 		end := start + int(size)

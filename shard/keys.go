@@ -331,6 +331,9 @@ func copyCommand(s *Shard, a Args, w *proto.Writer) {
 	i, _ := s.db.find(src)
 	o := s.db.entries[i].Object.clone()
 	o.Access = s.clock()
+	if o.Type == TypeString {
+		o.Flags |= flagUnshared
+	}
 	to.insert(dst, o)
 	s.dirty++
 	w.Int(1)
@@ -417,14 +420,15 @@ func objectEncodingCommand(s *Shard, a Args, w *proto.Writer) {
 // OBJECT REFCOUNT key
 //
 // Our values are never shared, but redis-server shares the integers 0..9999 it stores
-// with the int encoding and reports INT_MAX for them; we mirror that.
+// with the int encoding and reports INT_MAX for them; we mirror that, including COPY's
+// private duplicates.
 func objectRefcountCommand(s *Shard, a Args, w *proto.Writer) {
 	e, ok := s.peek(a[2])
 	if !ok {
 		w.Null()
 		return
 	}
-	if e.Type == TypeString && stringEncoding(&e.Object) == "int" {
+	if e.Type == TypeString && e.Flags&flagUnshared == 0 && stringEncoding(&e.Object) == "int" {
 		if v, _ := parseInt(e.Str); v >= 0 && v < sharedIntMax {
 			w.Int(refcountShared)
 			return

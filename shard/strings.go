@@ -15,6 +15,10 @@ import (
 // as an integer.
 const flagNoInt uint8 = 2
 
+// flagUnshared marks an int-encoded string that redis-server would hold in a private
+// object rather than a shared one (COPY duplicates it), for OBJECT REFCOUNT.
+const flagUnshared uint8 = 4
+
 // embstrMax is the longest string Redis stores as embstr.
 const embstrMax = 44
 
