@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"sync"
@@ -136,8 +137,10 @@ func (cl *client) serve() gnet.Action {
 		cl.loop.netOut += int64(cl.out.Len())
 		_, _ = cl.conn.Write(cl.out.Bytes())
 		if cap(cl.out.Bytes()) > 64*1024 {
+			// Do not keep a large reply's buffer for the connection's lifetime.
+			resp3 := cl.out.RESP3()
 			cl.out = proto.Writer{}
-			cl.out.SetRESP3(cl.req3())
+			cl.out.SetRESP3(resp3)
 		} else {
 			cl.out.Reset()
 		}
@@ -147,8 +150,6 @@ func (cl *client) serve() gnet.Action {
 	}
 	return gnet.None
 }
-
-func (cl *client) req3() bool { return cl.out.RESP3() }
 
 // readCommands parses and runs commands from the input buffer. It returns true when it
 // stopped because an operation completed synchronously and serve should look again, and
@@ -420,23 +421,29 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// unknownCommand formats Redis's unknown-command error, quoting the first arguments.
+// unknownCommand formats Redis's unknown-command error. redis-server formats with C's
+// "%.128s" and "'%.*s' ", so each string stops at a NUL byte and the argument list stops
+// once it reaches 128 bytes, the last argument cut to fit.
 func unknownCommand(args [][]byte) string {
-	var b strings.Builder
-	b.WriteString("ERR unknown command '")
-	b.WriteString(truncate(string(args[0]), 128))
-	b.WriteString("', with args beginning with: ")
-	var list strings.Builder
+	var list []byte
 	for _, a := range args[1:] {
-		if list.Len() >= 128 {
+		if len(list) >= 128 {
 			break
 		}
-		list.WriteByte('\'')
-		list.WriteString(truncate(string(a), 128-list.Len()))
-		list.WriteString("' ")
+		room := 128 - len(list)
+		list = append(list, '\'')
+		list = append(list, truncate(cString(a), room)...)
+		list = append(list, "' "...)
 	}
-	b.WriteString(list.String())
-	return b.String()
+	return "ERR unknown command '" + truncate(cString(args[0]), 128) + "', with args beginning with: " + string(list)
+}
+
+// cString returns b up to its first NUL byte, as C's string functions see it.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
 
 // batch is a read batch's commands for other shards: one group per remote shard, each

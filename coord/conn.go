@@ -2,7 +2,6 @@ package coord
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,8 +33,8 @@ func echoCmd(_ *client, args [][]byte, w *proto.Writer) { w.Bulk(args[1]) }
 func helloCmd(cl *client, args [][]byte, w *proto.Writer) {
 	proto3 := cl.out.RESP3()
 	if len(args) >= 2 {
-		v, err := strconv.ParseInt(string(args[1]), 10, 64)
-		if err != nil {
+		v, ok := proto.ParseInt(args[1])
+		if !ok {
 			w.Error("ERR Protocol version is not an integer or out of range")
 			return
 		}
@@ -139,8 +138,8 @@ func authCmd(cl *client, args [][]byte, w *proto.Writer) {
 
 // SELECT index
 func selectCmd(cl *client, args [][]byte, w *proto.Writer) {
-	n, err := strconv.ParseInt(string(args[1]), 10, 64)
-	if err != nil {
+	n, ok := proto.ParseInt(args[1])
+	if !ok {
 		w.Error(proto.ErrNotInt)
 		return
 	}
@@ -317,8 +316,8 @@ func clientListCmd(cl *client, args [][]byte, w *proto.Writer) {
 			}
 			ids = map[uint64]bool{}
 			for i++; i < len(args); i++ {
-				id, err := strconv.ParseInt(string(args[i]), 10, 64)
-				if err != nil || id <= 0 {
+				id, ok := proto.ParseInt(args[i])
+				if !ok || id <= 0 {
 					w.Error("ERR Invalid client ID")
 					return
 				}
@@ -379,8 +378,8 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 			val := string(args[i+1])
 			switch strings.ToLower(string(args[i])) {
 			case "id":
-				id, err := strconv.ParseInt(val, 10, 64)
-				if err != nil || id <= 0 {
+				id, ok := proto.ParseInt([]byte(val))
+				if !ok || id <= 0 {
 					w.Error("ERR client-id should be greater than 0")
 					return
 				}
@@ -410,8 +409,8 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 					return
 				}
 			case "maxage":
-				n, err := strconv.ParseInt(val, 10, 64)
-				if err != nil {
+				n, ok := proto.ParseInt([]byte(val))
+				if !ok {
 					w.Error(proto.ErrNotInt)
 					return
 				}

@@ -325,6 +325,37 @@ func dialDiff(t *testing.T, name, addr string) *diffConn {
 	return &diffConn{name: name, c: c, r: bufio.NewReader(c)}
 }
 
+// pipeline writes all commands at once and then reads exactly one reply for each. On
+// an error it returns the replies read so far.
+func (d *diffConn) pipeline(cmds [][]string) ([][]byte, error) {
+	_ = d.c.SetDeadline(time.Now().Add(replyTimeout + time.Duration(len(cmds))*10*time.Millisecond))
+	var req []byte
+	for _, args := range cmds {
+		req = append(req, encodeCommand(args)...)
+	}
+	// Write while reading: a server may answer before it has read the whole batch.
+	written := make(chan error, 1)
+	go func() {
+		_, err := d.c.Write(req)
+		written <- err
+	}()
+	var replies [][]byte
+	var err error
+	for range cmds {
+		var reply []byte
+		reply, err = readReply(d.r)
+		if err != nil {
+			err = fmt.Errorf("%s: reading reply %d of %d: %w (read so far %q)", d.name, len(replies)+1, len(cmds), err, reply)
+			break
+		}
+		replies = append(replies, reply)
+	}
+	if werr := <-written; werr != nil && err == nil {
+		err = fmt.Errorf("%s: write: %w", d.name, werr)
+	}
+	return replies, err
+}
+
 // do sends one command and reads exactly one reply.
 func (d *diffConn) do(args []string) ([]byte, error) {
 	_ = d.c.SetDeadline(time.Now().Add(replyTimeout))
@@ -367,7 +398,8 @@ func sortedReply(raw []byte, pairs bool) []byte {
 }
 
 // TestDiffCorpus runs every corpus file against Basalt (1 and 4 shards) and redis-server
-// in RESP2 and RESP3 and compares the replies byte for byte.
+// in RESP2 and RESP3, one command at a time and pipelined, and compares the replies byte
+// for byte.
 func TestDiffCorpus(t *testing.T) {
 	files, corpus, commands := loadCorpus(t)
 	if commands < minCorpusCommands {
@@ -379,23 +411,34 @@ func TestDiffCorpus(t *testing.T) {
 	sent := 0
 	for _, threads := range []int{1, 4} {
 		basaltAddr := startBasalt(t, threads)
-		for _, resp := range []int{2, 3} {
+		for _, mode := range []struct {
+			resp      int
+			pipelined bool
+		}{{2, false}, {3, false}, {2, true}, {3, true}} {
+			kind := fmt.Sprintf("resp%d", mode.resp)
+			if mode.pipelined {
+				kind += "-pipelined"
+			}
 			for _, file := range files {
-				name := fmt.Sprintf("threads=%d/resp%d/%s", threads, resp, strings.TrimSuffix(file, ".txt"))
+				name := fmt.Sprintf("threads=%d/%s/%s", threads, kind, strings.TrimSuffix(file, ".txt"))
 				t.Run(name, func(t *testing.T) {
-					sent += runDiffFile(t, corpus[file], resp, redisAddr, basaltAddr)
+					sent += runDiffFile(t, corpus[file], mode.resp, mode.pipelined, redisAddr, basaltAddr)
 				})
 			}
 		}
 	}
-	if sent == 0 {
+	// A -run pattern that selects some files only may select none: no error then.
+	if f := flag.Lookup("test.run"); sent == 0 && (f == nil || !strings.Contains(f.Value.String(), "/")) {
 		t.Fatal("no command was sent")
 	}
 }
 
 // runDiffFile plays one corpus file on fresh connections and reports every mismatch. It
-// returns the number of commands sent to each server.
-func runDiffFile(t *testing.T, cmds []diffCmd, resp int, redisAddr, basaltAddr string) int {
+// returns the number of commands sent to each server. With pipelined, the commands
+// between two directives that act by themselves (@flushall, @sleep) are written in one
+// batch before any reply is read, so that replies of commands routed to different
+// shards must still come back in request order.
+func runDiffFile(t *testing.T, cmds []diffCmd, resp int, pipelined bool, redisAddr, basaltAddr string) int {
 	redis := dialDiff(t, "redis", redisAddr)
 	basalt := dialDiff(t, "basalt", basaltAddr)
 	both := []*diffConn{redis, basalt}
@@ -425,46 +468,115 @@ func runDiffFile(t *testing.T, cmds []diffCmd, resp int, redisAddr, basaltAddr s
 		return 0
 	}
 	sent, mismatches := 0, 0
+	// check compares the replies to one command; false stops the file.
+	check := func(c diffCmd, want, got []byte) bool {
+		if *showDiff {
+			shown := want
+			if len(shown) > 300 {
+				shown = shown[:300]
+			}
+			t.Logf("%s:%d: %s -> %q (%d bytes)", c.file, c.line, c, shown, len(want))
+		}
+		if c.ignore {
+			return true
+		}
+		if c.sorted || c.sortPairs {
+			want, got = sortedReply(want, c.sortPairs), sortedReply(got, c.sortPairs)
+		}
+		if bytes.Equal(want, got) {
+			return true
+		}
+		mismatches++
+		t.Errorf("%s:%d: %s\n%s", c.file, c.line, c, describeMismatch(want, got))
+		if mismatches >= maxMismatchesPerRun {
+			t.Errorf("%s: %d mismatches, the rest of the file is skipped", c.file, mismatches)
+			return false
+		}
+		return true
+	}
+	var batch []diffCmd
+	// play sends the batch (one command unless pipelined) and checks every reply.
+	play := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		args := make([][]string, len(batch))
+		for k, c := range batch {
+			args[k] = c.args
+		}
+		want, errR := redis.pipeline(args)
+		got, errB := basalt.pipeline(args)
+		sent += len(batch)
+		for k, c := range batch {
+			if k >= len(want) || k >= len(got) {
+				var w, g []byte
+				if k < len(want) {
+					w = want[k]
+				}
+				if k < len(got) {
+					g = got[k]
+				}
+				t.Errorf("%s:%d: %s\n\tredis:  %q %v\n\tbasalt: %q %v\n\t(connection broken: rest of the file skipped)",
+					c.file, c.line, c, w, errR, g, errB)
+				return false
+			}
+			if !check(c, want[k], got[k]) {
+				return false
+			}
+		}
+		if errR != nil || errB != nil {
+			t.Errorf("%s:%d: after this batch of %d commands: redis: %v, basalt: %v (rest of the file skipped)",
+				batch[0].file, batch[0].line, len(args), errR, errB)
+			return false
+		}
+		batch = batch[:0]
+		return true
+	}
 	for _, c := range cmds {
 		switch {
 		case c.flushall:
-			if !flush(fmt.Sprintf("%s:%d", c.file, c.line)) {
+			if !play() || !flush(fmt.Sprintf("%s:%d", c.file, c.line)) {
 				return sent
 			}
 			continue
 		case c.sleep > 0:
+			if !play() {
+				return sent
+			}
 			time.Sleep(c.sleep)
 			continue
 		case c.skipResp3 && resp == 3, c.skipResp2 && resp == 2:
 			continue
 		}
-		want, errR := redis.do(c.args)
-		got, errB := basalt.do(c.args)
-		sent++
-		if errR != nil || errB != nil {
-			t.Errorf("%s:%d: %s\n\tredis:  %q %v\n\tbasalt: %q %v\n\t(connection broken: rest of the file skipped)",
-				c.file, c.line, c, want, errR, got, errB)
+		batch = append(batch, c)
+		if !pipelined && !play() {
 			return sent
 		}
-		if *showDiff {
-			t.Logf("%s:%d: %s -> %q", c.file, c.line, c, want)
-		}
-		if c.ignore {
-			continue
-		}
-		if c.sorted || c.sortPairs {
-			want, got = sortedReply(want, c.sortPairs), sortedReply(got, c.sortPairs)
-		}
-		if !bytes.Equal(want, got) {
-			mismatches++
-			t.Errorf("%s:%d: %s\n\tredis:  %q\n\tbasalt: %q", c.file, c.line, c, want, got)
-			if mismatches >= maxMismatchesPerRun {
-				t.Errorf("%s: %d mismatches, the rest of the file is skipped", c.file, mismatches)
-				return sent
-			}
-		}
 	}
+	play()
 	return sent
+}
+
+// describeMismatch shows two different replies: whole when they are short, otherwise
+// their lengths and a window around the first byte that differs.
+func describeMismatch(want, got []byte) string {
+	const short, window = 600, 100
+	if len(want) <= short && len(got) <= short {
+		return fmt.Sprintf("\tredis:  %q\n\tbasalt: %q", want, got)
+	}
+	at := 0
+	for at < len(want) && at < len(got) && want[at] == got[at] {
+		at++
+	}
+	cut := func(b []byte) []byte {
+		from, to := max(at-window, 0), min(at+window, len(b))
+		if from > len(b) {
+			from = len(b)
+		}
+		return b[from:to]
+	}
+	return fmt.Sprintf("\tredis:  %d bytes, basalt: %d bytes, first difference at byte %d\n\tredis:  ...%q...\n\tbasalt: ...%q...",
+		len(want), len(got), at, cut(want), cut(got))
 }
 
 // readUntilClosed reads everything the server sends until it closes the connection or

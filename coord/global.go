@@ -68,8 +68,8 @@ func scanCmd(cl *client, args [][]byte, w *proto.Writer) {
 		opt := strings.ToLower(string(args[i]))
 		switch opt {
 		case "count":
-			n, err := strconv.ParseInt(string(args[i+1]), 10, 64)
-			if err != nil {
+			n, ok := proto.ParseInt(args[i+1])
+			if !ok {
 				w.Error(proto.ErrNotInt)
 				return
 			}
@@ -167,13 +167,13 @@ func flushCmd(all bool) clientHandler {
 
 // SWAPDB index1 index2
 func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
-	a, err1 := strconv.ParseInt(string(args[1]), 10, 64)
-	b, err2 := strconv.ParseInt(string(args[2]), 10, 64)
-	if err1 != nil {
+	a, ok1 := proto.ParseInt(args[1])
+	b, ok2 := proto.ParseInt(args[2])
+	if !ok1 {
 		w.Error("ERR invalid first DB index")
 		return
 	}
-	if err2 != nil {
+	if !ok2 {
 		w.Error("ERR invalid second DB index")
 		return
 	}

@@ -1,7 +1,6 @@
 package coord
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/basaltdb/basalt/proto"
@@ -156,8 +155,8 @@ func copyMulti(cl *client, _ *Command, args [][]byte) {
 		case strings.EqualFold(string(args[i]), "replace"):
 			replace = true
 		case strings.EqualFold(string(args[i]), "db") && i+1 < len(args):
-			n, err := strconv.ParseInt(string(args[i+1]), 10, 64)
-			if err != nil {
+			n, ok := proto.ParseInt(args[i+1])
+			if !ok {
 				cl.replyNow(func(w *proto.Writer) { w.Error(proto.ErrNotInt) })
 				return
 			}

@@ -253,42 +253,47 @@ func lookupSub(c *Command, name []byte) *Command {
 	return nil
 }
 
+// aclOrder is the order in which Redis lists ACL categories.
+var aclOrder = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash",
+	"string", "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
+	"blocking", "dangerous", "connection", "transaction", "scripting"}
+
 // aclCategories returns the ACL categories of c: the declared ones plus those its flags
-// and group imply, as Redis derives them.
+// and group imply, as Redis derives them, in Redis's order.
 func (c *Command) aclCategories() []string {
-	var cats []string
+	has := map[string]bool{}
 	if c.Flags&FlagWrite != 0 {
-		cats = append(cats, "write")
+		has["write"] = true
 	}
 	if c.Flags&FlagReadonly != 0 {
-		cats = append(cats, "read")
+		has["read"] = true
 	}
 	if c.Flags&FlagAdmin != 0 {
-		cats = append(cats, "admin", "dangerous")
+		has["admin"], has["dangerous"] = true, true
 	}
 	if c.Flags&FlagPubsub != 0 {
-		cats = append(cats, "pubsub")
+		has["pubsub"] = true
 	}
 	if c.Flags&FlagBlocking != 0 {
-		cats = append(cats, "blocking")
+		has["blocking"] = true
 	}
 	if c.Flags&FlagFast != 0 {
-		cats = append(cats, "fast")
+		has["fast"] = true
 	} else {
-		cats = append(cats, "slow")
+		has["slow"] = true
 	}
 	switch c.Group {
 	case "string":
-		cats = append(cats, "string")
+		has["string"] = true
 	case "connection":
-		cats = append(cats, "connection")
+		has["connection"] = true
 	}
 	for _, a := range c.ACL {
-		dup := false
-		for _, have := range cats {
-			dup = dup || have == a
-		}
-		if !dup {
+		has[a] = true
+	}
+	var cats []string
+	for _, a := range aclOrder {
+		if has[a] {
 			cats = append(cats, a)
 		}
 	}

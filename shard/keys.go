@@ -219,26 +219,28 @@ func expiretimeCommand(s *Shard, a Args, w *proto.Writer) { s.ttlGeneric(a[1], f
 func pexpiretimeCommand(s *Shard, a Args, w *proto.Writer) { s.ttlGeneric(a[1], true, true, w) }
 
 // ttlGeneric answers -2 for a missing key, -1 for a key without TTL, else the time left
-// (or, when absolute, the expiry's Unix time) in ms or seconds. Seconds left are rounded
-// to the nearest, as Redis does.
+// (or, when absolute, the expiry's Unix time) in ms or seconds. Seconds are rounded to
+// the nearest, as Redis does, in unsigned arithmetic: redis-server's (t+500)/1000 on a
+// value it knows to be non-negative compiles to that, which shows for expiries near the
+// int64 limit (PEXPIREAT k 9223372036854775807 has EXPIRETIME 9223372036854776).
 func (s *Shard) ttlGeneric(key []byte, ms, absolute bool, w *proto.Writer) {
 	e, ok := s.peek(key)
-	switch {
-	case !ok:
+	if !ok {
 		w.Int(-2)
-	case e.ExpireAt == 0:
-		w.Int(-1)
-	case absolute && ms:
-		w.Int(e.ExpireAt)
-	case absolute:
-		w.Int(e.ExpireAt / 1000)
-	default:
-		left := max(e.ExpireAt-s.now, 0)
-		if !ms {
-			left = (left + 500) / 1000
-		}
-		w.Int(left)
+		return
 	}
+	if e.ExpireAt == 0 {
+		w.Int(-1)
+		return
+	}
+	t := e.ExpireAt
+	if !absolute {
+		t = max(t-s.now, 0)
+	}
+	if !ms {
+		t = int64((uint64(t) + 500) / 1000)
+	}
+	w.Int(t)
 }
 
 // PERSIST key
