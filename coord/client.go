@@ -93,7 +93,6 @@ func (cl *client) attach() {
 	cl.loop.clients[cl.id] = cl
 }
 
-func (cl *client) shardIndex() int { return cl.loop.idx }
 
 // inflight reports whether the client waits for another loop.
 func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil }

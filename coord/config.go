@@ -334,7 +334,7 @@ func (d *directive) parse(args []string) (value, error) {
 	case kindInt:
 		n, ok := parseStrictInt(s)
 		if !ok {
-			return value{}, errors.New(reasonNotInt)
+			return value{}, configReason(reasonNotInt)
 		}
 		if n < d.min || n > d.max {
 			return value{}, fmt.Errorf(reasonRangeFmt, d.min, d.max)
@@ -343,7 +343,7 @@ func (d *directive) parse(args []string) (value, error) {
 	case kindBytes:
 		n, ok := parseBytes(s)
 		if !ok {
-			return value{}, errors.New(reasonNotMemory)
+			return value{}, configReason(reasonNotMemory)
 		}
 		if n < d.min || n > d.max {
 			return value{}, fmt.Errorf(reasonRangeFmt, d.min, d.max)
@@ -356,7 +356,7 @@ func (d *directive) parse(args []string) (value, error) {
 		case "no":
 			return value{b: false}, nil
 		}
-		return value{}, errors.New(reasonNotBool)
+		return value{}, configReason(reasonNotBool)
 	case kindEnum:
 		for _, e := range d.enum {
 			if strings.EqualFold(s, e) {
@@ -655,12 +655,12 @@ func errnoText(err error) error {
 func normalizeSave(s string) (string, error) {
 	words := strings.Fields(s)
 	if len(words)%2 != 0 {
-		return "", errors.New(reasonSave)
+		return "", configReason(reasonSave)
 	}
 	for i, w := range words {
 		n, err := strconv.ParseInt(w, 10, 64)
 		if err != nil || (i%2 == 0 && n < 1) || n < 0 {
-			return "", errors.New(reasonSave)
+			return "", configReason(reasonSave)
 		}
 		words[i] = strconv.FormatInt(n, 10)
 	}
@@ -669,7 +669,7 @@ func normalizeSave(s string) (string, error) {
 
 func checkBaseName(s string) (string, error) {
 	if strings.ContainsAny(s, `/\`) {
-		return "", errors.New(reasonBaseName)
+		return "", configReason(reasonBaseName)
 	}
 	return s, nil
 }
@@ -688,7 +688,7 @@ func normalizeKeyspaceEvents(s string) (string, error) {
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		if strings.IndexByte(eventLetters, ch) < 0 {
-			return "", errors.New(reasonEvents)
+			return "", configReason(reasonEvents)
 		}
 		if ch == 'A' {
 			for j := 0; j < len(eventClassesAll); j++ {
@@ -1029,3 +1029,9 @@ func ConfigFromArgs(args []string) (*Config, error) {
 	}
 	return c, nil
 }
+
+// configReason is a client-visible explanation of a rejected value, worded as
+// redis-server words it (hence capitalized, unlike Go error strings).
+type configReason string
+
+func (r configReason) Error() string { return string(r) }

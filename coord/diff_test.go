@@ -18,7 +18,14 @@ package coord_test
 //	@sleep 50      wait 50 milliseconds (both servers see the same delay)
 //
 // Every file starts with an implicit FLUSHALL on a fresh connection (database 0), so
-// files do not depend on one another.
+// files do not depend on one another. Each file runs against Basalt with 1 and with 4
+// shards, in RESP2 and RESP3 (after HELLO 3, whose reply is not compared), one command
+// at a time and pipelined. One file in one mode:
+//
+//	go test ./coord/ -run 'DiffCorpus/threads=4/resp3$/^strings$' -v -diff.show
+//
+// Replies that legitimately depend on the version of the oracle (redis-server 7.0 here,
+// Redis 7.2 in the design) or on the wall clock stay out of the corpus.
 
 import (
 	"bufio"

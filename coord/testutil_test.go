@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,14 +102,28 @@ func startRedis(t testing.TB) string {
 		)
 		cmd.Stdout = out
 		cmd.Stderr = out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("cannot run %s: %v", bin, err)
-		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+		setParentDeathSignal(cmd.SysProcAttr)
+		// The parent-death signal fires when the thread that started the child exits,
+		// so the child is started from a goroutine that keeps its thread until the
+		// server has exited.
+		started := make(chan error, 1)
 		exited := make(chan struct{})
 		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if err := cmd.Start(); err != nil {
+				started <- err
+				close(exited)
+				return
+			}
+			started <- nil
 			_ = cmd.Wait()
 			close(exited)
 		}()
+		if err := <-started; err != nil {
+			t.Fatalf("cannot run %s: %v", bin, err)
+		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		err := waitPing(addr, 10*time.Second)
 		if err == nil {
@@ -122,6 +139,17 @@ func startRedis(t testing.TB) string {
 	}
 	t.Fatalf("cannot start redis-server: %v", lastErr)
 	return ""
+}
+
+// setParentDeathSignal asks the kernel to kill the child when the test binary dies
+// before its cleanups run (a timeout, a panic, SIGPIPE from "go test | head"), so that
+// no redis-server outlives the test. The field exists on Linux only; elsewhere this does
+// nothing.
+func setParentDeathSignal(attr *syscall.SysProcAttr) {
+	f := reflect.ValueOf(attr).Elem().FieldByName("Pdeathsig")
+	if f.IsValid() && f.CanSet() {
+		f.Set(reflect.ValueOf(syscall.SIGKILL))
+	}
 }
 
 // waitPing dials addr until a PING gets +PONG or the timeout passes.

@@ -122,14 +122,6 @@ func putList(s *Shard, key string) {
 	s.Put([]byte(key), Object{Type: TypeList})
 }
 
-func ttlOf(s *Shard, key string) int64 {
-	i, ok := s.db.find([]byte(key))
-	if !ok {
-		return -2
-	}
-	return s.db.entries[i].ExpireAt
-}
-
 func TestGetSet(t *testing.T) {
 	s := newTestShard()
 	putList(s, "list")
