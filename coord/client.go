@@ -3,12 +3,14 @@ package coord
 import (
 	"bytes"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/basaltdb/basalt/proto"
 )
@@ -77,8 +79,18 @@ func newClient(s *Server, c gnet.Conn) *client {
 	if a := c.RemoteAddr(); a != nil {
 		cl.addr = a.String()
 	}
-	if a := c.LocalAddr(); a != nil {
-		cl.laddr = a.String()
+	// gnet reports the listener's address (0.0.0.0:port); CLIENT LIST wants the
+	// address this connection was accepted on.
+	if sa, err := unix.Getsockname(c.Fd()); err == nil {
+		switch a := sa.(type) {
+		case *unix.SockaddrInet4:
+			cl.laddr = (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
+		case *unix.SockaddrInet6:
+			cl.laddr = (&net.TCPAddr{IP: a.Addr[:], Port: a.Port}).String()
+		}
+	}
+	if cl.laddr == "" && c.LocalAddr() != nil {
+		cl.laddr = c.LocalAddr().String()
 	}
 	return cl
 }
@@ -92,7 +104,6 @@ func (cl *client) attach() {
 	cl.loop = cl.srv.loops[i]
 	cl.loop.clients[cl.id] = cl
 }
-
 
 // inflight reports whether the client waits for another loop.
 func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil }
