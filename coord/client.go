@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
 )
 
 // Reply modes (CLIENT REPLY).
@@ -322,14 +323,17 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		}
 		cl.loop.stats[cmd.id].calls++
 		cl.loop.cmds++
-		cmd.multi(cl, cmd, args)
+		own := ownArgs(args)
+		t := cl.newTxn(cmd.Flags&FlagWrite == 0)
+		t.claimCommand(cmd, own, cl.db)
+		cmd.multi(t, cmd, own)
 		if cl.async != nil {
 			cl.async.drop = cl.suppressReply()
 		}
 		return true, true
 	}
 	cl.lastCmd = cmd.FullName()
-	if target == cl.loop.idx {
+	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
 		start := time.Now()
 		w, mark := cl.beginReply()
 		sh := cl.srv.shards[target]
@@ -546,7 +550,7 @@ func (b *batch) send(s *Server) {
 		g := g
 		// Re-slice args now: earlier appends to the arena may have moved it.
 		g.fixArgs()
-		s.run(g.shard, func() { g.exec(s) })
+		s.run(g.shard, func() { g.exec(s, 0) })
 	}
 }
 
@@ -562,22 +566,68 @@ func (g *group) fixArgs() {
 	}
 }
 
-// exec runs the group's commands on its shard's loop.
-func (g *group) exec(s *Server) {
+// exec runs the group's commands on its shard's loop, from command from on. A command
+// whose keys a transaction holds waits, and the rest of the group with it.
+func (g *group) exec(s *Server, from int) {
 	sh := s.shards[g.shard]
 	ls := s.loops[g.shard]
-	for i := range g.cmds {
+	for i := from; i < len(g.cmds); i++ {
 		rc := &g.cmds[i]
-		start := time.Now()
-		rc.start = g.w.Len()
-		sh.Begin(rc.db)
-		rc.cmd.shard(sh, rc.args, &g.w)
-		rc.end = g.w.Len()
-		ls.account(rc.cmd, &g.w, rc.start, start)
+		if ls.blockedByClaims(rc.cmd, rc.args, rc.db) {
+			i := i
+			r := commandRequest(rc.cmd, rc.args, rc.db)
+			r.granted = func() {
+				g.run(sh, ls, rc)
+				g.exec(s, i+1)
+			}
+			ls.locks.request(r)
+			return
+		}
+		g.run(sh, ls, rc)
 	}
 	if g.b.pending.Add(-1) == 0 {
 		_ = g.b.conn.Wake(nil)
 	}
+}
+
+func (g *group) run(sh *shard.Shard, ls *loopState, rc *remoteCmd) {
+	start := time.Now()
+	rc.start = g.w.Len()
+	sh.Begin(rc.db)
+	rc.cmd.shard(sh, rc.args, &g.w)
+	rc.end = g.w.Len()
+	ls.account(rc.cmd, &g.w, rc.start, start)
+}
+
+// blockedByClaims reports whether a single-shard command must wait because a
+// transaction holds one of its keys. It costs one comparison when no transaction
+// touches this shard.
+func (ls *loopState) blockedByClaims(cmd *Command, args [][]byte, db int) bool {
+	if !ls.locks.active() {
+		return false
+	}
+	write := cmd.Flags&FlagWrite != 0
+	for _, p := range keyPositionsOf(cmd, args) {
+		if ls.locks.blocks(db, args[p], write) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandRequest is the claim a waiting single-shard command queues: held by no one,
+// granted when the transactions before it are done with its keys.
+func commandRequest(cmd *Command, args [][]byte, db int) *lockRequest {
+	r := &lockRequest{}
+	mode := lockShared
+	if cmd.Flags&FlagWrite != 0 {
+		mode = lockExclusive
+	}
+	for _, p := range keyPositionsOf(cmd, args) {
+		r.keys = append(r.keys, lockKey{db, string(args[p])})
+		r.modes = append(r.modes, mode)
+	}
+	return r
 }
 
 // finishBatch appends every reply of the completed batch to the output, in order.

@@ -24,9 +24,10 @@ type fanout struct {
 	drop bool
 }
 
-// multiHandler is the coordinator part of a command whose keys span shards. It must copy
-// the arguments it needs (they alias the read buffer) and start a fanout.
-type multiHandler func(cl *client, cmd *Command, args [][]byte)
+// multiHandler is the coordinator part of a command whose keys span shards. It runs as
+// transaction t, whose claims on the command's keys are already declared; args are the
+// transaction's own copy.
+type multiHandler func(t *txn, cmd *Command, args [][]byte)
 
 // clientHandler runs on the client's own loop: connection and server commands, and the
 // coordinator part of global commands (which may start a fanout and reply in its done).
@@ -59,6 +60,20 @@ func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done f
 			srv.run(s, run)
 		}
 	}
+}
+
+// fanoutWith starts a step whose n parts are posted by post and acknowledged (from any
+// loop) with ack; done runs on the client's loop after the last ack. Unlike fanout, no
+// part runs synchronously, so the last ack always wakes the client.
+func (cl *client) fanoutWith(n int, post func(ack func(shard int)), done func(w *proto.Writer)) {
+	f := &fanout{conn: cl.conn, done: done}
+	cl.async = f
+	f.pending.Store(int32(n))
+	post(func(int) {
+		if f.pending.Add(-1) == 0 {
+			_ = f.conn.Wake(nil)
+		}
+	})
 }
 
 // allShards returns 0..n-1.

@@ -15,7 +15,9 @@ import (
 func dbsizeCmd(cl *client, _ [][]byte, _ *proto.Writer) {
 	counts := make([]int, cl.srv.n)
 	db := cl.db
-	cl.fanout(cl.srv.allShards(), func(sh *shard.Shard, i int) {
+	t := cl.newTxn(true)
+	t.claimAll(false)
+	t.last(cl.srv.allShards(), func(sh *shard.Shard, i int) {
 		counts[i], _ = sh.KeyCount(db)
 	}, func(w *proto.Writer) {
 		total := 0
@@ -30,7 +32,9 @@ func dbsizeCmd(cl *client, _ [][]byte, _ *proto.Writer) {
 func keysCmd(cl *client, args [][]byte, _ *proto.Writer) {
 	pattern := shard.Own(args[1])
 	found := make([][][]byte, cl.srv.n)
-	cl.fanout(cl.srv.allShards(), func(sh *shard.Shard, i int) {
+	t := cl.newTxn(true)
+	t.claimAll(false)
+	t.last(cl.srv.allShards(), func(sh *shard.Shard, i int) {
 		found[i] = sh.Keys(pattern, nil)
 	}, func(w *proto.Writer) {
 		total := 0
@@ -119,7 +123,9 @@ func randomkeyCmd(cl *client, _ [][]byte, _ *proto.Writer) {
 	keys := make([][]byte, cl.srv.n)
 	counts := make([]int, cl.srv.n)
 	db := cl.db
-	cl.fanout(cl.srv.allShards(), func(sh *shard.Shard, i int) {
+	t := cl.newTxn(true)
+	t.claimAll(false)
+	t.last(cl.srv.allShards(), func(sh *shard.Shard, i int) {
 		counts[i], _ = sh.KeyCount(db)
 		if k, ok := sh.RandomKey(); ok {
 			keys[i] = k
@@ -159,7 +165,9 @@ func flushCmd(all bool) clientHandler {
 		if all {
 			db = -1
 		}
-		cl.fanout(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
+		t := cl.newTxn(false)
+		t.claimAll(true)
+		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
 			sh.Flush(db)
 		}, func(w *proto.Writer) { w.OK() })
 	}
@@ -182,7 +190,9 @@ func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error(proto.ErrDBIndex)
 		return
 	}
-	cl.fanout(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
+	t := cl.newTxn(false)
+	t.claimAll(true)
+	t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
 		sh.SwapDB(int(a), int(b))
 	}, func(w *proto.Writer) { w.OK() })
 }

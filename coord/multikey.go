@@ -8,26 +8,24 @@ import (
 )
 
 // Coordinator parts of the commands whose keys may span shards. When all keys share a
-// shard the table runs the shard handler instead, with no fanout. Each step here runs its
-// per-shard part on the owning loops; the steps of one command are not yet isolated from
-// other clients (issue "Coordinator" adds transaction ordering).
+// shard the table runs the shard handler instead, with no transaction. Here each command
+// runs as a txn whose claims the dispatcher declared from the command's key positions.
 
 // MGET key [key ...]
-func mgetMulti(cl *client, _ *Command, args [][]byte) {
-	own := ownArgs(args)
-	shards, keys := cl.partition(keyPositions(own, 1, 1), own)
-	vals := make([][]byte, len(own))
-	found := make([]bool, len(own))
-	cl.fanout(shards, func(sh *shard.Shard, i int) {
+func mgetMulti(t *txn, _ *Command, args [][]byte) {
+	shards, keys := t.cl.partition(keyPositions(args, 1, 1), args)
+	vals := make([][]byte, len(args))
+	found := make([]bool, len(args))
+	t.last(shards, func(sh *shard.Shard, i int) {
 		for _, p := range keys[i] {
-			v, ok, wrong := sh.StringValue(own[p])
+			v, ok, wrong := sh.StringValue(args[p])
 			if ok && !wrong {
 				vals[p], found[p] = v, true
 			}
 		}
 	}, func(w *proto.Writer) {
-		w.Array(len(own) - 1)
-		for p := 1; p < len(own); p++ {
+		w.Array(len(args) - 1)
+		for p := 1; p < len(args); p++ {
 			if found[p] {
 				w.Bulk(vals[p])
 			} else {
@@ -38,45 +36,43 @@ func mgetMulti(cl *client, _ *Command, args [][]byte) {
 }
 
 // MSET key value [key value ...]
-func msetMulti(cl *client, cmd *Command, args [][]byte) {
+func msetMulti(t *txn, _ *Command, args [][]byte) {
 	if len(args)%2 != 1 {
-		cl.rejectAsync(cmd, "ERR wrong number of arguments for 'mset' command")
+		t.answer(func(w *proto.Writer) { w.Error("ERR wrong number of arguments for 'mset' command") })
 		return
 	}
-	own := ownArgs(args)
-	shards, keys := cl.partition(keyPositions(own, 1, 2), own)
-	cl.fanout(shards, func(sh *shard.Shard, i int) {
+	shards, keys := t.cl.partition(keyPositions(args, 1, 2), args)
+	t.last(shards, func(sh *shard.Shard, i int) {
 		for _, p := range keys[i] {
-			sh.SetString(own[p], own[p+1])
+			sh.SetString(args[p], args[p+1])
 		}
 	}, func(w *proto.Writer) { w.OK() })
 }
 
 // MSETNX key value [key value ...]
-func msetnxMulti(cl *client, cmd *Command, args [][]byte) {
+func msetnxMulti(t *txn, _ *Command, args [][]byte) {
 	if len(args)%2 != 1 {
-		cl.rejectAsync(cmd, "ERR wrong number of arguments for 'msetnx' command")
+		t.answer(func(w *proto.Writer) { w.Error("ERR wrong number of arguments for 'msetnx' command") })
 		return
 	}
-	own := ownArgs(args)
-	shards, keys := cl.partition(keyPositions(own, 1, 2), own)
+	shards, keys := t.cl.partition(keyPositions(args, 1, 2), args)
 	exists := make([]bool, len(shards))
-	cl.fanout(shards, func(sh *shard.Shard, i int) {
+	t.hop(shards, func(sh *shard.Shard, i int) {
 		for _, p := range keys[i] {
-			if sh.Exists(own[p]) {
+			if sh.Exists(args[p]) {
 				exists[i] = true
 			}
 		}
-	}, func(*proto.Writer) {
+	}, func() {
 		for _, e := range exists {
 			if e {
-				cl.fanout(nil, nil, func(w *proto.Writer) { w.Int(0) })
+				t.answer(func(w *proto.Writer) { w.Int(0) })
 				return
 			}
 		}
-		cl.fanout(shards, func(sh *shard.Shard, i int) {
+		t.last(shards, func(sh *shard.Shard, i int) {
 			for _, p := range keys[i] {
-				sh.SetString(own[p], own[p+1])
+				sh.SetString(args[p], args[p+1])
 			}
 		}, func(w *proto.Writer) { w.Int(1) })
 	})
@@ -85,13 +81,12 @@ func msetnxMulti(cl *client, cmd *Command, args [][]byte) {
 // countKeys is the coordinator part of DEL, UNLINK, EXISTS and TOUCH: a per-key step
 // whose true results are summed.
 func countKeys(step func(sh *shard.Shard, key []byte) bool) multiHandler {
-	return func(cl *client, _ *Command, args [][]byte) {
-		own := ownArgs(args)
-		shards, keys := cl.partition(keyPositions(own, 1, 1), own)
+	return func(t *txn, _ *Command, args [][]byte) {
+		shards, keys := t.cl.partition(keyPositions(args, 1, 1), args)
 		counts := make([]int64, len(shards))
-		cl.fanout(shards, func(sh *shard.Shard, i int) {
+		t.last(shards, func(sh *shard.Shard, i int) {
 			for _, p := range keys[i] {
-				if step(sh, own[p]) {
+				if step(sh, args[p]) {
 					counts[i]++
 				}
 			}
@@ -106,34 +101,33 @@ func countKeys(step func(sh *shard.Shard, key []byte) bool) multiHandler {
 }
 
 // RENAME key newkey / RENAMENX key newkey across shards: take the value with its TTL
-// from the source shard, store it on the destination shard, then delete the source.
+// from the source shard, then store it on the destination shard and delete the source
+// in one hop, all under the transaction's claims.
 func renameMulti(nx bool) multiHandler {
-	return func(cl *client, _ *Command, args [][]byte) {
-		own := ownArgs(args)
-		src, dst := own[1], own[2]
-		srcShard, dstShard := cl.srv.shardOf(src), cl.srv.shardOf(dst)
+	return func(t *txn, _ *Command, args [][]byte) {
+		src, dst := args[1], args[2]
+		srcShard, dstShard := t.cl.srv.shardOf(src), t.cl.srv.shardOf(dst)
 		var obj shard.Object
 		var found, blocked bool
-		cl.fanout([]int{srcShard}, func(sh *shard.Shard, _ int) {
-			obj, found = sh.Take(src)
-		}, func(w *proto.Writer) {
-			if !found {
-				w.Error(proto.ErrNoSuchKey)
-				return
+		t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+			if i == 0 {
+				obj, found = sh.Take(src)
+			} else if nx {
+				blocked = sh.Exists(dst)
 			}
-			cl.fanout([]int{dstShard}, func(sh *shard.Shard, _ int) {
-				if nx && sh.Exists(dst) {
-					blocked = true
-					return
-				}
-				sh.Put(dst, obj)
-			}, func(w *proto.Writer) {
-				if blocked {
-					w.Int(0)
-					return
-				}
-				cl.fanout([]int{srcShard}, func(sh *shard.Shard, _ int) {
-					sh.Remove(src)
+		}, func() {
+			switch {
+			case !found:
+				t.answer(func(w *proto.Writer) { w.Error(proto.ErrNoSuchKey) })
+			case blocked:
+				t.answer(func(w *proto.Writer) { w.Int(0) })
+			default:
+				t.last([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+					if i == 0 {
+						sh.Remove(src)
+					} else {
+						sh.Put(dst, obj)
+					}
 				}, func(w *proto.Writer) {
 					if nx {
 						w.Int(1)
@@ -141,15 +135,14 @@ func renameMulti(nx bool) multiHandler {
 						w.OK()
 					}
 				})
-			})
+			}
 		})
 	}
 }
 
-// COPY source destination [DB destination-db] [REPLACE] across shards.
-func copyMulti(cl *client, _ *Command, args [][]byte) {
-	dstDB := cl.db
-	replace := false
+// copyOptions parses COPY's options: the destination database and REPLACE.
+func copyOptions(args [][]byte, db, databases int) (dstDB int, replace bool, errMsg string) {
+	dstDB = db
 	for i := 3; i < len(args); i++ {
 		switch {
 		case strings.EqualFold(string(args[i]), "replace"):
@@ -157,45 +150,50 @@ func copyMulti(cl *client, _ *Command, args [][]byte) {
 		case strings.EqualFold(string(args[i]), "db") && i+1 < len(args):
 			n, ok := proto.ParseInt(args[i+1])
 			if !ok {
-				cl.replyNow(func(w *proto.Writer) { w.Error(proto.ErrNotInt) })
-				return
+				return 0, false, proto.ErrNotInt
 			}
-			if n < 0 || n >= int64(cl.srv.cfg.Databases) {
-				cl.replyNow(func(w *proto.Writer) { w.Error(proto.ErrDBIndex) })
-				return
+			if n < 0 || n >= int64(databases) {
+				return 0, false, proto.ErrDBIndex
 			}
 			dstDB = int(n)
 			i++
 		default:
-			cl.replyNow(func(w *proto.Writer) { w.Error(proto.ErrSyntax) })
-			return
+			return 0, false, proto.ErrSyntax
 		}
 	}
-	own := ownArgs(args)
-	src, dst := own[1], own[2]
+	return dstDB, replace, ""
+}
+
+// COPY source destination [DB destination-db] [REPLACE] across shards.
+func copyMulti(t *txn, _ *Command, args [][]byte) {
+	dstDB, replace, errMsg := copyOptions(args, t.db, t.cl.srv.cfg.Databases)
+	if errMsg != "" {
+		t.answer(func(w *proto.Writer) { w.Error(errMsg) })
+		return
+	}
+	src, dst := args[1], args[2]
+	if dstDB != t.db {
+		t.claim(dstDB, dst, true)
+	}
+	srcShard, dstShard := t.cl.srv.shardOf(src), t.cl.srv.shardOf(dst)
 	var obj shard.Object
 	var found, blocked bool
-	cl.fanout([]int{cl.srv.shardOf(src)}, func(sh *shard.Shard, _ int) {
-		obj, found = sh.Take(src)
-	}, func(w *proto.Writer) {
-		if !found {
-			w.Int(0)
+	t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+		if i == 0 {
+			obj, found = sh.Take(src)
 			return
 		}
-		cl.fanout([]int{cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
+		sh.Begin(dstDB)
+		blocked = !replace && sh.Exists(dst)
+	}, func() {
+		if !found || blocked {
+			t.answer(func(w *proto.Writer) { w.Int(0) })
+			return
+		}
+		t.last([]int{dstShard}, func(sh *shard.Shard, _ int) {
 			sh.Begin(dstDB)
-			if !replace && sh.Exists(dst) {
-				blocked = true
-				return
-			}
 			sh.Put(dst, obj)
-		}, func(w *proto.Writer) {
-			if blocked {
-				w.Int(0)
-			} else {
-				w.Int(1)
-			}
-		})
+		}, func(w *proto.Writer) { w.Int(1) })
 	})
 }
 
@@ -205,12 +203,6 @@ func (cl *client) replyNow(reply func(w *proto.Writer)) {
 	cl.fanout(nil, nil, reply)
 }
 
-// rejectAsync is reject for coordinator parts.
-func (cl *client) rejectAsync(cmd *Command, msg string) {
-	cl.loop.stats[cmd.id].rejected++
-	cl.loop.countError(msg)
-	cl.replyNow(func(w *proto.Writer) { w.Error(msg) })
-}
 
 func removeKey(sh *shard.Shard, key []byte) bool { return sh.Remove(key) }
 func existsKey(sh *shard.Shard, key []byte) bool { return sh.Exists(key) }
@@ -218,11 +210,10 @@ func touchKey(sh *shard.Shard, key []byte) bool  { return sh.Touch(key) }
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] across shards: fetch both
 // strings, then compute on the client's loop.
-func lcsMulti(cl *client, _ *Command, args [][]byte) {
-	own := ownArgs(args)
+func lcsMulti(t *txn, _ *Command, own [][]byte) {
 	vals := make([][]byte, 2)
 	wrong := make([]bool, 2)
-	cl.fanout([]int{cl.srv.shardOf(own[1]), cl.srv.shardOf(own[2])}, func(sh *shard.Shard, i int) {
+	t.last([]int{t.cl.srv.shardOf(own[1]), t.cl.srv.shardOf(own[2])}, func(sh *shard.Shard, i int) {
 		v, _, wt := sh.StringValue(own[1+i])
 		vals[i], wrong[i] = v, wt
 	}, func(w *proto.Writer) {

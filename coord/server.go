@@ -52,6 +52,10 @@ type Server struct {
 	// qbufLimit mirrors client-query-buffer-limit for the read path.
 	qbufLimit atomic.Int64
 
+	// txMu orders multi-shard transactions: claims are posted to the shards under it,
+	// so every shard sees transactions in the same order.
+	txMu sync.Mutex
+
 	nextClientID atomic.Uint64
 	connected    atomic.Int64
 	totalConns   atomic.Int64
@@ -67,6 +71,7 @@ type loopState struct {
 	idx     int
 	handle  gnet.EventLoop
 	clients map[uint64]*client
+	locks   *lockTable
 	stats   []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64
@@ -108,6 +113,7 @@ func New(cfg *Config) (*Server, error) {
 		s.loops = append(s.loops, &loopState{
 			idx:      i,
 			clients:  make(map[uint64]*client),
+			locks:    newLockTable(),
 			stats:    make([]cmdStat, len(all)),
 			errStats: make(map[string]int64),
 		})
