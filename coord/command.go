@@ -32,7 +32,7 @@ func commandInfoCmd(_ *client, args [][]byte, w *proto.Writer) {
 		if c := findByFullName(string(a)); c != nil {
 			writeCommandInfo(w, c)
 		} else {
-			w.NullArray()
+			w.Null()
 		}
 	}
 }
@@ -53,57 +53,26 @@ func findByFullName(name string) *Command {
 	return nil
 }
 
-// writeCommandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape.
+// writeCommandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape: name,
+// arity, flags, first key, last key, step, ACL categories, tips, key specs and
+// subcommands. Flags, categories, tips and key specs are sets in RESP3, as in Redis;
+// subcommands stay an array.
 func writeCommandInfo(w *proto.Writer, c *Command) {
 	w.Array(10)
 	w.BulkString(c.FullName())
 	w.Int(int64(c.Arity))
-	flags := c.Flags.Names()
-	w.Set(len(flags))
-	for _, f := range flags {
-		w.Simple(f)
-	}
+	writeStatusSet(w, "", c.Flags.Names())
 	w.Int(int64(c.FirstKey))
 	w.Int(int64(c.LastKey))
 	w.Int(int64(c.Step))
-	cats := c.aclCategories()
-	w.Set(len(cats))
-	for _, a := range cats {
-		w.Simple("@" + a)
+	writeStatusSet(w, "@", c.categories)
+	w.Set(len(c.Tips))
+	for _, tip := range c.Tips {
+		w.BulkString(tip)
 	}
-	w.Array(0) // tips
-	if c.FirstKey > 0 {
-		// One key spec: keys from FirstKey, up to LastKey, every Step.
-		w.Array(1)
-		w.Map(3)
-		w.BulkString("flags")
-		w.Set(0)
-		w.BulkString("begin_search")
-		w.Map(2)
-		w.BulkString("type")
-		w.BulkString("index")
-		w.BulkString("spec")
-		w.Map(1)
-		w.BulkString("index")
-		w.Int(int64(c.FirstKey))
-		w.BulkString("find_keys")
-		w.Map(2)
-		w.BulkString("type")
-		w.BulkString("range")
-		w.BulkString("spec")
-		w.Map(3)
-		last := c.LastKey
-		if last > 0 {
-			last -= c.FirstKey
-		}
-		w.BulkString("lastkey")
-		w.Int(int64(last))
-		w.BulkString("keystep")
-		w.Int(int64(c.Step))
-		w.BulkString("limit")
-		w.Int(0)
-	} else {
-		w.Array(0)
+	w.Set(len(c.KeySpecs))
+	for _, k := range c.KeySpecs {
+		writeKeySpec(w, k)
 	}
 	w.Array(len(c.Subs))
 	for _, s := range c.Subs {
@@ -111,7 +80,55 @@ func writeCommandInfo(w *proto.Writer, c *Command) {
 	}
 }
 
+// writeStatusSet writes names as a set of simple strings, each after prefix.
+func writeStatusSet(w *proto.Writer, prefix string, names []string) {
+	w.Set(len(names))
+	for _, n := range names {
+		w.Simple(prefix + n)
+	}
+}
+
+// writeKeySpec writes one key spec as COMMAND INFO shows it: a map of notes (when
+// there are any), flags, begin_search and find_keys.
+func writeKeySpec(w *proto.Writer, k KeySpec) {
+	if k.Notes != "" {
+		w.Map(4)
+		w.BulkString("notes")
+		w.BulkString(k.Notes)
+	} else {
+		w.Map(3)
+	}
+	w.BulkString("flags")
+	writeStatusSet(w, "", k.Flags.Names())
+
+	w.BulkString("begin_search")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString("index")
+	w.BulkString("spec")
+	w.Map(1)
+	w.BulkString("index")
+	w.Int(int64(k.BeginIndex))
+
+	w.BulkString("find_keys")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString("range")
+	w.BulkString("spec")
+	w.Map(3)
+	w.BulkString("lastkey")
+	w.Int(int64(k.LastKey))
+	w.BulkString("keystep")
+	w.Int(int64(k.KeyStep))
+	w.BulkString("limit")
+	w.Int(int64(k.Limit))
+}
+
 // COMMAND DOCS [command-name ...]
+//
+// Each command's documentation is a map like Redis's, with a subset of its fields:
+// summary (in our words), since, group and, for a container, subcommands. Basalt leaves
+// out complexity, doc_flags, deprecated_since, replaced_by, history and arguments.
 func commandDocsCmd(_ *client, args [][]byte, w *proto.Writer) {
 	var cmds []*Command
 	if len(args) == 2 {
@@ -166,7 +183,7 @@ func commandListCmd(_ *client, args [][]byte, w *proto.Writer) {
 			keep = func(*Command) bool { return false }
 		case "aclcat":
 			keep = func(c *Command) bool {
-				for _, a := range c.aclCategories() {
+				for _, a := range c.categories {
 					if strings.EqualFold(a, val) {
 						return true
 					}
@@ -193,28 +210,52 @@ func commandListCmd(_ *client, args [][]byte, w *proto.Writer) {
 	}
 }
 
+// COMMAND GETKEYS errors, in Redis's words.
+const (
+	errGetkeysUnknown = "ERR Invalid command specified"
+	errGetkeysNoKeys  = "ERR The command has no key arguments"
+	errGetkeysArity   = "ERR Invalid number of arguments specified for command"
+	errGetkeysBadArgs = "ERR Invalid arguments specified for command"
+)
+
 // COMMAND GETKEYS command [arg ...]
 func commandGetkeysCmd(_ *client, args [][]byte, w *proto.Writer) {
 	line := args[2:]
 	var scratch [32]byte
 	c := lookupCommand(line[0], &scratch)
-	if c == nil {
-		w.Error("ERR Invalid command specified")
+	if c != nil && len(c.Subs) > 0 && len(line) >= 2 {
+		c = lookupSub(c, line[1])
+	}
+	switch {
+	case c == nil:
+		w.Error(errGetkeysUnknown)
+		return
+	case len(c.KeySpecs) == 0 && c.keysFn == nil:
+		w.Error(errGetkeysNoKeys)
+		return
+	case (c.Arity > 0 && len(line) != c.Arity) || len(line) < -c.Arity:
+		w.Error(errGetkeysArity)
 		return
 	}
-	if len(c.Subs) > 0 && len(line) >= 2 {
-		if sub := lookupSub(c, line[1]); sub != nil {
-			c = sub
-		}
-	}
-	if (c.Arity > 0 && len(line) != c.Arity) || len(line) < -c.Arity {
-		w.Error("ERR Invalid number of arguments specified for command")
+	pos := c.keyPositions(line)
+	if len(pos) == 0 {
+		w.Error(errGetkeysBadArgs)
 		return
+	}
+	w.Array(len(pos))
+	for _, p := range pos {
+		w.Bulk(line[p])
+	}
+}
+
+// keyPositions returns the indexes of the keys in a full command line (the command name
+// at index 0).
+func (c *Command) keyPositions(line [][]byte) []int {
+	if c.keysFn != nil {
+		return c.keysFn(line)
 	}
 	var pos []int
-	if c.keysFn != nil {
-		pos = c.keysFn(line)
-	} else if c.FirstKey > 0 {
+	if c.FirstKey > 0 {
 		last := c.LastKey
 		if last < 0 {
 			last += len(line)
@@ -223,14 +264,7 @@ func commandGetkeysCmd(_ *client, args [][]byte, w *proto.Writer) {
 			pos = append(pos, i)
 		}
 	}
-	if len(pos) == 0 {
-		w.Error("ERR The command has no key arguments")
-		return
-	}
-	w.Array(len(pos))
-	for _, p := range pos {
-		w.Bulk(line[p])
-	}
+	return pos
 }
 
 // COMMAND HELP

@@ -203,7 +203,6 @@ func (cl *client) replyNow(reply func(w *proto.Writer)) {
 	cl.fanout(nil, nil, reply)
 }
 
-
 func removeKey(sh *shard.Shard, key []byte) bool { return sh.Remove(key) }
 func existsKey(sh *shard.Shard, key []byte) bool { return sh.Exists(key) }
 func touchKey(sh *shard.Shard, key []byte) bool  { return sh.Touch(key) }
