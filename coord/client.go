@@ -65,6 +65,13 @@ type client struct {
 	batch *batch
 	// async is an in-flight coordinator operation (multi-shard or global command).
 	async *fanout
+
+	// multi is the open MULTI block, exec the running EXEC.
+	multi *multiState
+	exec  *execState
+	// watched lists the WATCHed keys; watchDirty is set when one of them changes.
+	watched    []watchedKey
+	watchDirty *atomic.Bool
 }
 
 func newClient(s *Server, c gnet.Conn) *client {
@@ -107,7 +114,7 @@ func (cl *client) attach() {
 }
 
 // inflight reports whether the client waits for another loop.
-func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil }
+func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil || cl.exec != nil }
 
 // serve finishes whatever came back from other loops, then runs buffered commands until
 // the input is exhausted or a command must wait for another loop. Replies are written
@@ -126,6 +133,11 @@ func (cl *client) serve() gnet.Action {
 			}
 			f := cl.async
 			cl.async = nil
+			if cl.exec != nil {
+				// A command inside EXEC finished: its reply joins the EXEC's replies.
+				f.done(&cl.exec.replies)
+				continue
+			}
 			mark := cl.out.Len()
 			f.done(&cl.out)
 			if f.drop {
@@ -135,6 +147,10 @@ func (cl *client) serve() gnet.Action {
 				// done started the command's next step; it inherits the reply mode.
 				cl.async.drop = f.drop
 			}
+			continue
+		}
+		if cl.exec != nil {
+			cl.exec.step(cl)
 			continue
 		}
 		if cl.closeAfterReply {
@@ -211,7 +227,7 @@ func (cl *client) readCommands() bool {
 			off += n
 		}
 		if stop {
-			again = !cl.inflight() || cl.async != nil && cl.async.pending.Load() == 0
+			again = cl.batch == nil && (cl.async == nil || cl.async.pending.Load() == 0)
 			break
 		}
 	}
@@ -292,6 +308,12 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.reject(cmd, proto.ErrNoAuth)
 		return true, false
 	}
+	if cl.multi != nil && !runsInMulti(cmd) {
+		w, mark := cl.beginReply()
+		cl.queue(cmd, args, w)
+		cl.endReply(w, mark)
+		return true, false
+	}
 	if cmd.client != nil {
 		if cmd.barrier && cl.batch != nil {
 			return false, true
@@ -306,7 +328,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 			return true, true
 		}
 		cl.endReply(w, mark)
-		return true, cl.closeAfterReply
+		return true, cl.exec != nil || cl.closeAfterReply
 	}
 	if cmd.shard == nil {
 		panic("BUG: command without handler: " + cmd.FullName())
@@ -334,12 +356,8 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	}
 	cl.lastCmd = cmd.FullName()
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
-		start := time.Now()
 		w, mark := cl.beginReply()
-		sh := cl.srv.shards[target]
-		sh.Begin(cl.db)
-		cmd.shard(sh, args, w)
-		cl.loop.account(cmd, w, mark, start)
+		cl.loop.runShardCommand(cl.srv.shards[target], cmd, args, cl.db, w)
 		cl.endReply(w, mark)
 		return true, false
 	}
@@ -391,6 +409,10 @@ func (cl *client) reject(cmd *Command, msg string) {
 	w.Error(msg)
 	if cmd != nil {
 		cl.loop.stats[cmd.id].rejected++
+	}
+	if cl.multi != nil {
+		// A command rejected while queueing makes EXEC fail, as in Redis.
+		cl.multi.aborted = true
 	}
 	cl.loop.countError(msg)
 	cl.endReply(w, mark)
@@ -591,12 +613,9 @@ func (g *group) exec(s *Server, from int) {
 }
 
 func (g *group) run(sh *shard.Shard, ls *loopState, rc *remoteCmd) {
-	start := time.Now()
 	rc.start = g.w.Len()
-	sh.Begin(rc.db)
-	rc.cmd.shard(sh, rc.args, &g.w)
+	ls.runShardCommand(sh, rc.cmd, rc.args, rc.db, &g.w)
 	rc.end = g.w.Len()
-	ls.account(rc.cmd, &g.w, rc.start, start)
 }
 
 // blockedByClaims reports whether a single-shard command must wait because a

@@ -55,8 +55,8 @@ func findByFullName(name string) *Command {
 
 // writeCommandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape: name,
 // arity, flags, first key, last key, step, ACL categories, tips, key specs and
-// subcommands. Flags, categories, tips and key specs are sets in RESP3, as in Redis;
-// subcommands stay an array.
+// subcommands. In RESP3, as in Redis, flags, categories, tips and key specs are sets,
+// and so is an empty list of subcommands, while a non-empty one is an array.
 func writeCommandInfo(w *proto.Writer, c *Command) {
 	w.Array(10)
 	w.BulkString(c.FullName())
@@ -73,6 +73,10 @@ func writeCommandInfo(w *proto.Writer, c *Command) {
 	w.Set(len(c.KeySpecs))
 	for _, k := range c.KeySpecs {
 		writeKeySpec(w, k)
+	}
+	if len(c.Subs) == 0 {
+		w.Set(0)
+		return
 	}
 	w.Array(len(c.Subs))
 	for _, s := range c.Subs {

@@ -159,6 +159,8 @@ func quitCmd(cl *client, _ [][]byte, w *proto.Writer) {
 
 // RESET
 func resetCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	cl.multi = nil
+	cl.unwatch()
 	cl.db = 0
 	cl.name = ""
 	cl.replyMode = replyOn

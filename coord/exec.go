@@ -1,17 +1,308 @@
 package coord
 
-import "github.com/basaltdb/basalt/proto"
+import (
+	"sync/atomic"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// MULTI, EXEC, DISCARD, WATCH and UNWATCH.
+//
+// EXEC runs the queued commands as one transaction: it claims every key they name (and
+// whole shards for global commands such as FLUSHALL), takes the claims in one hop, runs
+// the commands in order while holding them, and releases in the hop that answers. Runs
+// of consecutive single-shard commands travel as one hop per shard, in parallel. A block
+// whose commands all live on one shard needs no claims: it runs in one hop on that shard,
+// whose loop does nothing else meanwhile.
+
+// queued is a command waiting in a MULTI block, with its own copy of the arguments.
+type queued struct {
+	cmd  *Command
+	args [][]byte
+}
+
+// multiState is a client's open MULTI block.
+type multiState struct {
+	cmds []queued
+	// aborted is set when a command was rejected while queueing: EXEC then fails.
+	aborted bool
+}
 
 // execState is a running EXEC: the queued commands, their replies so far, and the
 // transaction that holds the claims of all of them.
 type execState struct {
 	t       *txn
-	replies proto.Writer
+	cmds    []queued
 	next    int
+	replies proto.Writer
 }
 
-// commandDone records the reply of the current command and runs the next one.
-func (e *execState) commandDone(reply func(w *proto.Writer)) {
-	reply(&e.replies)
-	e.next++
+// watchedKey is a key the client watches, and the shard where its watcher lives.
+type watchedKey struct {
+	shard int
+	key   lockKey
+}
+
+// globalClaims lists the commands that read or write every shard as a whole.
+var globalClaims = map[string]bool{ // name -> writes
+	"keys": false, "dbsize": false, "randomkey": false, "scan": false,
+	"flushdb": true, "flushall": true, "swapdb": true,
+}
+
+// runsInMulti reports whether a command acts at once inside MULTI instead of queueing.
+func runsInMulti(c *Command) bool {
+	switch c.Name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// MULTI
+func multiCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	if cl.multi != nil {
+		w.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	cl.multi = &multiState{}
+	w.OK()
+}
+
+// DISCARD
+func discardCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	if cl.multi == nil {
+		w.Error("ERR DISCARD without MULTI")
+		return
+	}
+	cl.multi = nil
+	cl.unwatch()
+	w.OK()
+}
+
+// queue adds a command to the open MULTI block.
+func (cl *client) queue(cmd *Command, args [][]byte, w *proto.Writer) {
+	if cmd.Flags&FlagNoMulti != 0 {
+		cl.multi.aborted = true
+		w.Error("ERR Command not allowed inside a transaction")
+		return
+	}
+	cl.multi.cmds = append(cl.multi.cmds, queued{cmd, ownArgs(args)})
+	w.Simple("QUEUED")
+}
+
+// EXEC
+func execCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	if cl.multi == nil {
+		w.Error("ERR EXEC without MULTI")
+		return
+	}
+	m := cl.multi
+	cl.multi = nil
+	dirty := cl.watchDirty != nil && cl.watchDirty.Load()
+	cl.unwatch()
+	if m.aborted {
+		w.Error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	if dirty {
+		w.NullArray()
+		return
+	}
+	if len(m.cmds) == 0 {
+		w.Array(0)
+		return
+	}
+	if s, ok := cl.singleShard(m.cmds); ok {
+		cl.execOnShard(s, m.cmds)
+		return
+	}
+	t := cl.newTxn(false)
+	db := cl.db
+	for _, q := range m.cmds {
+		switch {
+		case q.cmd.Name == "select":
+			if n, ok := proto.ParseInt(q.args[1]); ok && n >= 0 && n < int64(cl.srv.cfg.Databases) {
+				db = int(n)
+			}
+		case q.cmd.client != nil:
+			if write, global := globalClaims[q.cmd.Name]; global {
+				t.claimAll(write)
+			}
+		default:
+			t.claimCommand(q.cmd, q.args, db)
+		}
+	}
+	cl.exec = &execState{t: t, cmds: m.cmds}
+	cl.exec.replies.SetRESP3(cl.out.RESP3())
+	if len(t.shards) > 0 {
+		t.schedule(true, nil, nil, func() {})
+	}
+}
+
+// singleShard reports whether every queued command is a keyed command of one shard, so
+// the block can run in one hop without claims.
+func (cl *client) singleShard(cmds []queued) (int, bool) {
+	target := -1
+	for _, q := range cmds {
+		if q.cmd.client != nil {
+			return 0, false
+		}
+		s, multi := cl.route(q.cmd, q.args)
+		if multi || (target >= 0 && s != target) {
+			return 0, false
+		}
+		target = s
+	}
+	return target, true
+}
+
+// execOnShard runs a whole block on one shard in one hop.
+func (cl *client) execOnShard(s int, cmds []queued) {
+	srv := cl.srv
+	db := cl.db
+	var replies proto.Writer
+	replies.SetRESP3(cl.out.RESP3())
+	cl.fanout([]int{s}, func(sh *shard.Shard, _ int) {
+		ls := srv.loops[sh.ID]
+		for _, q := range cmds {
+			ls.runShardCommand(sh, q.cmd, q.args, db, &replies)
+		}
+	}, func(w *proto.Writer) {
+		w.Array(len(cmds))
+		w.Raw(replies.Bytes())
+	})
+}
+
+// step runs the EXEC's next command, or a run of single-shard commands, or finishes.
+// It is called on the client's loop whenever nothing is in flight.
+func (e *execState) step(cl *client) {
+	if e.next == len(e.cmds) {
+		cl.exec = nil
+		n := len(e.cmds)
+		reply := func(w *proto.Writer) {
+			w.Array(n)
+			w.Raw(e.replies.Bytes())
+		}
+		if e.t.locked {
+			e.t.release(nil, nil, reply)
+		} else {
+			cl.replyNow(reply)
+		}
+		return
+	}
+	q := e.cmds[e.next]
+	if q.cmd.client != nil {
+		e.next++
+		cl.lastCmd = q.cmd.FullName()
+		q.cmd.client(cl, q.args, &e.replies)
+		return
+	}
+	if _, multi := cl.route(q.cmd, q.args); multi {
+		e.next++
+		t := cl.newTxn(q.cmd.Flags&FlagWrite == 0)
+		q.cmd.multi(t, q.cmd, q.args)
+		return
+	}
+	// Squash the run of single-shard commands that starts here: one hop per shard.
+	type slot struct{ shard, start, end int }
+	start := e.next
+	var slots []slot
+	var shards []int
+	index := map[int]int{}
+	for e.next < len(e.cmds) {
+		q := e.cmds[e.next]
+		if q.cmd.client != nil {
+			break
+		}
+		s, multi := cl.route(q.cmd, q.args)
+		if multi {
+			break
+		}
+		if _, ok := index[s]; !ok {
+			index[s] = len(shards)
+			shards = append(shards, s)
+		}
+		slots = append(slots, slot{shard: s})
+		e.next++
+	}
+	run := e.cmds[start:e.next]
+	writers := make([]proto.Writer, len(shards))
+	for i := range writers {
+		writers[i].SetRESP3(cl.out.RESP3())
+	}
+	srv := cl.srv
+	db := cl.db
+	cl.fanout(shards, func(sh *shard.Shard, i int) {
+		ls := srv.loops[sh.ID]
+		for j := range run {
+			if slots[j].shard != sh.ID {
+				continue
+			}
+			slots[j].start = writers[i].Len()
+			ls.runShardCommand(sh, run[j].cmd, run[j].args, db, &writers[i])
+			slots[j].end = writers[i].Len()
+		}
+	}, func(w *proto.Writer) {
+		for _, sl := range slots {
+			w.Raw(writers[index[sl.shard]].Bytes()[sl.start:sl.end])
+		}
+	})
+}
+
+// WATCH key [key ...]
+func watchCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if cl.multi != nil {
+		w.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	if cl.watchDirty == nil {
+		cl.watchDirty = new(atomic.Bool)
+	}
+	flag, id, db := cl.watchDirty, cl.id, cl.db
+	own := ownArgs(args)
+	shards, keys := cl.partition(keyPositions(own, 1, 1), own)
+	for i, s := range shards {
+		for _, p := range keys[i] {
+			cl.watched = append(cl.watched, watchedKey{s, lockKey{db, string(own[p])}})
+		}
+	}
+	srv := cl.srv
+	cl.fanout(shards, func(sh *shard.Shard, i int) {
+		ls := srv.loops[sh.ID]
+		for _, p := range keys[i] {
+			k := lockKey{db, string(own[p])}
+			ls.watches[k] = append(ls.watches[k], watcher{client: id, dirty: flag})
+		}
+	}, func(w *proto.Writer) { w.OK() })
+}
+
+// UNWATCH
+func unwatchCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	cl.unwatch()
+	w.OK()
+}
+
+// unwatch forgets the client's watched keys. The watchers are removed by messages to
+// their shards; a later WATCH of the same key reaches the shard after them.
+func (cl *client) unwatch() {
+	if len(cl.watched) == 0 {
+		cl.watchDirty = nil
+		return
+	}
+	srv, id := cl.srv, cl.id
+	byShard := map[int][]lockKey{}
+	for _, wk := range cl.watched {
+		byShard[wk.shard] = append(byShard[wk.shard], wk.key)
+	}
+	for s, keys := range byShard {
+		s, keys := s, keys
+		srv.run(s, func() {
+			for _, k := range keys {
+				srv.loops[s].watches.remove(k, id)
+			}
+		})
+	}
+	cl.watched = nil
+	cl.watchDirty = nil
 }

@@ -24,6 +24,12 @@ var clientHandlers = map[string]clientHandler{
 	"client|setinfo":  clientSetinfoCmd,
 	"client|help":     clientHelpCmd,
 
+	"multi":   multiCmd,
+	"exec":    execCmd,
+	"discard": discardCmd,
+	"watch":   watchCmd,
+	"unwatch": unwatchCmd,
+
 	"keys":      keysCmd,
 	"scan":      scanCmd,
 	"randomkey": randomkeyCmd,

@@ -72,6 +72,7 @@ type loopState struct {
 	handle  gnet.EventLoop
 	clients map[uint64]*client
 	locks   *lockTable
+	watches watchTable
 	stats   []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64
@@ -114,6 +115,7 @@ func New(cfg *Config) (*Server, error) {
 			idx:      i,
 			clients:  make(map[uint64]*client),
 			locks:    newLockTable(),
+			watches:  watchTable{},
 			stats:    make([]cmdStat, len(all)),
 			errStats: make(map[string]int64),
 		})
@@ -435,6 +437,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	if cl.loop != nil {
 		delete(cl.loop.clients, cl.id)
 	}
+	cl.unwatch()
 	cl.closed = true
 	s.connected.Add(-1)
 	return gnet.None

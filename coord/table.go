@@ -225,6 +225,13 @@ var table = []*Command{
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CLIENT's subcommands."},
 	}},
 
+	// transactions
+	{Name: "multi", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "1.2.0", Summary: "Opens a transaction: later commands queue until EXEC."},
+	{Name: "exec", Arity: 1, Flags: FlagNoScript | ls | FlagSkipSlowlog, ACL: []string{"transaction"}, Group: "transactions", Since: "1.2.0", Summary: "Runs the queued commands as one atomic transaction."},
+	{Name: "discard", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "2.0.0", Summary: "Drops the queued commands and closes the transaction."},
+	{Name: "watch", Arity: -2, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRO)}, Group: "transactions", Since: "2.2.0", Summary: "Makes the next EXEC fail if any of the keys changes before it."},
+	{Name: "unwatch", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "2.2.0", Summary: "Forgets every watched key."},
+
 	// strings
 	{Name: "get", Arity: 2, Flags: ro | fast, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "string", Since: "1.0.0", Summary: "Returns a key's string value."},
 	{Name: "set", Arity: -3, Flags: rw, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate|KeyVariableFlags).withNotes("Reads the old value only with the GET option.")}, Group: "string", Since: "1.0.0", Summary: "Stores a string, with options for expiry and conditions."},

@@ -38,8 +38,10 @@ type txn struct {
 }
 
 // newTxn starts a transaction for the client's current database.
+// Inside EXEC it returns a view on the EXEC's transaction, whose claims already cover the
+// command.
 func (cl *client) newTxn(readOnly bool) *txn {
-	return &txn{cl: cl, db: cl.db, readOnly: readOnly, claims: map[int]*lockRequest{}}
+	return &txn{cl: cl, db: cl.db, readOnly: readOnly, claims: map[int]*lockRequest{}, exec: cl.exec}
 }
 
 // claim declares that the transaction reads (or writes) key in database db.
@@ -88,27 +90,29 @@ func (t *txn) request(s int) *lockRequest {
 // hop runs part on each listed shard while the transaction's claims are held, then runs
 // then on the client's loop.
 func (t *txn) hop(shards []int, part func(sh *shard.Shard, i int), then func()) {
+	part = t.watching(part)
 	switch {
 	case t.exec != nil || t.locked:
 		t.cl.fanout(shards, part, func(*proto.Writer) { then() })
 	case t.readOnly:
 		t.schedule(true, shards, part, then)
 	default:
-		t.schedule(true, nil, nil, func() { t.hop(shards, part, then) })
+		t.schedule(true, nil, nil, func() { t.cl.fanout(shards, part, func(*proto.Writer) { then() }) })
 	}
 }
 
 // last runs part on each listed shard, releases the claims, and replies.
 func (t *txn) last(shards []int, part func(sh *shard.Shard, i int), reply func(w *proto.Writer)) {
+	part = t.watching(part)
 	switch {
 	case t.exec != nil:
-		t.cl.fanout(shards, part, func(*proto.Writer) { t.exec.commandDone(reply) })
+		t.cl.fanout(shards, part, reply)
 	case t.locked:
 		t.release(shards, part, reply)
 	case t.readOnly:
 		t.schedule(false, shards, part, func() { t.cl.replyNow(reply) })
 	default:
-		t.schedule(true, nil, nil, func() { t.last(shards, part, reply) })
+		t.schedule(true, nil, nil, func() { t.release(shards, part, reply) })
 	}
 }
 
@@ -183,6 +187,25 @@ func (t *txn) release(shards []int, part func(sh *shard.Shard, i int), reply fun
 		}
 		srv.loops[sh.ID].locks.release(t.claims[sh.ID])
 	}, reply)
+}
+
+// watching wraps part so that it signals WATCHers of the keys it modifies.
+func (t *txn) watching(part func(sh *shard.Shard, i int)) func(sh *shard.Shard, i int) {
+	if part == nil {
+		return nil
+	}
+	claims := t.claims
+	if t.exec != nil {
+		claims = t.exec.t.claims
+	}
+	srv := t.cl.srv
+	return func(sh *shard.Shard, i int) {
+		ls := srv.loops[sh.ID]
+		probes := ls.probeClaim(sh, claims[sh.ID])
+		before := sh.Dirty()
+		part(sh, i)
+		ls.touched(sh, before, probes)
+	}
 }
 
 // claimCommand declares the keys of cmd's arguments: writes for write commands.

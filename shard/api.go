@@ -27,3 +27,10 @@ func (s *Shard) Touch(key []byte) bool {
 	_, ok := s.write(key)
 	return ok
 }
+
+// Present reports whether key is stored in database db, expired or not. Unlike Exists
+// it never deletes, so the coordinator can observe a key without changing it.
+func (s *Shard) Present(db int, key []byte) bool {
+	_, ok := s.dbs[db].find(key)
+	return ok
+}
