@@ -157,7 +157,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("maxclients", s.cfg.maxClients())
 		field("client_recent_max_input_buffer", 0)
 		field("client_recent_max_output_buffer", 0)
-		field("blocked_clients", 0)
+		field("blocked_clients", s.blockedClients.Load())
 		field("tracking_clients", 0)
 		field("clients_in_timeout_table", 0)
 		field("total_blocking_keys", 0)

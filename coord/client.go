@@ -69,6 +69,8 @@ type client struct {
 	// multi is the open MULTI block, exec the running EXEC.
 	multi *multiState
 	exec  *execState
+	// blocked is the waiter of a blocking command in progress.
+	blocked *waiter
 	// watched lists the WATCHed keys; watchDirty is set when one of them changes.
 	watched    []watchedKey
 	watchDirty *atomic.Bool
@@ -114,7 +116,9 @@ func (cl *client) attach() {
 }
 
 // inflight reports whether the client waits for another loop.
-func (cl *client) inflight() bool { return cl.batch != nil || cl.async != nil || cl.exec != nil }
+func (cl *client) inflight() bool {
+	return cl.batch != nil || cl.async != nil || cl.exec != nil || cl.blocked != nil
+}
 
 // serve finishes whatever came back from other loops, then runs buffered commands until
 // the input is exhausted or a command must wait for another loop. Replies are written
@@ -147,6 +151,13 @@ func (cl *client) serve() gnet.Action {
 				// done started the command's next step; it inherits the reply mode.
 				cl.async.drop = f.drop
 			}
+			continue
+		}
+		if cl.blocked != nil {
+			if cl.blocked.state.Load() == waitWaiting {
+				break
+			}
+			cl.finishBlocked()
 			continue
 		}
 		if cl.exec != nil {
@@ -328,7 +339,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 			return true, true
 		}
 		cl.endReply(w, mark)
-		return true, cl.exec != nil || cl.closeAfterReply
+		return true, cl.exec != nil || cl.blocked != nil || cl.closeAfterReply
 	}
 	if cmd.shard == nil {
 		panic("BUG: command without handler: " + cmd.FullName())

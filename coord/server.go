@@ -56,6 +56,9 @@ type Server struct {
 	// so every shard sees transactions in the same order.
 	txMu sync.Mutex
 
+	// blockedClients counts clients waiting in a blocking command (INFO).
+	blockedClients atomic.Int64
+
 	nextClientID atomic.Uint64
 	connected    atomic.Int64
 	totalConns   atomic.Int64
@@ -73,6 +76,9 @@ type loopState struct {
 	clients map[uint64]*client
 	locks   *lockTable
 	watches watchTable
+	blocked blockTable
+	// readyKeys are keys with waiters that gained elements, served after the command.
+	readyKeys []lockKey
 	stats   []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64
@@ -110,15 +116,23 @@ func New(cfg *Config) (*Server, error) {
 	s.applySettings()
 	cfg.OnChange = func(string) { s.applySettings() }
 	for i := 0; i < n; i++ {
-		s.shards = append(s.shards, shard.New(i, cfg.Databases, s.settings))
+		sh := shard.New(i, cfg.Databases, s.settings)
+		s.shards = append(s.shards, sh)
 		s.loops = append(s.loops, &loopState{
 			idx:      i,
 			clients:  make(map[uint64]*client),
 			locks:    newLockTable(),
 			watches:  watchTable{},
+			blocked:  blockTable{},
 			stats:    make([]cmdStat, len(all)),
 			errStats: make(map[string]int64),
 		})
+		ls := s.loops[i]
+		sh.Expired = func(db int, key string) {
+			if len(ls.watches) > 0 {
+				ls.watches.touch(lockKey{db, key})
+			}
+		}
 	}
 	for _, b := range cfg.Bind {
 		host := b
@@ -438,6 +452,16 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		delete(cl.loop.clients, cl.id)
 	}
 	cl.unwatch()
+	if wt := cl.blocked; wt != nil {
+		// A value served in the instant before the close is lost with the connection,
+		// as it would be had the client closed just after receiving it.
+		wt.state.CompareAndSwap(waitWaiting, waitDone)
+		if wt.timer != nil {
+			wt.timer.Stop()
+		}
+		cl.unregister(wt)
+		s.blockedClients.Add(-1)
+	}
 	cl.closed = true
 	s.connected.Add(-1)
 	return gnet.None

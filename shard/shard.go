@@ -60,6 +60,9 @@ type Shard struct {
 	Settings *Settings
 	// Stats are this shard's counters.
 	Stats Stats
+	// Expired, when set, is told of every key deleted because its TTL passed, lazily or
+	// by the active cycle (the coordinator invalidates WATCHes with it).
+	Expired func(db int, key string)
 
 	dbs []*DB
 	db  *DB
@@ -119,6 +122,13 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 
 // expireAt deletes entry i of d because its TTL passed.
 func (s *Shard) expireAt(d *DB, i int) {
+	if s.Expired != nil {
+		for n, db := range s.dbs {
+			if db == d {
+				s.Expired(n, d.entries[i].key)
+			}
+		}
+	}
 	d.removeAt(i)
 	s.Stats.ExpiredKeys++
 	s.dirty++

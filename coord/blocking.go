@@ -1,0 +1,340 @@
+package coord
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// The blocking framework: commands that wait for keys (BLPOP, BLMOVE, BZPOPMIN, XREAD
+// BLOCK, ...) register a waiter on every key's shard, in the same hop that finds them
+// all empty, so no push can slip between the check and the registration. A push calls
+// the shard's Ready hook; the shard then serves its waiters for that key first come,
+// first served. A waiter may be registered on several shards: whichever shard first
+// moves it from waiting to served (an atomic swap) pops the value and writes the reply;
+// the others skip it. Timeouts and CLIENT UNBLOCK race through the same swap, on the
+// client's loop.
+
+// Waiter states.
+const (
+	waitWaiting int32 = iota
+	waitServed
+	waitDone // timed out, unblocked or cancelled
+)
+
+// blockOp is what a blocking command does when one of its keys is ready.
+type blockOp struct {
+	db   int
+	keys [][]byte
+	// ready reports whether key, on sh, can serve the waiter now.
+	ready func(sh *shard.Shard, key []byte) bool
+	// serve pops what the waiter gets from key and writes its reply. It runs on the
+	// key's shard right after ready returned true.
+	serve func(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer)
+	// timeout is the reply when the wait ends without a value.
+	timeout func(w *proto.Writer)
+	// then, when set, runs on the client's loop after a serve, for a second step (the
+	// push of a cross-shard BLMOVE); it replaces the served reply.
+	then func(cl *client, served []byte)
+}
+
+// waiter is one blocked client. The fields below state are written by whoever won the
+// swap out of waitWaiting, then handed over to the client's loop by Wake.
+type waiter struct {
+	state atomic.Int32
+	id    uint64
+	conn  gnet.Conn
+	op    *blockOp
+	reply proto.Writer
+	timer *time.Timer
+	// shards lists where the waiter is registered, for cleanup.
+	shards []int
+	// unblockErr is set by CLIENT UNBLOCK ERROR.
+	unblockErr bool
+}
+
+// blockTable holds one shard's waiters by key, oldest first. Owner: the shard's loop.
+type blockTable map[lockKey][]*waiter
+
+// parseTimeout reads a blocking command's timeout in seconds (fractions allowed); 0 waits
+// forever.
+func parseTimeout(b []byte) (time.Duration, string) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, "ERR timeout is not a float or out of range"
+	}
+	if f < 0 {
+		return 0, proto.ErrTimeoutNegative
+	}
+	if f > float64(math.MaxInt64/int64(time.Second)) {
+		return 0, "ERR timeout is out of range"
+	}
+	return time.Duration(f * float64(time.Second)), ""
+}
+
+// block runs a blocking command: in one hop per involved shard it serves the waiter at
+// once if a key is ready, else registers it; the first key in argument order that is
+// ready wins. Inside MULTI (exec) a blocking command does not wait.
+func (cl *client) block(op *blockOp, timeout time.Duration) {
+	srv := cl.srv
+	wt := &waiter{id: cl.id, conn: cl.conn, op: op}
+	wt.reply.SetRESP3(cl.out.RESP3())
+	noWait := cl.exec != nil
+	shards, keys := cl.partition(keyPositions(append([][]byte{nil}, op.keys...), 1, 1), append([][]byte{nil}, op.keys...))
+	wt.shards = shards
+	// first[i] is the first ready key position on shard i, or 0.
+	first := make([]int, len(shards))
+	cl.fanout(shards, func(sh *shard.Shard, i int) {
+		sh.Begin(op.db)
+		for _, p := range keys[i] {
+			if op.ready(sh, op.keys[p-1]) {
+				first[i] = p
+				return
+			}
+		}
+		if noWait {
+			return
+		}
+		ls := srv.loops[sh.ID]
+		for _, p := range keys[i] {
+			k := lockKey{op.db, string(op.keys[p-1])}
+			ls.blocked[k] = append(ls.blocked[k], wt)
+		}
+	}, func(w *proto.Writer) {
+		best := 0
+		for _, p := range first {
+			if p > 0 && (best == 0 || p < best) {
+				best = p
+			}
+		}
+		if best == 0 {
+			if noWait {
+				op.timeout(w)
+				return
+			}
+			cl.waitFor(wt, timeout)
+			return
+		}
+		// A key was ready: take the waiter back (unless a push already served it) and
+		// pop from the first ready key under a claim, so that no one else takes it first.
+		if !wt.state.CompareAndSwap(waitWaiting, waitDone) {
+			cl.waitFor(wt, 0)
+			return
+		}
+		cl.unregister(wt)
+		key := op.keys[best-1]
+		s := srv.shardOf(key)
+		t := cl.newTxn(false)
+		t.claim(op.db, key, true)
+		var retry bool
+		t.last([]int{s}, func(sh *shard.Shard, _ int) {
+			if !op.ready(sh, key) {
+				retry = true
+				return
+			}
+			op.serve(sh, srv.loops[sh.ID], key, &wt.reply)
+		}, func(w *proto.Writer) {
+			if retry {
+				// Someone emptied the key between the hops: start over.
+				cl.block(op, timeout)
+				return
+			}
+			cl.deliver(wt, w)
+		})
+	})
+}
+
+// waitFor parks the client until a shard serves wt, the timeout passes or CLIENT UNBLOCK.
+func (cl *client) waitFor(wt *waiter, timeout time.Duration) {
+	cl.blocked = wt
+	cl.srv.blockedClients.Add(1)
+	if timeout > 0 {
+		ls := cl.loop
+		wt.timer = time.AfterFunc(timeout, func() {
+			_ = ls.handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				if wt.state.CompareAndSwap(waitWaiting, waitDone) {
+					_ = wt.conn.Wake(nil)
+				}
+				return nil
+			}))
+		})
+	}
+	// A shard may have served the waiter before it was parked: look now.
+	if wt.state.Load() != waitWaiting {
+		_ = wt.conn.Wake(nil)
+	}
+}
+
+// finishBlocked is called from serve when the client's waiter has left waitWaiting.
+func (cl *client) finishBlocked() {
+	wt := cl.blocked
+	cl.blocked = nil
+	cl.srv.blockedClients.Add(-1)
+	if wt.timer != nil {
+		wt.timer.Stop()
+	}
+	cl.unregister(wt)
+	if wt.state.Load() == waitServed {
+		cl.deliver(wt, &cl.out)
+		return
+	}
+	if wt.unblockErr {
+		cl.out.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		return
+	}
+	wt.op.timeout(&cl.out)
+}
+
+// deliver writes a served waiter's reply, or runs the op's second step.
+func (cl *client) deliver(wt *waiter, w *proto.Writer) {
+	if wt.op.then != nil {
+		wt.op.then(cl, wt.reply.Bytes())
+		return
+	}
+	w.Raw(wt.reply.Bytes())
+}
+
+// unregister removes the waiter from every shard it was registered on.
+func (cl *client) unregister(wt *waiter) {
+	srv := cl.srv
+	for _, s := range wt.shards {
+		s := s
+		srv.run(s, func() {
+			ls := srv.loops[s]
+			for _, key := range wt.op.keys {
+				k := lockKey{wt.op.db, string(key)}
+				ws := ls.blocked[k]
+				for i := 0; i < len(ws); i++ {
+					if ws[i] == wt {
+						ws = append(ws[:i], ws[i+1:]...)
+						i--
+					}
+				}
+				if len(ws) == 0 {
+					delete(ls.blocked, k)
+				} else {
+					ls.blocked[k] = ws
+				}
+			}
+		})
+	}
+}
+
+// keyReady is the shard's Ready hook: a key gained elements. Serving waits until the
+// command that pushed has finished (and its transaction released the key), so waiters
+// see the command's whole effect, as in Redis.
+func (s *Server) keyReady(ls *loopState, db int, key string) {
+	k := lockKey{db, key}
+	if len(ls.blocked[k]) == 0 {
+		return
+	}
+	ls.readyKeys = append(ls.readyKeys, k)
+	if len(ls.readyKeys) == 1 {
+		s.run(ls.idx, func() { s.serveReady(ls) })
+	}
+}
+
+// serveReady hands the ready keys' values to their waiters, oldest waiter first.
+func (s *Server) serveReady(ls *loopState) {
+	sh := s.shards[ls.idx]
+	for len(ls.readyKeys) > 0 {
+		k := ls.readyKeys[0]
+		ls.readyKeys = ls.readyKeys[1:]
+		key := []byte(k.key)
+		if ls.locks.active() && ls.locks.blocks(k.db, key, true) {
+			// A transaction holds the key: serve once it lets go.
+			r := &lockRequest{keys: []lockKey{k}, modes: []lockMode{lockExclusive}}
+			r.granted = func() { s.keyReady(ls, k.db, k.key) }
+			ls.locks.request(r)
+			continue
+		}
+		ws := ls.blocked[k]
+		for len(ws) > 0 {
+			wt := ws[0]
+			if wt.state.Load() != waitWaiting {
+				ws = ws[1:]
+				continue
+			}
+			sh.Begin(k.db)
+			if !wt.op.ready(sh, key) {
+				break
+			}
+			if !wt.state.CompareAndSwap(waitWaiting, waitServed) {
+				ws = ws[1:]
+				continue
+			}
+			wt.op.serve(sh, ls, key, &wt.reply)
+			ws = ws[1:]
+			_ = wt.conn.Wake(nil)
+		}
+		if len(ws) == 0 {
+			delete(ls.blocked, k)
+		} else {
+			ls.blocked[k] = ws
+		}
+	}
+}
+
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+func clientUnblockCmd(cl *client, args [][]byte, w *proto.Writer) {
+	id, ok := proto.ParseInt(args[2])
+	if !ok {
+		w.Error(proto.ErrNotInt)
+		return
+	}
+	withErr := false
+	if len(args) == 4 {
+		switch string(toLower(args[3])) {
+		case "timeout":
+		case "error":
+			withErr = true
+		default:
+			w.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	if len(args) > 4 {
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	srv := cl.srv
+	found := make([]bool, srv.n)
+	cl.fanout(srv.allShards(), func(sh *shard.Shard, i int) {
+		c := srv.loops[sh.ID].clients[uint64(id)]
+		if c == nil || c.blocked == nil {
+			return
+		}
+		wt := c.blocked
+		if wt.state.CompareAndSwap(waitWaiting, waitDone) {
+			wt.unblockErr = withErr
+			found[i] = true
+			_ = wt.conn.Wake(nil)
+		}
+	}, func(w *proto.Writer) {
+		for _, f := range found {
+			if f {
+				w.Int(1)
+				return
+			}
+		}
+		w.Int(0)
+	})
+}
+
+func toLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
