@@ -416,6 +416,12 @@ func (cl *client) route(cmd *Command, args [][]byte) (target int, multi bool) {
 
 // reject answers a command that never ran: unknown, wrong arity, not authenticated.
 func (cl *client) reject(cmd *Command, msg string) {
+	if cmd != nil && cmd.Name == "exec" {
+		// A rejected EXEC discards the transaction and says why, as Redis does.
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+		cl.multi = nil
+		cl.unwatch()
+	}
 	w, mark := cl.beginReply()
 	w.Error(msg)
 	if cmd != nil {

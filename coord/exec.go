@@ -38,10 +38,12 @@ type execState struct {
 	replies proto.Writer
 }
 
-// watchedKey is a key the client watches, and the shard where its watcher lives.
+// watchedKey is a key the client watches, the shard where its watcher lives, and
+// whether the key was live (present, not expired) when watched.
 type watchedKey struct {
 	shard int
 	key   lockKey
+	live  bool
 }
 
 // globalClaims lists the commands that read or write every shard as a whole.
@@ -99,22 +101,24 @@ func execCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	}
 	m := cl.multi
 	cl.multi = nil
-	dirty := cl.watchDirty != nil && cl.watchDirty.Load()
-	cl.unwatch()
-	if m.aborted {
-		w.Error("EXECABORT Transaction discarded because of previous errors.")
+	// The watchers stay registered until the check below is made under the claims: a
+	// write between their removal and the check would otherwise go unnoticed.
+	session, watched := cl.watchDirty, cl.watched
+	cl.watchDirty, cl.watched = nil, nil
+	if m.aborted || (session != nil && session.Load()) || len(m.cmds) == 0 && len(watched) == 0 {
+		cl.srv.removeWatches(session, watched)
+		switch {
+		case m.aborted:
+			w.Error("EXECABORT Transaction discarded because of previous errors.")
+		case session != nil && session.Load():
+			w.NullArray()
+		default:
+			w.Array(0)
+		}
 		return
 	}
-	if dirty {
-		w.NullArray()
-		return
-	}
-	if len(m.cmds) == 0 {
-		w.Array(0)
-		return
-	}
-	if s, ok := cl.singleShard(m.cmds); ok {
-		cl.execOnShard(s, m.cmds)
+	if s, ok := cl.singleShard(m.cmds, watched); ok {
+		cl.execOnShard(s, m.cmds, session, watched)
 		return
 	}
 	t := cl.newTxn(false)
@@ -133,17 +137,49 @@ func execCmd(cl *client, _ [][]byte, w *proto.Writer) {
 			t.claimCommand(q.cmd, q.args, db)
 		}
 	}
+	// Watched keys are claimed too, so that no write slips between the check of the
+	// WATCH flag (after the claims are held) and the commands.
+	for _, wk := range watched {
+		t.claim(wk.key.db, []byte(wk.key.key), false)
+	}
 	cl.exec = &execState{t: t, cmds: m.cmds}
 	cl.exec.replies.SetRESP3(cl.out.RESP3())
-	if len(t.shards) > 0 {
-		t.schedule(true, nil, nil, func() {})
+	if len(t.shards) == 0 {
+		return
+	}
+	t.onGrant = func(sh *shard.Shard) { checkWatchedExpiry(sh, session, watched) }
+	t.schedule(true, nil, nil, func() {
+		cl.srv.removeWatches(session, watched)
+		if session != nil && session.Load() {
+			cl.exec = nil
+			t.release(nil, nil, func(w *proto.Writer) { w.NullArray() })
+		}
+	})
+}
+
+// checkWatchedExpiry marks the WATCH session dirty when a key of sh that was live when
+// watched has expired since, even if nothing deleted it yet (Redis 7 semantics).
+func checkWatchedExpiry(sh *shard.Shard, session *atomic.Bool, watched []watchedKey) {
+	if session == nil {
+		return
+	}
+	for _, wk := range watched {
+		if wk.shard == sh.ID && wk.live && !sh.Live(wk.key.db, []byte(wk.key.key)) {
+			session.Store(true)
+		}
 	}
 }
 
 // singleShard reports whether every queued command is a keyed command of one shard, so
 // the block can run in one hop without claims.
-func (cl *client) singleShard(cmds []queued) (int, bool) {
+func (cl *client) singleShard(cmds []queued, watched []watchedKey) (int, bool) {
 	target := -1
+	for _, wk := range watched {
+		if target >= 0 && wk.shard != target {
+			return 0, false
+		}
+		target = wk.shard
+	}
 	for _, q := range cmds {
 		if q.cmd.client != nil {
 			return 0, false
@@ -154,21 +190,65 @@ func (cl *client) singleShard(cmds []queued) (int, bool) {
 		}
 		target = s
 	}
-	return target, true
+	return target, target >= 0
 }
 
-// execOnShard runs a whole block on one shard in one hop.
-func (cl *client) execOnShard(s int, cmds []queued) {
+// execOnShard runs a whole block on one shard in one hop; the watched keys, if any, live
+// there too, so the WATCH check and the commands see one state. Like any single-shard
+// command it waits while a transaction holds one of its keys.
+func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watched []watchedKey) {
 	srv := cl.srv
 	db := cl.db
 	var replies proto.Writer
 	replies.SetRESP3(cl.out.RESP3())
-	cl.fanout([]int{s}, func(sh *shard.Shard, _ int) {
-		ls := srv.loops[sh.ID]
+	aborted := false
+	r := &lockRequest{}
+	for _, q := range cmds {
+		mode := lockShared
+		if q.cmd.Flags&FlagWrite != 0 {
+			mode = lockExclusive
+		}
+		for _, p := range keyPositionsOf(q.cmd, q.args) {
+			r.keys = append(r.keys, lockKey{db, string(q.args[p])})
+			r.modes = append(r.modes, mode)
+		}
+	}
+	for _, wk := range watched {
+		r.keys = append(r.keys, wk.key)
+		r.modes = append(r.modes, lockShared)
+	}
+	runBlock := func() {
+		sh := srv.shards[s]
+		ls := srv.loops[s]
+		// The watchers go on this shard right at the check: no write can come between.
+		for _, wk := range watched {
+			ls.watches.remove(wk.key, session)
+		}
+		checkWatchedExpiry(sh, session, watched)
+		if session != nil && session.Load() {
+			aborted = true
+			return
+		}
 		for _, q := range cmds {
 			ls.runShardCommand(sh, q.cmd, q.args, db, &replies)
 		}
+	}
+	cl.fanoutWith(1, func(ack func(int)) {
+		srv.run(s, func() {
+			ls := srv.loops[s]
+			if ls.locks.active() && ls.locks.conflictsHeld(r) {
+				r.granted = func() { runBlock(); ack(s) }
+				ls.locks.request(r)
+				return
+			}
+			runBlock()
+			ack(s)
+		})
 	}, func(w *proto.Writer) {
+		if aborted {
+			w.NullArray()
+			return
+		}
 		w.Array(len(cmds))
 		w.Raw(replies.Bytes())
 	})
@@ -259,22 +339,26 @@ func watchCmd(cl *client, args [][]byte, w *proto.Writer) {
 	if cl.watchDirty == nil {
 		cl.watchDirty = new(atomic.Bool)
 	}
-	flag, id, db := cl.watchDirty, cl.id, cl.db
+	flag, db := cl.watchDirty, cl.db
 	own := ownArgs(args)
 	shards, keys := cl.partition(keyPositions(own, 1, 1), own)
-	for i, s := range shards {
-		for _, p := range keys[i] {
-			cl.watched = append(cl.watched, watchedKey{s, lockKey{db, string(own[p])}})
-		}
-	}
+	live := make([]bool, len(own))
 	srv := cl.srv
 	cl.fanout(shards, func(sh *shard.Shard, i int) {
 		ls := srv.loops[sh.ID]
 		for _, p := range keys[i] {
 			k := lockKey{db, string(own[p])}
-			ls.watches[k] = append(ls.watches[k], watcher{client: id, dirty: flag})
+			live[p] = sh.Live(db, own[p])
+			ls.watches[k] = append(ls.watches[k], watcher{dirty: flag, live: live[p]})
 		}
-	}, func(w *proto.Writer) { w.OK() })
+	}, func(w *proto.Writer) {
+		for i, s := range shards {
+			for _, p := range keys[i] {
+				cl.watched = append(cl.watched, watchedKey{s, lockKey{db, string(own[p])}, live[p]})
+			}
+		}
+		w.OK()
+	})
 }
 
 // UNWATCH
@@ -283,26 +367,29 @@ func unwatchCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	w.OK()
 }
 
-// unwatch forgets the client's watched keys. The watchers are removed by messages to
-// their shards; a later WATCH of the same key reaches the shard after them.
+// unwatch forgets the client's watched keys.
 func (cl *client) unwatch() {
-	if len(cl.watched) == 0 {
-		cl.watchDirty = nil
+	cl.srv.removeWatches(cl.watchDirty, cl.watched)
+	cl.watched = nil
+	cl.watchDirty = nil
+}
+
+// removeWatches drops a WATCH session's watchers by messages to their shards; a later
+// WATCH of the same key reaches the shard after them.
+func (s *Server) removeWatches(session *atomic.Bool, watched []watchedKey) {
+	if len(watched) == 0 {
 		return
 	}
-	srv, id := cl.srv, cl.id
 	byShard := map[int][]lockKey{}
-	for _, wk := range cl.watched {
+	for _, wk := range watched {
 		byShard[wk.shard] = append(byShard[wk.shard], wk.key)
 	}
-	for s, keys := range byShard {
-		s, keys := s, keys
-		srv.run(s, func() {
+	for sh, keys := range byShard {
+		sh, keys := sh, keys
+		s.run(sh, func() {
 			for _, k := range keys {
-				srv.loops[s].watches.remove(k, id)
+				s.loops[sh].watches.remove(k, session)
 			}
 		})
 	}
-	cl.watched = nil
-	cl.watchDirty = nil
 }

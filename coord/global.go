@@ -167,7 +167,9 @@ func flushCmd(all bool) clientHandler {
 		}
 		t := cl.newTxn(false)
 		t.claimAll(true)
+		srv := cl.srv
 		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
+			srv.loops[sh.ID].touchLive(sh, db)
 			sh.Flush(db)
 		}, func(w *proto.Writer) { w.OK() })
 	}
@@ -192,7 +194,11 @@ func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	t := cl.newTxn(false)
 	t.claimAll(true)
+	srv := cl.srv
 	t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
+		ls := srv.loops[sh.ID]
+		ls.touchLive(sh, int(a), int(b))
 		sh.SwapDB(int(a), int(b))
+		ls.touchLive(sh, int(a), int(b))
 	}, func(w *proto.Writer) { w.OK() })
 }

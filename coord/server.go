@@ -79,7 +79,7 @@ type loopState struct {
 	blocked blockTable
 	// readyKeys are keys with waiters that gained elements, served after the command.
 	readyKeys []lockKey
-	stats   []cmdStat
+	stats     []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64
 	cmds     int64
@@ -130,7 +130,7 @@ func New(cfg *Config) (*Server, error) {
 		ls := s.loops[i]
 		sh.Expired = func(db int, key string) {
 			if len(ls.watches) > 0 {
-				ls.watches.touch(lockKey{db, key})
+				ls.watches.expired(lockKey{db, key})
 			}
 		}
 	}

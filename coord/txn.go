@@ -32,6 +32,9 @@ type txn struct {
 	shards []int
 	// scheduled is set once the claims are posted; locked once they are held everywhere.
 	scheduled, locked bool
+	// onGrant, when set, runs on each shard when the claims there are granted, before any
+	// part (EXEC checks watched keys for expiry there).
+	onGrant func(sh *shard.Shard)
 	// exec is the enclosing EXEC when this is a command inside a transaction: the claims
 	// belong to the EXEC, and the reply goes to its reply list.
 	exec *execState
@@ -149,7 +152,11 @@ func (t *txn) schedule(hold bool, shards []int, part func(sh *shard.Shard, i int
 			r := t.claims[s]
 			r.hold = hold
 			i, runs := slot[s]
+			onGrant := t.onGrant
 			r.granted = func() {
+				if onGrant != nil {
+					onGrant(srv.shards[s])
+				}
 				if runs {
 					sh := srv.shards[s]
 					sh.Begin(db)

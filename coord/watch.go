@@ -10,10 +10,12 @@ import (
 
 // watcher is one client's WATCH of one key, registered on the key's shard.
 type watcher struct {
-	client uint64
 	// dirty is the client's flag for its current WATCH session; any watched key being
-	// modified sets it, and EXEC then fails.
+	// modified sets it, and EXEC then fails. It also identifies the session.
 	dirty *atomic.Bool
+	// live records that the key existed and had not expired at WATCH time: only then
+	// does its expiry count as a change, as in Redis.
+	live bool
 }
 
 // watchTable maps keys to their watchers on one shard. Owner: the shard's loop.
@@ -35,6 +37,15 @@ func (w watchTable) touch(k lockKey) {
 	}
 }
 
+// expired marks dirty the watchers of key for whom it was live when they watched it.
+func (w watchTable) expired(k lockKey) {
+	for _, wr := range w[k] {
+		if wr.live {
+			wr.dirty.Store(true)
+		}
+	}
+}
+
 // touchDB marks dirty every watcher of a key of database db (db < 0: every database)
 // for which present reports true.
 func (w watchTable) touchDB(db int, present func(lockKey) bool) {
@@ -47,10 +58,11 @@ func (w watchTable) touchDB(db int, present func(lockKey) bool) {
 	}
 }
 
-func (w watchTable) remove(k lockKey, client uint64) {
+// remove drops the watchers of one WATCH session.
+func (w watchTable) remove(k lockKey, session *atomic.Bool) {
 	ws := w[k]
 	for i := 0; i < len(ws); i++ {
-		if ws[i].client == client {
+		if ws[i].dirty == session {
 			ws = append(ws[:i], ws[i+1:]...)
 			i--
 		}
@@ -98,19 +110,14 @@ func (ls *loopState) touched(sh *shard.Shard, dirtyBefore int64, probes []watchP
 	}
 }
 
-// probeClaim is watchedKeys for a transaction's claim on this shard: every watched key
-// for a whole-shard claim, the written keys otherwise.
+// probeClaim is watchedKeys for a transaction's claim on this shard: the written keys.
+// Whole-shard writes (FLUSHDB, FLUSHALL, SWAPDB) signal their watchers themselves, since
+// only they know which databases they change.
 func (ls *loopState) probeClaim(sh *shard.Shard, r *lockRequest) []watchProbe {
-	if len(ls.watches) == 0 || r == nil {
+	if len(ls.watches) == 0 || r == nil || r.global {
 		return nil
 	}
 	var probes []watchProbe
-	if r.global {
-		for k := range ls.watches {
-			probes = append(probes, watchProbe{k, sh.Present(k.db, []byte(k.key))})
-		}
-		return probes
-	}
 	for i, k := range r.keys {
 		if r.modes[i] == lockExclusive {
 			if _, ok := ls.watches[k]; ok {
@@ -130,10 +137,48 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 	if len(ls.watches) == 0 {
 		cmd.shard(sh, args, w)
 	} else {
-		probes := ls.watchedKeys(sh, db, args, keyPositionsOf(cmd, args))
+		probes := ls.watchedKeys(sh, db, args, writtenKeyPositions(cmd, args))
 		before := sh.Dirty()
 		cmd.shard(sh, args, w)
 		ls.touched(sh, before, probes)
 	}
 	ls.account(cmd, w, mark, start)
+}
+
+// touchLive marks dirty the watchers of every watched key of the databases in dbs that
+// is live on sh (a key flushed or swapped away counts as changed only if it existed).
+func (ls *loopState) touchLive(sh *shard.Shard, dbs ...int) {
+	if len(ls.watches) == 0 {
+		return
+	}
+	for k := range ls.watches {
+		for _, db := range dbs {
+			if (db < 0 || k.db == db) && sh.Live(k.db, []byte(k.key)) {
+				ls.watches.touch(k)
+			}
+		}
+	}
+}
+
+// writtenKeyPositions lists the key positions of cmd that its key specs do not mark
+// read-only (COPY reads its source and writes its destination).
+func writtenKeyPositions(cmd *Command, args [][]byte) []int {
+	if cmd.keysFn != nil || len(cmd.KeySpecs) == 0 {
+		return keyPositionsOf(cmd, args)
+	}
+	var out []int
+	for _, ks := range cmd.KeySpecs {
+		if ks.Flags&KeyRO != 0 {
+			continue
+		}
+		last := ks.BeginIndex + ks.LastKey
+		if ks.LastKey < 0 {
+			last = len(args) + ks.LastKey
+		}
+		step := max(ks.KeyStep, 1)
+		for i := ks.BeginIndex; i <= last && i < len(args); i += step {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -1,5 +1,7 @@
 package shard
 
+import "time"
+
 // The methods in this file are the per-shard steps the coordinator composes into
 // multi-shard commands. Like everything in Shard, they run on the shard's own loop, after
 // Begin selected the database. Values they return are copies the caller may keep.
@@ -33,4 +35,15 @@ func (s *Shard) Touch(key []byte) bool {
 func (s *Shard) Present(db int, key []byte) bool {
 	_, ok := s.dbs[db].find(key)
 	return ok
+}
+
+// Live reports whether key exists in database db and has not expired, without deleting
+// it if it has.
+func (s *Shard) Live(db int, key []byte) bool {
+	i, ok := s.dbs[db].find(key)
+	if !ok {
+		return false
+	}
+	at := s.dbs[db].entries[i].ExpireAt
+	return at == 0 || at > time.Now().UnixMilli()
 }
