@@ -25,6 +25,8 @@ import (
 // Waiter states.
 const (
 	waitWaiting int32 = iota
+	// waitServing: a shard won the waiter and is writing its reply.
+	waitServing
 	waitServed
 	waitDone // timed out, unblocked or cancelled
 )
@@ -167,7 +169,7 @@ func (cl *client) waitFor(wt *waiter, timeout time.Duration) {
 		})
 	}
 	// A shard may have served the waiter before it was parked: look now.
-	if wt.state.Load() != waitWaiting {
+	if st := wt.state.Load(); st != waitWaiting && st != waitServing {
 		_ = wt.conn.Wake(nil)
 	}
 }
@@ -266,11 +268,13 @@ func (s *Server) serveReady(ls *loopState) {
 			if !wt.op.ready(sh, key) {
 				break
 			}
-			if !wt.state.CompareAndSwap(waitWaiting, waitServed) {
+			if !wt.state.CompareAndSwap(waitWaiting, waitServing) {
 				ws = ws[1:]
 				continue
 			}
 			wt.op.serve(sh, ls, key, &wt.reply)
+			// The reply is complete: only now may the client's loop read it.
+			wt.state.Store(waitServed)
 			ws = ws[1:]
 			_ = wt.conn.Wake(nil)
 		}

@@ -154,7 +154,7 @@ func (cl *client) serve() gnet.Action {
 			continue
 		}
 		if cl.blocked != nil {
-			if cl.blocked.state.Load() == waitWaiting {
+			if st := cl.blocked.state.Load(); st == waitWaiting || st == waitServing {
 				break
 			}
 			cl.finishBlocked()
@@ -541,7 +541,9 @@ type remoteCmd struct {
 var groupPool = sync.Pool{New: func() any { return new(group) }}
 
 func newBatch(cl *client) *batch {
-	return &batch{cl: cl, conn: cl.conn, resp3: cl.out.RESP3()}
+	b := &batch{cl: cl, conn: cl.conn, resp3: cl.out.RESP3()}
+	b.side.SetRESP3(b.resp3)
+	return b
 }
 
 func (b *batch) beginLocal() {

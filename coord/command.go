@@ -93,7 +93,7 @@ func writeStatusSet(w *proto.Writer, prefix string, names []string) {
 }
 
 // writeKeySpec writes one key spec as COMMAND INFO shows it: a map of notes (when
-// there are any), flags, begin_search and find_keys.
+// there are any), flags, begin_search and find_keys (a range or a key count).
 func writeKeySpec(w *proto.Writer, k KeySpec) {
 	if k.Notes != "" {
 		w.Map(4)
@@ -117,6 +117,18 @@ func writeKeySpec(w *proto.Writer, k KeySpec) {
 	w.BulkString("find_keys")
 	w.Map(2)
 	w.BulkString("type")
+	if k.KeyNum {
+		w.BulkString("keynum")
+		w.BulkString("spec")
+		w.Map(3)
+		w.BulkString("keynumidx")
+		w.Int(int64(k.KeyNumIdx))
+		w.BulkString("firstkey")
+		w.Int(int64(k.FirstKey))
+		w.BulkString("keystep")
+		w.Int(int64(k.KeyStep))
+		return
+	}
 	w.BulkString("range")
 	w.BulkString("spec")
 	w.Map(3)

@@ -23,6 +23,13 @@ var clientHandlers = map[string]clientHandler{
 	"client|no-touch": clientNoTouchCmd,
 	"client|setinfo":  clientSetinfoCmd,
 	"client|help":     clientHelpCmd,
+	"client|unblock":  clientUnblockCmd,
+
+	"blpop":      blpopCmd(true),
+	"brpop":      blpopCmd(false),
+	"blmove":     blmoveCmd,
+	"brpoplpush": brpoplpushCmd,
+	"blmpop":     blmpopCmd,
 
 	"multi":   multiCmd,
 	"exec":    execCmd,

@@ -128,6 +128,7 @@ func New(cfg *Config) (*Server, error) {
 			errStats: make(map[string]int64),
 		})
 		ls := s.loops[i]
+		sh.Ready = func(db int, key string) { s.keyReady(ls, db, key) }
 		sh.Expired = func(db int, key string) {
 			if len(ls.watches) > 0 {
 				ls.watches.expired(lockKey{db, key})

@@ -83,15 +83,21 @@ func (f KeyFlag) Names() []string {
 }
 
 // KeySpec locates a group of a command's keys and says how the command uses them.
-// The keys start at argument BeginIndex (the command name is argument 0, a subcommand
-// name argument 1) and run to LastKey, every KeyStep arguments. LastKey >= 0 counts
-// arguments after the first key (0: the spec finds one key); LastKey < 0 counts from
-// the end of the line (-1: the last argument). Limit, when above 1, keeps only the first
-// 1/Limit of the arguments a negative LastKey reaches.
+// The search starts at argument BeginIndex (the command name is argument 0, a
+// subcommand name argument 1). From there, the keys are found in one of two ways:
 //
-// These are Redis's "index" begin_search and "range" find_keys, the only kinds Basalt's
-// commands need so far. A command that finds its keys after a keyword or from a key
-// count would need new fields here and a keysFn on its Command.
+//   - a range (KeyNum false): the keys run from BeginIndex to LastKey, every KeyStep
+//     arguments. LastKey >= 0 counts arguments after the first key (0: the spec finds
+//     one key); LastKey < 0 counts from the end of the line (-1: the last argument).
+//     Limit, when above 1, keeps only the first 1/Limit of the arguments a negative
+//     LastKey reaches.
+//   - a key count (KeyNum true): argument BeginIndex+KeyNumIdx holds the number of keys,
+//     which start at BeginIndex+FirstKey, every KeyStep arguments (LMPOP's numkeys).
+//     Such a command is movablekeys, its legacy key range is empty, and it finds its
+//     keys with a keysFn (specKeys unless its row sets another).
+//
+// These are Redis's "index" begin_search with its "range" and "keynum" find_keys; a
+// command that finds its keys after a keyword would need new fields here.
 type KeySpec struct {
 	Flags KeyFlag
 	// Notes, when set, explains flags that are not obvious. Our words, not Redis's.
@@ -100,6 +106,9 @@ type KeySpec struct {
 	LastKey    int
 	KeyStep    int
 	Limit      int
+	KeyNum     bool
+	KeyNumIdx  int
+	FirstKey   int
 }
 
 // keyAt is the spec of the single key at argument i.
@@ -111,6 +120,11 @@ func keyAt(i int, flags KeyFlag) KeySpec {
 // counts) every step arguments.
 func keysFrom(i, lastKey, step int, flags KeyFlag) KeySpec {
 	return KeySpec{Flags: flags, BeginIndex: i, LastKey: lastKey, KeyStep: step}
+}
+
+// keysCounted is the spec of keys whose number is argument i, the keys following it.
+func keysCounted(i int, flags KeyFlag) KeySpec {
+	return KeySpec{Flags: flags, BeginIndex: i, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, KeyStep: 1}
 }
 
 // withNotes returns k with its notes set.
@@ -222,8 +236,16 @@ var table = []*Command{
 		{Name: "no-evict", Arity: 3, Flags: adm, Since: "7.0.0", Summary: "Exempts the connection from client eviction."},
 		{Name: "no-touch", Arity: 3, Flags: FlagNoScript | ls, Since: "7.2.0", Summary: "Keeps the connection's reads from changing keys' access times."},
 		{Name: "setinfo", Arity: 4, Flags: FlagNoScript | ls, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Since: "7.2.0", Summary: "Records the client library's name or version."},
+		{Name: "unblock", Arity: -3, Flags: adm, Since: "5.0.0", Summary: "Ends another connection's blocking command, as a timeout or an error."},
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CLIENT's subcommands."},
 	}},
+
+	// blocking list commands
+	{Name: "blpop", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "2.0.0", Summary: "Pops the head of the first non-empty list among several, waiting for one if all are empty."},
+	{Name: "brpop", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "2.0.0", Summary: "Pops the tail of the first non-empty list among several, waiting for one if all are empty."},
+	{Name: "blmove", Arity: 6, Flags: rw | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "6.2.0", Summary: "Moves an element from one list to another, waiting for one if the source is empty."},
+	{Name: "brpoplpush", Arity: 4, Flags: rw | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "2.2.0", Summary: "Old form of BLMOVE source destination RIGHT LEFT."},
+	{Name: "blmpop", Arity: -5, Flags: wr | FlagBlocking | FlagMovableKeys, ACL: []string{"list"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "7.0.0", Summary: "Pops elements from the first non-empty list among several, waiting for one if all are empty."},
 
 	// transactions
 	{Name: "multi", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "1.2.0", Summary: "Opens a transaction: later commands queue until EXEC."},
@@ -255,6 +277,25 @@ var table = []*Command{
 	{Name: "decrby", Arity: 3, Flags: rw | fast, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "string", Since: "1.0.0", Summary: "Subtracts an integer from an integer string."},
 	{Name: "incrbyfloat", Arity: 3, Flags: rw | fast, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "string", Since: "2.6.0", Summary: "Adds a floating point number to a numeric string."},
 	{Name: "lcs", Arity: -3, Flags: ro, KeySpecs: []KeySpec{keysFrom(1, 1, 1, KeyRO|KeyAccess)}, Group: "string", Since: "7.0.0", Summary: "Finds the longest common subsequence of two strings."},
+
+	// lists
+	{Name: "lpush", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "1.0.0", Summary: "Adds elements at the head of a list, creating it when missing."},
+	{Name: "rpush", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "1.0.0", Summary: "Adds elements at the tail of a list, creating it when missing."},
+	{Name: "lpushx", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "2.2.0", Summary: "Adds elements at the head of a list only when the list exists."},
+	{Name: "rpushx", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "2.2.0", Summary: "Adds elements at the tail of a list only when the list exists."},
+	{Name: "lpop", Arity: -2, Flags: wr | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "1.0.0", Summary: "Removes and returns elements from the head of a list."},
+	{Name: "rpop", Arity: -2, Flags: wr | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "1.0.0", Summary: "Removes and returns elements from the tail of a list."},
+	{Name: "llen", Arity: 2, Flags: ro | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "list", Since: "1.0.0", Summary: "Returns the number of elements of a list."},
+	{Name: "lrange", Arity: 4, Flags: ro, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "list", Since: "1.0.0", Summary: "Returns the elements between two positions of a list."},
+	{Name: "lindex", Arity: 3, Flags: ro, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "list", Since: "1.0.0", Summary: "Returns the element at a position of a list."},
+	{Name: "lset", Arity: 4, Flags: rw, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "list", Since: "1.0.0", Summary: "Replaces the element at a position of a list."},
+	{Name: "linsert", Arity: 5, Flags: rw, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "2.2.0", Summary: "Inserts an element before or after the first occurrence of another."},
+	{Name: "lrem", Arity: 4, Flags: wr, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "list", Since: "1.0.0", Summary: "Removes occurrences of an element from a list."},
+	{Name: "ltrim", Arity: 4, Flags: wr, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "list", Since: "1.0.0", Summary: "Keeps only the elements between two positions of a list."},
+	{Name: "lpos", Arity: -3, Flags: ro, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "list", Since: "6.0.6", Summary: "Returns the positions of the elements equal to a value."},
+	{Name: "lmove", Arity: 5, Flags: rw, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "6.2.0", Summary: "Moves an element from one end of a list to one end of another."},
+	{Name: "rpoplpush", Arity: 3, Flags: rw, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "1.2.0", Summary: "Moves the tail element of a list to the head of another."},
+	{Name: "lmpop", Arity: -4, Flags: wr | FlagMovableKeys, ACL: []string{"list"}, KeySpecs: []KeySpec{keysCounted(1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "7.0.0", Summary: "Pops elements from the first non-empty list among several keys."},
 
 	// keyspace
 	{Name: "del", Arity: -2, Flags: wr, ACL: []string{"keyspace"}, Tips: []string{tipRequestMulti, tipAggSum}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRM|KeyDelete)}, Group: "generic", Since: "1.0.0", Summary: "Deletes keys."},
@@ -345,14 +386,33 @@ func index(c *Command) {
 		panic(fmt.Sprintf("BUG: table row %s sets FirstKey/LastKey/Step; write KeySpecs instead", c.FullName()))
 	}
 	c.FirstKey, c.LastKey, c.Step = keyRange(c.FullName(), c.KeySpecs)
+	for _, k := range c.KeySpecs {
+		if !k.KeyNum {
+			continue
+		}
+		if c.Flags&FlagMovableKeys == 0 {
+			panic(fmt.Sprintf("BUG: table row %s counts its keys but is not movablekeys", c.FullName()))
+		}
+		if c.keysFn == nil {
+			c.keysFn = specKeys(c.KeySpecs)
+		}
+	}
 	c.categories = c.aclCategories()
 }
 
 // keyRange folds key specs into the one range of COMMAND INFO's legacy first key, last
-// key and step fields, which routing also reads. Basalt's commands have a single spec or
-// specs for adjacent single keys; anything else is a bug in the table until routing
-// learns to read key specs.
+// key and step fields, which routing also reads. Key-count specs are left out, as Redis
+// leaves them out (their commands route with a keysFn). Basalt's commands have a single
+// range spec or range specs for adjacent single keys; anything else is a bug in the
+// table until routing learns to read key specs.
 func keyRange(name string, specs []KeySpec) (first, last, step int) {
+	var ranges []KeySpec
+	for _, k := range specs {
+		if !k.KeyNum {
+			ranges = append(ranges, k)
+		}
+	}
+	specs = ranges
 	if len(specs) == 1 {
 		k := specs[0]
 		last = k.LastKey
@@ -371,6 +431,68 @@ func keyRange(name string, specs []KeySpec) (first, last, step int) {
 		last, step = k.BeginIndex, 1
 	}
 	return first, last, step
+}
+
+// specKeys returns the keysFn of a command with a key-count spec. It finds keys the way
+// redis-server's getkeys procedures for such commands do (COMMAND GETKEYS shows them):
+// range specs as usual; a count spec's keys when the count, read like C's atoi, is at
+// least 1 and that many arguments follow, and else no keys at all, leaving the error to
+// the command.
+func specKeys(specs []KeySpec) func(a [][]byte) []int {
+	return func(a [][]byte) []int {
+		var pos []int
+		for _, k := range specs {
+			if !k.KeyNum {
+				last := k.LastKey
+				if last < 0 {
+					last += len(a)
+				} else {
+					last += k.BeginIndex
+				}
+				for i := k.BeginIndex; i <= last && i < len(a); i += k.KeyStep {
+					pos = append(pos, i)
+				}
+				continue
+			}
+			at, first := k.BeginIndex+k.KeyNumIdx, k.BeginIndex+k.FirstKey
+			if at >= len(a) {
+				return nil
+			}
+			num := atoi(a[at])
+			if num < 1 || num > int64((len(a)-first)/k.KeyStep) {
+				return nil
+			}
+			for i := range int(num) {
+				pos = append(pos, first+i*k.KeyStep)
+			}
+		}
+		return pos
+	}
+}
+
+// atoi reads a number as C's atoi does: leading spaces, an optional sign, then digits
+// up to the first other byte; 0 when there are none. It saturates instead of
+// overflowing.
+func atoi(b []byte) int64 {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var n int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if n < (1<<62)/10 {
+			n = n*10 + int64(b[i]-'0')
+		}
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 // lookupCommand finds a command by name, case-insensitively, using scratch to lower-case

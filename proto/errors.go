@@ -41,3 +41,15 @@ const (
 	ErrLFUNotSelected    = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	ErrLFUSelected       = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
+
+// Errors of the list commands (shard/lists.go).
+const (
+	ErrIndexRange      = "ERR index out of range"
+	ErrMustBePositive  = "ERR value is out of range, must be positive"
+	ErrLposRankZero    = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrLposRankRange   = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrLposCountNeg    = "ERR COUNT can't be negative"
+	ErrLposMaxlenNeg   = "ERR MAXLEN can't be negative"
+	ErrNumkeysPositive = "ERR numkeys should be greater than 0"
+	ErrCountPositive   = "ERR count should be greater than 0"
+)

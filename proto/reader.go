@@ -2,7 +2,6 @@ package proto
 
 import (
 	"errors"
-	"math"
 )
 
 // InlineMax is the longest line (inline request or a `*`/`$` header) accepted before the
@@ -156,48 +155,9 @@ func headerLine(b []byte, tooBig ProtocolError) (line []byte, next int, err erro
 	return b[1:cr], cr + 2, nil
 }
 
-// parseLength parses a protocol length the way redis-server's string2ll does: "0", or an
-// optional '-' and digits without a leading zero, at most 20 bytes, within int64. "-0",
-// "+1", "01" and " 1" are rejected.
-func parseLength(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true // -(1<<63) wraps to math.MinInt64, as intended
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseLength parses a protocol length the way redis-server's string2ll does; see
+// ParseInt.
+func parseLength(b []byte) (int64, bool) { return ParseInt(b) }
 
 func (p *Parser) parseMultibulk(buf []byte, r *Request) (int, error) {
 	line, pos, err := headerLine(buf, ErrBigMultibulk)

@@ -29,6 +29,10 @@ type Settings struct {
 	ActiveExpire atomic.Bool
 	// ActiveExpireEffort is active-expire-effort, 1..10.
 	ActiveExpireEffort atomic.Int64
+	// ListMaxListpackSize is list-max-listpack-size: a negative value -1..-5 caps each
+	// packed list node at 4, 8, 16, 32 or 64 KB; a positive one caps it at that many
+	// elements (see lists.go).
+	ListMaxListpackSize atomic.Int64
 }
 
 // NewSettings returns settings with Redis's defaults.
@@ -37,6 +41,7 @@ func NewSettings() *Settings {
 	s.MaxBulk.Store(proto.DefaultMaxBulk)
 	s.ActiveExpire.Store(true)
 	s.ActiveExpireEffort.Store(1)
+	s.ListMaxListpackSize.Store(-2)
 	return s
 }
 
@@ -63,6 +68,12 @@ type Shard struct {
 	// Expired, when set, is told of every key deleted because its TTL passed, lazily or
 	// by the active cycle (the coordinator invalidates WATCHes with it).
 	Expired func(db int, key string)
+	// Ready, when set, is told of every list key that gained elements (LPUSH, RPUSH,
+	// LPUSHX, RPUSHX, LINSERT, the destination of LMOVE and RPOPLPUSH, ListPush), after
+	// the elements were added and before the handler returns; key is the stored key, the
+	// caller may keep it. The coordinator's blocking pops wake their waiters with it. It
+	// runs on the shard's loop and must not call back into the shard.
+	Ready func(db int, key string)
 
 	dbs []*DB
 	db  *DB

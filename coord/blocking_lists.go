@@ -1,0 +1,193 @@
+package coord
+
+import (
+	"strings"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// Blocking list commands on the blocking framework.
+
+// listReady: a list with elements can serve; a key of another type "serves" the
+// WRONGTYPE error, as Redis checks types in argument order before waiting.
+func listReady(sh *shard.Shard, key []byte) bool {
+	n, wrong := sh.ListLen(key)
+	return wrong || n > 0
+}
+
+// BLPOP key [key ...] timeout / BRPOP key [key ...] timeout
+func blpopCmd(left bool) clientHandler {
+	return func(cl *client, args [][]byte, w *proto.Writer) {
+		timeout, errMsg := parseTimeout(args[len(args)-1])
+		if errMsg != "" {
+			w.Error(errMsg)
+			return
+		}
+		own := ownArgs(args[1 : len(args)-1])
+		cl.block(&blockOp{
+			db:    cl.db,
+			keys:  own,
+			ready: listReady,
+			serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
+				vals, _, wrong := sh.ListPop(key, left, 1)
+				if wrong {
+					w.Error(proto.ErrWrongType)
+					return
+				}
+				w.Array(2)
+				w.Bulk(key)
+				w.Bulk(vals[0])
+			},
+			timeout: func(w *proto.Writer) { w.NullArray() },
+		}, timeout)
+	}
+}
+
+// parseSide reads LEFT or RIGHT.
+func parseSide(b []byte) (left, ok bool) {
+	switch strings.ToLower(string(b)) {
+	case "left":
+		return true, true
+	case "right":
+		return false, true
+	}
+	return false, false
+}
+
+// blockingMove is BLMOVE and BRPOPLPUSH: pop from src, push to dst. When dst lives on
+// the same shard the move is one step there; otherwise the popped value is pushed to dst
+// in a second step from the client's loop.
+func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout []byte, w *proto.Writer) {
+	d, errMsg := parseTimeout(timeout)
+	if errMsg != "" {
+		w.Error(errMsg)
+		return
+	}
+	own := ownArgs([][]byte{src, dst})
+	src, dst = own[0], own[1]
+	srv := cl.srv
+	sameShard := srv.shardOf(src) == srv.shardOf(dst)
+	var moved []byte
+	op := &blockOp{
+		db:    cl.db,
+		keys:  [][]byte{src},
+		ready: listReady,
+		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
+			if sameShard {
+				if exists, isList := sh.IsList(dst); exists && !isList {
+					w.Error(proto.ErrWrongType)
+					return
+				}
+			}
+			vals, _, wrong := sh.ListPop(key, fromLeft, 1)
+			if wrong {
+				w.Error(proto.ErrWrongType)
+				return
+			}
+			if sameShard {
+				sh.ListPush(dst, toLeft, vals)
+			} else {
+				moved = vals[0]
+			}
+			w.Bulk(vals[0])
+		},
+		timeout: func(w *proto.Writer) { w.Null() },
+	}
+	if !sameShard {
+		op.then = func(cl *client, served []byte) {
+			if moved == nil {
+				// The serve wrote an error: pass it on.
+				cl.replyNow(func(w *proto.Writer) { w.Raw(served) })
+				return
+			}
+			value := moved
+			t := cl.newTxn(false)
+			t.claim(op.db, dst, true)
+			var wrong bool
+			t.last([]int{srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
+				_, wrong = sh.ListPush(dst, toLeft, [][]byte{value})
+			}, func(w *proto.Writer) {
+				if wrong {
+					w.Error(proto.ErrWrongType)
+					return
+				}
+				w.Bulk(value)
+			})
+		}
+	}
+	cl.block(op, d)
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+func blmoveCmd(cl *client, args [][]byte, w *proto.Writer) {
+	from, ok1 := parseSide(args[3])
+	to, ok2 := parseSide(args[4])
+	if !ok1 || !ok2 {
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	cl.blockingMove(args[1], args[2], from, to, args[5], w)
+}
+
+// BRPOPLPUSH source destination timeout
+func brpoplpushCmd(cl *client, args [][]byte, w *proto.Writer) {
+	cl.blockingMove(args[1], args[2], false, true, args[3], w)
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+func blmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
+	timeout, errMsg := parseTimeout(args[1])
+	if errMsg != "" {
+		w.Error(errMsg)
+		return
+	}
+	n, ok := proto.ParseInt(args[2])
+	if !ok || n <= 0 {
+		w.Error("ERR numkeys should be greater than 0")
+		return
+	}
+	if n > int64(len(args)-4) {
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	rest := args[3+n:]
+	left, ok := parseSide(rest[0])
+	if !ok {
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	count := int64(1)
+	switch {
+	case len(rest) == 1:
+	case len(rest) == 3 && strings.EqualFold(string(rest[1]), "count"):
+		c, ok := proto.ParseInt(rest[2])
+		if !ok || c <= 0 {
+			w.Error("ERR count should be greater than 0")
+			return
+		}
+		count = c
+	default:
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	cl.block(&blockOp{
+		db:    cl.db,
+		keys:  ownArgs(args[3 : 3+n]),
+		ready: listReady,
+		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
+			vals, _, wrong := sh.ListPop(key, left, int(min(count, 1<<30)))
+			if wrong {
+				w.Error(proto.ErrWrongType)
+				return
+			}
+			w.Array(2)
+			w.Bulk(key)
+			w.Array(len(vals))
+			for _, v := range vals {
+				w.Bulk(v)
+			}
+		},
+		timeout: func(w *proto.Writer) { w.NullArray() },
+	}, timeout)
+}

@@ -1,0 +1,266 @@
+package coord_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// waitBlocked waits until the server reports n blocked clients.
+func waitBlocked(t *testing.T, c *redis.Client, n int) {
+	t.Helper()
+	want := "blocked_clients:" + strconv.Itoa(n)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(c.Info(context.Background(), "clients").Val(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %s:\n%s", want, c.Info(context.Background(), "clients").Val())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A client blocked on keys of several shards wakes when any of them gets an element.
+func TestBlockingPopAcrossShards(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	admin := newClient(t, addr)
+	var keys []string
+	for i := 0; i < 8; i++ {
+		keys = append(keys, "bq:"+strconv.Itoa(i))
+	}
+	for _, k := range keys {
+		waiter := newClient(t, addr)
+		got := make(chan []string, 1)
+		go func() {
+			v, err := waiter.BLPop(ctx, 5*time.Second, keys...).Result()
+			if err != nil {
+				v = []string{"error", err.Error()}
+			}
+			got <- v
+		}()
+		waitBlocked(t, admin, 1)
+		if err := admin.RPush(ctx, k, "x", "y").Err(); err != nil {
+			t.Fatal(err)
+		}
+		v := <-got
+		if len(v) != 2 || v[0] != k || v[1] != "x" {
+			t.Fatalf("BLPOP woken by a push to %s returned %v", k, v)
+		}
+		if n := admin.LLen(ctx, k).Val(); n != 1 {
+			t.Fatalf("LLEN %s = %d after one pop of two", k, n)
+		}
+		waitBlocked(t, admin, 0)
+		admin.Del(ctx, k)
+	}
+}
+
+// Waiters on one key are served first come, first served, one element each.
+func TestBlockingFIFO(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	admin := newClient(t, addr)
+	const n = 4
+	results := make([]chan string, n)
+	for i := 0; i < n; i++ {
+		results[i] = make(chan string, 1)
+		c := newClient(t, addr)
+		go func(i int) {
+			v, err := c.BRPop(ctx, 5*time.Second, "fifo").Result()
+			if err != nil {
+				results[i] <- "error: " + err.Error()
+				return
+			}
+			results[i] <- v[1]
+		}(i)
+		waitBlocked(t, admin, i+1)
+	}
+	for i := 0; i < n; i++ {
+		admin.LPush(ctx, "fifo", "v"+strconv.Itoa(i))
+		if got := <-results[i]; got != "v"+strconv.Itoa(i) {
+			t.Fatalf("waiter %d got %q, want v%d", i, got, i)
+		}
+	}
+}
+
+func TestBlockingTimeoutsAndUnblock(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	c := newClient(t, addr)
+	start := time.Now()
+	// go-redis rounds timeouts to seconds; send a fractional one by hand.
+	if err := c.Do(ctx, "blpop", "none1", "none2", "0.15").Err(); err != redis.Nil {
+		t.Fatalf("BLPOP timeout: %v", err)
+	}
+	if d := time.Since(start); d < 140*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("BLPOP with a 150ms timeout took %v", d)
+	}
+	if err := c.Do(ctx, "blpop", "k", "-1").Err(); err == nil || err.Error() != "ERR timeout is negative" {
+		t.Fatalf("negative timeout: %v", err)
+	}
+	if err := c.Do(ctx, "blpop", "k", "abc").Err(); err == nil || err.Error() != "ERR timeout is not a float or out of range" {
+		t.Fatalf("bad timeout: %v", err)
+	}
+
+	admin := newClient(t, addr)
+	for _, mode := range []string{"TIMEOUT", "ERROR"} {
+		blocked := newClient(t, addr)
+		id := blocked.ClientID(ctx).Val()
+		done := make(chan error, 1)
+		go func() { done <- blocked.BLPop(ctx, 0, "forever").Err() }()
+		waitBlocked(t, admin, 1)
+		if n := admin.Do(ctx, "client", "unblock", id, mode).Val(); n != int64(1) {
+			t.Fatalf("CLIENT UNBLOCK %d %s = %v", id, mode, n)
+		}
+		err := <-done
+		if mode == "TIMEOUT" && err != redis.Nil {
+			t.Fatalf("unblocked with TIMEOUT: %v", err)
+		}
+		if mode == "ERROR" && (err == nil || !strings.HasPrefix(err.Error(), "UNBLOCKED")) {
+			t.Fatalf("unblocked with ERROR: %v", err)
+		}
+		waitBlocked(t, admin, 0)
+	}
+	if n := admin.Do(ctx, "client", "unblock", 99999).Val(); n != int64(0) {
+		t.Fatalf("CLIENT UNBLOCK of an unknown client = %v", n)
+	}
+}
+
+// Inside MULTI a blocking command does not wait.
+func TestBlockingInsideMulti(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, startBasalt(t, 4))
+	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.BLPop(ctx, 0, "empty1", "empty2")
+		p.RPush(ctx, "full", "a")
+		p.BLPop(ctx, 0, "empty1", "full")
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		t.Fatal(err)
+	}
+	if cmds[0].Err() != redis.Nil {
+		t.Fatalf("BLPOP on empty lists inside MULTI: %v", cmds[0].Err())
+	}
+	if v := cmds[2].(*redis.StringSliceCmd).Val(); len(v) != 2 || v[0] != "full" || v[1] != "a" {
+		t.Fatalf("BLPOP inside MULTI = %v", v)
+	}
+}
+
+// BLMOVE and BRPOPLPUSH move the element between lists on any shards.
+func TestBlockingMove(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	admin := newClient(t, addr)
+	for i := 0; i < 6; i++ {
+		src, dst := "src:"+strconv.Itoa(i), "dst:"+strconv.Itoa(i)
+		c := newClient(t, addr)
+		got := make(chan string, 1)
+		go func() {
+			var v string
+			var err error
+			if i%2 == 0 {
+				v, err = c.BLMove(ctx, src, dst, "LEFT", "RIGHT", 5*time.Second).Result()
+			} else {
+				v, err = c.BRPopLPush(ctx, src, dst, 5*time.Second).Result()
+			}
+			if err != nil {
+				v = "error: " + err.Error()
+			}
+			got <- v
+		}()
+		waitBlocked(t, admin, 1)
+		admin.RPush(ctx, src, "m"+strconv.Itoa(i))
+		if v := <-got; v != "m"+strconv.Itoa(i) {
+			t.Fatalf("move %d returned %q", i, v)
+		}
+		if v := admin.LRange(ctx, dst, 0, -1).Val(); len(v) != 1 || v[0] != "m"+strconv.Itoa(i) {
+			t.Fatalf("destination %s = %v", dst, v)
+		}
+		if admin.Exists(ctx, src).Val() != 0 {
+			t.Fatalf("source %s still exists", src)
+		}
+	}
+}
+
+// Many producers and consumers on lists of several shards: every element pushed is
+// popped exactly once.
+func TestBlockingNoLostElements(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	keys := []string{"work:a", "work:b", "work:c"}
+	const producers, perProducer, consumers = 4, 200, 6
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < consumers; i++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: 5 * time.Second})
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				args := []any{"blpop"}
+				for _, k := range keys {
+					args = append(args, k)
+				}
+				v, err := c.Do(ctx, append(args, "0.1")...).StringSlice()
+				if err == redis.Nil {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seen[v[1]]++
+				mu.Unlock()
+			}
+		}()
+	}
+	var pw sync.WaitGroup
+	for p := 0; p < producers; p++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+		defer c.Close()
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			for i := 0; i < perProducer; i++ {
+				c.RPush(ctx, keys[i%len(keys)], strconv.Itoa(p)+":"+strconv.Itoa(i))
+			}
+		}()
+	}
+	pw.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == producers*perProducer || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != producers*perProducer {
+		t.Fatalf("popped %d distinct elements of %d", len(seen), producers*perProducer)
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s popped %d times", v, n)
+		}
+	}
+}
