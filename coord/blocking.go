@@ -42,6 +42,9 @@ type blockOp struct {
 	serve func(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer)
 	// timeout is the reply when the wait ends without a value.
 	timeout func(w *proto.Writer)
+	// empty, when set, replaces timeout inside MULTI, where the command does not wait
+	// (BLMOVE then answers as LMOVE does).
+	empty func(w *proto.Writer)
 	// then, when set, runs on the client's loop after a serve, for a second step (the
 	// push of a cross-shard BLMOVE); it replaces the served reply.
 	then func(cl *client, served []byte)
@@ -118,7 +121,11 @@ func (cl *client) block(op *blockOp, timeout time.Duration) {
 		}
 		if best == 0 {
 			if noWait {
-				op.timeout(w)
+				if op.empty != nil {
+					op.empty(w)
+				} else {
+					op.timeout(w)
+				}
 				return
 			}
 			cl.waitFor(wt, timeout)

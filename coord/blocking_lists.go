@@ -56,8 +56,10 @@ func parseSide(b []byte) (left, ok bool) {
 }
 
 // blockingMove is BLMOVE and BRPOPLPUSH: pop from src, push to dst. When dst lives on
-// the same shard the move is one step there; otherwise the popped value is pushed to dst
-// in a second step from the client's loop.
+// the same shard the move is one step there. Otherwise a first attempt runs as a
+// transaction (both types checked, nothing in flight visible); only when src is empty
+// does the client wait, and the value a shard pops for it is then pushed to dst in a
+// second step (back onto src, should dst have become another type meanwhile).
 func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout []byte, w *proto.Writer) {
 	d, errMsg := parseTimeout(timeout)
 	if errMsg != "" {
@@ -67,14 +69,15 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 	own := ownArgs([][]byte{src, dst})
 	src, dst = own[0], own[1]
 	srv := cl.srv
-	sameShard := srv.shardOf(src) == srv.shardOf(dst)
+	db := cl.db
+	srcShard, dstShard := srv.shardOf(src), srv.shardOf(dst)
 	var moved []byte
 	op := &blockOp{
-		db:    cl.db,
+		db:    db,
 		keys:  [][]byte{src},
 		ready: listReady,
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
-			if sameShard {
+			if srcShard == dstShard {
 				if exists, isList := sh.IsList(dst); exists && !isList {
 					w.Error(proto.ErrWrongType)
 					return
@@ -85,38 +88,79 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 				w.Error(proto.ErrWrongType)
 				return
 			}
-			if sameShard {
+			if srcShard == dstShard {
 				sh.ListPush(dst, toLeft, vals)
 			} else {
 				moved = vals[0]
 			}
 			w.Bulk(vals[0])
 		},
-		timeout: func(w *proto.Writer) { w.Null() },
+		// Redis answers a timed-out BLMOVE with a null array, not a null bulk.
+		timeout: func(w *proto.Writer) { w.NullArray() },
+		empty:   func(w *proto.Writer) { w.Null() },
 	}
-	if !sameShard {
-		op.then = func(cl *client, served []byte) {
-			if moved == nil {
-				// The serve wrote an error: pass it on.
-				cl.replyNow(func(w *proto.Writer) { w.Raw(served) })
+	if srcShard == dstShard {
+		cl.block(op, d)
+		return
+	}
+	op.then = func(cl *client, served []byte) {
+		if moved == nil {
+			// The serve wrote an error: pass it on.
+			cl.replyNow(func(w *proto.Writer) { w.Raw(served) })
+			return
+		}
+		value := moved
+		t := cl.newTxn(false)
+		t.claim(db, src, true)
+		t.claim(db, dst, true)
+		var wrong bool
+		t.last([]int{dstShard, srcShard}, func(sh *shard.Shard, i int) {
+			if i == 0 {
+				_, wrong = sh.ListPush(dst, toLeft, [][]byte{value})
+			}
+		}, func(w *proto.Writer) {
+			if wrong {
+				cl.srv.run(srcShard, func() {
+					sh := srv.shards[srcShard]
+					sh.Begin(db)
+					sh.ListPush(src, fromLeft, [][]byte{value})
+				})
+				w.Error(proto.ErrWrongType)
 				return
 			}
-			value := moved
-			t := cl.newTxn(false)
-			t.claim(op.db, dst, true)
-			var wrong bool
-			t.last([]int{srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
-				_, wrong = sh.ListPush(dst, toLeft, [][]byte{value})
-			}, func(w *proto.Writer) {
-				if wrong {
-					w.Error(proto.ErrWrongType)
-					return
-				}
-				w.Bulk(value)
+			w.Bulk(value)
+		})
+	}
+	t := cl.newTxn(false)
+	t.claim(db, src, true)
+	t.claim(db, dst, true)
+	var srcLen int64
+	var srcWrong, dstWrong bool
+	t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+		if i == 0 {
+			srcLen, srcWrong = sh.ListLen(src)
+			return
+		}
+		exists, isList := sh.IsList(dst)
+		dstWrong = exists && !isList
+	}, func() {
+		switch {
+		case srcWrong || (srcLen > 0 && dstWrong):
+			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
+		case srcLen == 0:
+			// Nothing to move: release the claims, then wait (or not, inside MULTI).
+			t.answer(func(*proto.Writer) { cl.block(op, d) })
+		default:
+			var vals [][]byte
+			t.hop([]int{srcShard}, func(sh *shard.Shard, _ int) {
+				vals, _, _ = sh.ListPop(src, fromLeft, 1)
+			}, func() {
+				t.last([]int{dstShard}, func(sh *shard.Shard, _ int) {
+					sh.ListPush(dst, toLeft, vals)
+				}, func(w *proto.Writer) { w.Bulk(vals[0]) })
 			})
 		}
-	}
-	cl.block(op, d)
+	})
 }
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
@@ -142,41 +186,17 @@ func blmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error(errMsg)
 		return
 	}
-	n, ok := proto.ParseInt(args[2])
-	if !ok || n <= 0 {
-		w.Error("ERR numkeys should be greater than 0")
-		return
-	}
-	if n > int64(len(args)-4) {
-		w.Error(proto.ErrSyntax)
-		return
-	}
-	rest := args[3+n:]
-	left, ok := parseSide(rest[0])
-	if !ok {
-		w.Error(proto.ErrSyntax)
-		return
-	}
-	count := int64(1)
-	switch {
-	case len(rest) == 1:
-	case len(rest) == 3 && strings.EqualFold(string(rest[1]), "count"):
-		c, ok := proto.ParseInt(rest[2])
-		if !ok || c <= 0 {
-			w.Error("ERR count should be greater than 0")
-			return
-		}
-		count = c
-	default:
-		w.Error(proto.ErrSyntax)
+	keys, left, count, errMsg := shard.ParseListMPop(args, 2)
+	if errMsg != "" {
+		w.Error(errMsg)
 		return
 	}
 	cl.block(&blockOp{
 		db:    cl.db,
-		keys:  ownArgs(args[3 : 3+n]),
+		keys:  ownArgs(keys),
 		ready: listReady,
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
-			vals, _, wrong := sh.ListPop(key, left, int(min(count, 1<<30)))
+			vals, _, wrong := sh.ListPop(key, left, count)
 			if wrong {
 				w.Error(proto.ErrWrongType)
 				return

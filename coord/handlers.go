@@ -74,4 +74,8 @@ var multiHandlers = map[string]multiHandler{
 	"renamenx": renameMulti(true),
 	"copy":     copyMulti,
 	"lcs":      lcsMulti,
+
+	"lmove":     lmoveMulti(3, 4),
+	"rpoplpush": lmoveMulti(0, 0),
+	"lmpop":     lmpopMulti,
 }

@@ -1,0 +1,112 @@
+package coord
+
+import (
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// Coordinator parts of the list commands whose keys may span shards.
+
+// lmoveMulti is LMOVE source destination LEFT|RIGHT LEFT|RIGHT and RPOPLPUSH source
+// destination across shards: check both keys' types, pop from the source, push to the
+// destination, all under the transaction's claims so nobody sees the element in flight.
+func lmoveMulti(fromAt, toAt int) multiHandler {
+	return func(t *txn, _ *Command, args [][]byte) {
+		fromLeft, toLeft := false, true
+		if fromAt > 0 {
+			var ok1, ok2 bool
+			fromLeft, ok1 = parseSide(args[fromAt])
+			toLeft, ok2 = parseSide(args[toAt])
+			if !ok1 || !ok2 {
+				t.answer(func(w *proto.Writer) { w.Error(proto.ErrSyntax) })
+				return
+			}
+		}
+		src, dst := args[1], args[2]
+		srcShard, dstShard := t.cl.srv.shardOf(src), t.cl.srv.shardOf(dst)
+		var srcLen int64
+		var srcWrong, dstWrong bool
+		t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+			if i == 0 {
+				srcLen, srcWrong = sh.ListLen(src)
+				return
+			}
+			exists, isList := sh.IsList(dst)
+			dstWrong = exists && !isList
+		}, func() {
+			switch {
+			case srcWrong:
+				t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
+				return
+			case srcLen == 0:
+				t.answer(func(w *proto.Writer) { w.Null() })
+				return
+			case dstWrong:
+				t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
+				return
+			}
+			var vals [][]byte
+			t.hop([]int{srcShard}, func(sh *shard.Shard, _ int) {
+				vals, _, _ = sh.ListPop(src, fromLeft, 1)
+			}, func() {
+				t.last([]int{dstShard}, func(sh *shard.Shard, _ int) {
+					sh.ListPush(dst, toLeft, vals)
+				}, func(w *proto.Writer) { w.Bulk(vals[0]) })
+			})
+		})
+	}
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] across shards: find the first
+// key in argument order that is not an empty list, then pop from it.
+func lmpopMulti(t *txn, _ *Command, args [][]byte) {
+	keys, left, count, errMsg := shard.ParseListMPop(args, 1)
+	if errMsg != "" {
+		t.answer(func(w *proto.Writer) { w.Error(errMsg) })
+		return
+	}
+	positions := make([]int, len(keys))
+	for i := range keys {
+		positions[i] = 2 + i
+	}
+	shards, byShard := t.cl.partition(positions, args)
+	// first[i] is the first position on shard i holding a non-empty list or another type.
+	first := make([]int, len(shards))
+	wrong := make([]bool, len(shards))
+	t.hop(shards, func(sh *shard.Shard, i int) {
+		for _, p := range byShard[i] {
+			n, wt := sh.ListLen(args[p])
+			if wt || n > 0 {
+				first[i], wrong[i] = p, wt
+				return
+			}
+		}
+	}, func() {
+		best, bestShard, isWrong := 0, -1, false
+		for i, p := range first {
+			if p > 0 && (best == 0 || p < best) {
+				best, bestShard, isWrong = p, shards[i], wrong[i]
+			}
+		}
+		switch {
+		case best == 0:
+			t.answer(func(w *proto.Writer) { w.NullArray() })
+			return
+		case isWrong:
+			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
+			return
+		}
+		key := args[best]
+		var vals [][]byte
+		t.last([]int{bestShard}, func(sh *shard.Shard, _ int) {
+			vals, _, _ = sh.ListPop(key, left, count)
+		}, func(w *proto.Writer) {
+			w.Array(2)
+			w.Bulk(key)
+			w.Array(len(vals))
+			for _, v := range vals {
+				w.Bulk(v)
+			}
+		})
+	})
+}
