@@ -55,6 +55,7 @@ type Config struct {
 	ProtoMaxBulkLen        int64
 	ClientQueryBufferLimit int64
 	ActiveExpireEffort     int
+	ListMaxListpackSize    int
 
 	// Accepted and stored so that redis.conf files and clients that read or write them
 	// work; the server may or may not act on them.
@@ -194,6 +195,9 @@ var directives = []*directive{
 		int64p: func(c *Config) *int64 { return &c.ClientQueryBufferLimit }},
 	{name: "active-expire-effort", kind: kindInt, def: "1", min: 1, max: 10, mutable: true,
 		intp: func(c *Config) *int { return &c.ActiveExpireEffort }},
+	{name: "list-max-listpack-size", aliases: []string{"list-max-ziplist-size"}, kind: kindInt, def: "-2",
+		min: math.MinInt32, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.ListMaxListpackSize }},
 
 	{name: "daemonize", kind: kindBool, def: "no",
 		boolp: func(c *Config) *bool { return &c.Daemonize },

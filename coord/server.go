@@ -167,6 +167,7 @@ func (s *Server) applySettings() {
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
 	s.qbufLimit.Store(s.cfg.ClientQueryBufferLimit)
+	s.settings.ListMaxListpackSize.Store(int64(s.cfg.ListMaxListpackSize))
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.

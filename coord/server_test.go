@@ -334,3 +334,26 @@ func startBasaltWith(t testing.TB, threads int, tweak func(*coord.Config)) strin
 	t.Cleanup(srv.Stop)
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
 }
+
+// CONFIG SET list-max-listpack-size reaches every shard's encoding decisions.
+func TestConfigListMaxListpackSize(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, startBasalt(t, 4))
+	if v := c.ConfigGet(ctx, "list-max-ziplist-size").Val(); v["list-max-ziplist-size"] != "-2" {
+		t.Fatalf("default list-max-ziplist-size = %v", v)
+	}
+	if err := c.ConfigSet(ctx, "list-max-listpack-size", "4").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		k := "enc:" + strconv.Itoa(i)
+		c.RPush(ctx, k, 1, 2, 3, 4)
+		if e := c.ObjectEncoding(ctx, k).Val(); e != "listpack" {
+			t.Fatalf("%s with 4 elements is %s", k, e)
+		}
+		c.RPush(ctx, k, 5)
+		if e := c.ObjectEncoding(ctx, k).Val(); e != "quicklist" {
+			t.Fatalf("%s with 5 elements is %s, want quicklist", k, e)
+		}
+	}
+}
