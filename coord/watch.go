@@ -133,7 +133,7 @@ func (ls *loopState) probeClaim(sh *shard.Shard, r *lockRequest) []watchProbe {
 func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byte, db int, w *proto.Writer) {
 	start := time.Now()
 	mark := w.Len()
-	sh.Begin(db)
+	sh.BeginAt(db, start)
 	if len(ls.watches) == 0 {
 		cmd.shard(sh, args, w)
 	} else {

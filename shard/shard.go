@@ -33,7 +33,28 @@ type Settings struct {
 	// packed list node at 4, 8, 16, 32 or 64 KB; a positive one caps it at that many
 	// elements (see lists.go).
 	ListMaxListpackSize atomic.Int64
+	// SetMaxIntsetEntries is set-max-intset-entries: the most members a set of integers
+	// keeps in the intset encoding (see sets.go).
+	SetMaxIntsetEntries atomic.Int64
+	// SetMaxListpackEntries and SetMaxListpackValue are set-max-listpack-entries and
+	// set-max-listpack-value: the most members, and the longest member in bytes, a set
+	// keeps in the listpack encoding.
+	SetMaxListpackEntries atomic.Int64
+	SetMaxListpackValue   atomic.Int64
+	// HashMaxListpackEntries is hash-max-listpack-entries: a listpack-encoded hash
+	// becomes a hashtable when it would hold more fields (see hashes.go).
+	HashMaxListpackEntries atomic.Int64
+	// HashMaxListpackValue is hash-max-listpack-value: a listpack-encoded hash becomes a
+	// hashtable before storing a longer field or value.
+	HashMaxListpackValue atomic.Int64
 }
+
+// Defaults of hash-max-listpack-entries and hash-max-listpack-value, as redis-server
+// 7.0 is built with (its sample redis.conf lowers the first to 128).
+const (
+	DefaultHashMaxListpackEntries = 512
+	DefaultHashMaxListpackValue   = 64
+)
 
 // NewSettings returns settings with Redis's defaults.
 func NewSettings() *Settings {
@@ -42,6 +63,11 @@ func NewSettings() *Settings {
 	s.ActiveExpire.Store(true)
 	s.ActiveExpireEffort.Store(1)
 	s.ListMaxListpackSize.Store(-2)
+	s.SetMaxIntsetEntries.Store(512)
+	s.SetMaxListpackEntries.Store(128)
+	s.SetMaxListpackValue.Store(64)
+	s.HashMaxListpackEntries.Store(DefaultHashMaxListpackEntries)
+	s.HashMaxListpackValue.Store(DefaultHashMaxListpackValue)
 	return s
 }
 
@@ -100,9 +126,15 @@ func New(id, databases int, settings *Settings) *Shard {
 // Begin prepares the shard for a command on database db: it selects db and reads the
 // clock once.
 func (s *Shard) Begin(db int) {
+	s.BeginAt(db, time.Now())
+}
+
+// BeginAt is Begin with the clock already read by the caller, who times the command
+// with the same reading.
+func (s *Shard) BeginAt(db int, now time.Time) {
 	s.db = s.dbs[db]
 	s.dbIndex = db
-	s.now = time.Now().UnixMilli()
+	s.now = now.UnixMilli()
 }
 
 // Now returns the current command's clock in Unix milliseconds.
