@@ -134,33 +134,8 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 	t := cl.newTxn(false)
 	t.claim(db, src, true)
 	t.claim(db, dst, true)
-	var srcLen int64
-	var srcWrong, dstWrong bool
-	t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
-		if i == 0 {
-			srcLen, srcWrong = sh.ListLen(src)
-			return
-		}
-		exists, isList := sh.IsList(dst)
-		dstWrong = exists && !isList
-	}, func() {
-		switch {
-		case srcWrong || (srcLen > 0 && dstWrong):
-			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
-		case srcLen == 0:
-			// Nothing to move: release the claims, then wait (or not, inside MULTI).
-			t.answer(func(*proto.Writer) { cl.block(op, d) })
-		default:
-			var vals [][]byte
-			t.hop([]int{srcShard}, func(sh *shard.Shard, _ int) {
-				vals, _, _ = sh.ListPop(src, fromLeft, 1)
-			}, func() {
-				t.last([]int{dstShard}, func(sh *shard.Shard, _ int) {
-					sh.ListPush(dst, toLeft, vals)
-				}, func(w *proto.Writer) { w.Bulk(vals[0]) })
-			})
-		}
-	})
+	// Nothing to move: the claims are released, then the client waits (or not, in MULTI).
+	crossShardMove(t, src, dst, fromLeft, toLeft, func(*proto.Writer) { cl.block(op, d) })
 }
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout

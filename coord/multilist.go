@@ -22,29 +22,31 @@ func lmoveMulti(fromAt, toAt int) multiHandler {
 				return
 			}
 		}
-		src, dst := args[1], args[2]
-		srcShard, dstShard := t.cl.srv.shardOf(src), t.cl.srv.shardOf(dst)
-		var srcLen int64
-		var srcWrong, dstWrong bool
-		t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
-			if i == 0 {
-				srcLen, srcWrong = sh.ListLen(src)
-				return
-			}
-			exists, isList := sh.IsList(dst)
-			dstWrong = exists && !isList
-		}, func() {
-			switch {
-			case srcWrong:
-				t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
-				return
-			case srcLen == 0:
-				t.answer(func(w *proto.Writer) { w.Null() })
-				return
-			case dstWrong:
-				t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
-				return
-			}
+		crossShardMove(t, args[1], args[2], fromLeft, toLeft, func(w *proto.Writer) { w.Null() })
+	}
+}
+
+// crossShardMove moves one element from list src to list dst, which live on different
+// shards, under t's claims on both: it checks both types, pops, then pushes, so nobody
+// sees the element in flight. When src is empty onEmpty answers instead.
+func crossShardMove(t *txn, src, dst []byte, fromLeft, toLeft bool, onEmpty func(w *proto.Writer)) {
+	srcShard, dstShard := t.cl.srv.shardOf(src), t.cl.srv.shardOf(dst)
+	var srcLen int64
+	var srcWrong, dstWrong bool
+	t.hop([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
+		if i == 0 {
+			srcLen, srcWrong = sh.ListLen(src)
+			return
+		}
+		exists, isList := sh.IsList(dst)
+		dstWrong = exists && !isList
+	}, func() {
+		switch {
+		case srcWrong || (srcLen > 0 && dstWrong):
+			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
+		case srcLen == 0:
+			t.answer(onEmpty)
+		default:
 			var vals [][]byte
 			t.hop([]int{srcShard}, func(sh *shard.Shard, _ int) {
 				vals, _, _ = sh.ListPop(src, fromLeft, 1)
@@ -53,8 +55,8 @@ func lmoveMulti(fromAt, toAt int) multiHandler {
 					sh.ListPush(dst, toLeft, vals)
 				}, func(w *proto.Writer) { w.Bulk(vals[0]) })
 			})
-		})
-	}
+		}
+	})
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] across shards: find the first
