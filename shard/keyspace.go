@@ -97,11 +97,31 @@ func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
 	d.index[k] = uint32(len(d.entries))
 	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1})
-	e := &d.entries[len(d.entries)-1]
 	if o.ExpireAt != 0 {
 		d.addVolatile(len(d.entries) - 1)
 	}
-	return e
+	if listChecks {
+		d.mustHold(len(d.entries) - 1)
+	}
+	return &d.entries[len(d.entries)-1]
+}
+
+// mustHold panics unless entry i agrees with the index and the volatile array. It is
+// O(1), run after each insertion and removal under -race or the invariants tag.
+func (d *DB) mustHold(i int) {
+	if len(d.index) != len(d.entries) {
+		panic("BUG: keyspace index and entries differ in size")
+	}
+	if i >= len(d.entries) {
+		return
+	}
+	e := &d.entries[i]
+	if j, ok := d.index[e.key]; !ok || int(j) != i {
+		panic("BUG: keyspace entry " + e.key + " is not where the index says")
+	}
+	if (e.volPos >= 0) != (e.ExpireAt != 0) || (e.volPos >= 0 && int(d.volatile[e.volPos]) != i) {
+		panic("BUG: keyspace entry " + e.key + " and the volatile array disagree")
+	}
 }
 
 // removeAt deletes the entry at position i.
@@ -122,6 +142,9 @@ func (d *DB) removeAt(i int) {
 	}
 	d.entries[last] = entry{}
 	d.entries = d.entries[:last]
+	if listChecks {
+		d.mustHold(i)
+	}
 	if cap(d.entries) > 1024 && len(d.entries) < cap(d.entries)/4 {
 		d.entries = append(make([]entry, 0, cap(d.entries)/2), d.entries...)
 	}
