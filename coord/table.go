@@ -177,11 +177,12 @@ type Command struct {
 	FirstKey, LastKey, Step int
 
 	// Filled in by init from the handler registries.
-	id     int
-	parent *Command
-	shard  shard.Handler
-	multi  multiHandler
-	client clientHandler
+	fullName string
+	id       int
+	parent   *Command
+	shard    shard.Handler
+	multi    multiHandler
+	client   clientHandler
 	// categories is the full list of ACL categories, in Redis's order.
 	categories []string
 	// barrier commands wait until the client's earlier pipelined commands finished.
@@ -192,6 +193,9 @@ type Command struct {
 
 // FullName is "parent|sub" for subcommands, the name otherwise.
 func (c *Command) FullName() string {
+	if c.fullName != "" {
+		return c.fullName
+	}
 	if c.parent != nil {
 		return c.parent.Name + "|" + c.Name
 	}
@@ -297,6 +301,43 @@ var table = []*Command{
 	{Name: "rpoplpush", Arity: 3, Flags: rw, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "1.2.0", Summary: "Moves the tail element of a list to the head of another."},
 	{Name: "lmpop", Arity: -4, Flags: wr | FlagMovableKeys, ACL: []string{"list"}, KeySpecs: []KeySpec{keysCounted(1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "7.0.0", Summary: "Pops elements from the first non-empty list among several keys."},
 
+	// sets
+	{Name: "sadd", Arity: -3, Flags: rw | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "set", Since: "1.0.0", Summary: "Adds members to a set, creating it when missing."},
+	{Name: "srem", Arity: -3, Flags: wr | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "set", Since: "1.0.0", Summary: "Removes members from a set."},
+	{Name: "scard", Arity: 2, Flags: ro | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "set", Since: "1.0.0", Summary: "Returns the number of members of a set."},
+	{Name: "sismember", Arity: 3, Flags: ro | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "set", Since: "1.0.0", Summary: "Tells whether a value is a member of a set."},
+	{Name: "smismember", Arity: -3, Flags: ro | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "set", Since: "6.2.0", Summary: "Tells, for each of several values, whether it is a member of a set."},
+	{Name: "smembers", Arity: 2, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Returns every member of a set."},
+	{Name: "spop", Arity: -2, Flags: wr | fast, ACL: []string{"set"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete)}, Group: "set", Since: "1.0.0", Summary: "Removes and returns random members of a set."},
+	{Name: "srandmember", Arity: -2, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Returns random members of a set, distinct or (negative count) possibly repeated."},
+	{Name: "smove", Arity: 4, Flags: wr | fast, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "set", Since: "1.0.0", Summary: "Moves a member from one set to another."},
+	{Name: "sinter", Arity: -2, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Returns the members common to every given set."},
+	{Name: "sunion", Arity: -2, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Returns the members of any of the given sets."},
+	{Name: "sdiff", Arity: -2, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Returns the members of the first set that no other given set has."},
+	{Name: "sinterstore", Arity: -3, Flags: rw, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate), keysFrom(2, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Stores the intersection of sets, deleting the destination when it is empty."},
+	{Name: "sunionstore", Arity: -3, Flags: rw, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate), keysFrom(2, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Stores the union of sets, deleting the destination when it is empty."},
+	{Name: "sdiffstore", Arity: -3, Flags: rw, ACL: []string{"set"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate), keysFrom(2, -1, 1, KeyRO|KeyAccess)}, Group: "set", Since: "1.0.0", Summary: "Stores the difference of sets, deleting the destination when it is empty."},
+	{Name: "sintercard", Arity: -3, Flags: ro | FlagMovableKeys, ACL: []string{"set"}, KeySpecs: []KeySpec{keysCounted(1, KeyRO|KeyAccess)}, Group: "set", Since: "7.0.0", Summary: "Counts the members common to every given set, stopping at an optional limit."},
+	{Name: "sscan", Arity: -3, Flags: ro, ACL: []string{"set"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "set", Since: "2.8.0", Summary: "Iterates over the members of a set with a cursor."},
+
+	// hashes
+	{Name: "hset", Arity: -4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "hash", Since: "2.0.0", Summary: "Sets fields of a hash, creating it when missing; counts the new fields."},
+	{Name: "hsetnx", Arity: 4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "hash", Since: "2.0.0", Summary: "Sets a field of a hash only when the field is missing."},
+	{Name: "hmset", Arity: -4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "hash", Since: "2.0.0", Summary: "Old form of HSET that answers OK."},
+	{Name: "hget", Arity: 3, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.0.0", Summary: "Returns the value of one field of a hash."},
+	{Name: "hmget", Arity: -3, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.0.0", Summary: "Returns the values of several fields of a hash."},
+	{Name: "hgetall", Arity: 2, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.0.0", Summary: "Returns every field of a hash with its value."},
+	{Name: "hdel", Arity: -3, Flags: wr | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "hash", Since: "2.0.0", Summary: "Removes fields from a hash, deleting it when none is left."},
+	{Name: "hlen", Arity: 2, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "hash", Since: "2.0.0", Summary: "Returns the number of fields of a hash."},
+	{Name: "hexists", Arity: 3, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "hash", Since: "2.0.0", Summary: "Tells whether a hash has a field."},
+	{Name: "hkeys", Arity: 2, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.0.0", Summary: "Returns the field names of a hash."},
+	{Name: "hvals", Arity: 2, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOrder}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.0.0", Summary: "Returns the values of a hash."},
+	{Name: "hincrby", Arity: 4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "hash", Since: "2.0.0", Summary: "Adds an integer to the integer value of a hash field."},
+	{Name: "hincrbyfloat", Arity: 4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "hash", Since: "2.6.0", Summary: "Adds a floating point number to the numeric value of a hash field."},
+	{Name: "hstrlen", Arity: 3, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "hash", Since: "3.2.0", Summary: "Returns the length of a hash field's value."},
+	{Name: "hrandfield", Arity: -2, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "6.2.0", Summary: "Returns random fields of a hash, optionally with their values."},
+	{Name: "hscan", Arity: -3, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.8.0", Summary: "Iterates over the fields of a hash with a cursor."},
+
 	// keyspace
 	{Name: "del", Arity: -2, Flags: wr, ACL: []string{"keyspace"}, Tips: []string{tipRequestMulti, tipAggSum}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRM|KeyDelete)}, Group: "generic", Since: "1.0.0", Summary: "Deletes keys."},
 	{Name: "unlink", Arity: -2, Flags: wr | fast, ACL: []string{"keyspace"}, Tips: []string{tipRequestMulti, tipAggSum}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRM|KeyDelete)}, Group: "generic", Since: "4.0.0", Summary: "Deletes keys, reclaiming memory in the background."},
@@ -376,6 +417,8 @@ func init() {
 }
 
 func index(c *Command) {
+	// Cached: the dispatcher records the name of every command it runs (CLIENT LIST).
+	c.fullName = c.FullName()
 	c.id = len(all)
 	all = append(all, c)
 	c.shard = shard.Lookup(c.FullName())
@@ -403,8 +446,9 @@ func index(c *Command) {
 // keyRange folds key specs into the one range of COMMAND INFO's legacy first key, last
 // key and step fields, which routing also reads. Key-count specs are left out, as Redis
 // leaves them out (their commands route with a keysFn). Basalt's commands have a single
-// range spec or range specs for adjacent single keys; anything else is a bug in the
-// table until routing learns to read key specs.
+// range spec or range specs for adjacent single keys, the last of which may run to the
+// end of the line; anything else is a bug in the table until routing learns to read key
+// specs.
 func keyRange(name string, specs []KeySpec) (first, last, step int) {
 	var ranges []KeySpec
 	for _, k := range specs {
@@ -422,13 +466,18 @@ func keyRange(name string, specs []KeySpec) (first, last, step int) {
 		return k.BeginIndex, last, k.KeyStep
 	}
 	for i, k := range specs {
-		if k.LastKey != 0 || k.KeyStep != 1 || (i > 0 && k.BeginIndex != last+1) {
+		// The last spec may run to the end of the line (SINTERSTORE's sources).
+		open := i == len(specs)-1 && k.LastKey < 0
+		if (k.LastKey != 0 && !open) || k.KeyStep != 1 || (i > 0 && k.BeginIndex != last+1) {
 			panic(fmt.Sprintf("BUG: the key specs of %s are not adjacent single keys", name))
 		}
 		if i == 0 {
 			first = k.BeginIndex
 		}
 		last, step = k.BeginIndex, 1
+		if open {
+			last = k.LastKey
+		}
 	}
 	return first, last, step
 }
