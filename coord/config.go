@@ -56,6 +56,11 @@ type Config struct {
 	ClientQueryBufferLimit int64
 	ActiveExpireEffort     int
 	ListMaxListpackSize    int
+	HashMaxListpackEntries int
+	HashMaxListpackValue   int64
+	SetMaxIntsetEntries    int
+	SetMaxListpackEntries  int
+	SetMaxListpackValue    int
 
 	// Accepted and stored so that redis.conf files and clients that read or write them
 	// work; the server may or may not act on them.
@@ -198,6 +203,18 @@ var directives = []*directive{
 	{name: "list-max-listpack-size", aliases: []string{"list-max-ziplist-size"}, kind: kindInt, def: "-2",
 		min: math.MinInt32, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.ListMaxListpackSize }},
+	{name: "hash-max-listpack-entries", aliases: []string{"hash-max-ziplist-entries"}, kind: kindInt,
+		def: strconv.Itoa(shard.DefaultHashMaxListpackEntries), min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.HashMaxListpackEntries }},
+	{name: "hash-max-listpack-value", aliases: []string{"hash-max-ziplist-value"}, kind: kindBytes,
+		def: strconv.Itoa(shard.DefaultHashMaxListpackValue), min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.HashMaxListpackValue }},
+	{name: "set-max-intset-entries", kind: kindInt, def: "512", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.SetMaxIntsetEntries }},
+	{name: "set-max-listpack-entries", kind: kindInt, def: "128", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.SetMaxListpackEntries }},
+	{name: "set-max-listpack-value", kind: kindInt, def: "64", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.SetMaxListpackValue }},
 
 	{name: "daemonize", kind: kindBool, def: "no",
 		boolp: func(c *Config) *bool { return &c.Daemonize },

@@ -1,5 +1,7 @@
 package coord
 
+import "github.com/basaltdb/basalt/shard"
+
 // The coordinator-side handlers, by full command name. Shard handlers register
 // themselves in package shard; a test checks that every table row has a handler and
 // every handler a row.
@@ -78,4 +80,13 @@ var multiHandlers = map[string]multiHandler{
 	"lmove":     lmoveMulti(3, 4),
 	"rpoplpush": lmoveMulti(0, 0),
 	"lmpop":     lmpopMulti,
+
+	"smove":       smoveMulti,
+	"sinter":      algebraMulti(shard.SetInter),
+	"sunion":      algebraMulti(shard.SetUnion),
+	"sdiff":       algebraMulti(shard.SetDiff),
+	"sinterstore": algebraStoreMulti(shard.SetInter),
+	"sunionstore": algebraStoreMulti(shard.SetUnion),
+	"sdiffstore":  algebraStoreMulti(shard.SetDiff),
+	"sintercard":  sintercardMulti,
 }

@@ -168,6 +168,11 @@ func (s *Server) applySettings() {
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
 	s.qbufLimit.Store(s.cfg.ClientQueryBufferLimit)
 	s.settings.ListMaxListpackSize.Store(int64(s.cfg.ListMaxListpackSize))
+	s.settings.HashMaxListpackEntries.Store(int64(s.cfg.HashMaxListpackEntries))
+	s.settings.HashMaxListpackValue.Store(s.cfg.HashMaxListpackValue)
+	s.settings.SetMaxIntsetEntries.Store(int64(s.cfg.SetMaxIntsetEntries))
+	s.settings.SetMaxListpackEntries.Store(int64(s.cfg.SetMaxListpackEntries))
+	s.settings.SetMaxListpackValue.Store(int64(s.cfg.SetMaxListpackValue))
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.

@@ -53,3 +53,19 @@ const (
 	ErrNumkeysPositive = "ERR numkeys should be greater than 0"
 	ErrCountPositive   = "ERR count should be greater than 0"
 )
+
+// Errors of the hash commands (shard/hashes.go).
+const (
+	ErrHashNotInt      = "ERR hash value is not an integer"
+	ErrHashNotFloat    = "ERR hash value is not a float"
+	ErrNaNOrInfinity   = "ERR value is NaN or Infinity"
+	ErrValueOutOfRange = "ERR value is out of range"
+	// ErrLongRange is the range error of arguments that must fit -LONG_MAX..LONG_MAX.
+	ErrLongRange = ErrLposRankRange
+)
+
+// Errors of the set commands (shard/sets.go).
+const (
+	ErrNumkeysOverArgs = "ERR Number of keys can't be greater than number of args"
+	ErrLimitNegative   = "ERR LIMIT can't be negative"
+)
