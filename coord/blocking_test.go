@@ -166,7 +166,8 @@ func TestBlockingMove(t *testing.T) {
 			if i%2 == 0 {
 				v, err = c.BLMove(ctx, src, dst, "LEFT", "RIGHT", 5*time.Second).Result()
 			} else {
-				v, err = c.BRPopLPush(ctx, src, dst, 5*time.Second).Result()
+				// BRPOPLPUSH is deprecated in Redis, but clients still send it.
+				v, err = c.Do(ctx, "brpoplpush", src, dst, "5").Text()
 			}
 			if err != nil {
 				v = "error: " + err.Error()

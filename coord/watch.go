@@ -46,18 +46,6 @@ func (w watchTable) expired(k lockKey) {
 	}
 }
 
-// touchDB marks dirty every watcher of a key of database db (db < 0: every database)
-// for which present reports true.
-func (w watchTable) touchDB(db int, present func(lockKey) bool) {
-	for k, ws := range w {
-		if (db < 0 || k.db == db) && present(k) {
-			for _, wr := range ws {
-				wr.dirty.Store(true)
-			}
-		}
-	}
-}
-
 // remove drops the watchers of one WATCH session.
 func (w watchTable) remove(k lockKey, session *atomic.Bool) {
 	ws := w[k]

@@ -706,11 +706,10 @@ func TestListModel(t *testing.T) {
 				if len(m) == 0 {
 					continue
 				}
-				i := rng.IntN(len(m))
 				pivot, v := m[rng.IntN(len(m))], value()
 				after := rng.IntN(2) == 0
 				cmd = []string{"LINSERT", k, "BEFORE", pivot, v}
-				i = slices.Index(m, pivot)
+				i := slices.Index(m, pivot)
 				if after {
 					cmd[2] = "AFTER"
 					i++
