@@ -351,8 +351,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		}
 		cl.lastCmd = cmd.FullName()
 		if cmd.multi == nil {
-			cl.reject(cmd, "ERR CROSSSLOT Keys in request don't hash to the same slot")
-			return true, false
+			panic("BUG: keys on several shards for a command without a multi-shard handler: " + cmd.FullName())
 		}
 		cl.loop.stats[cmd.id].calls++
 		cl.loop.cmds++

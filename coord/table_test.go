@@ -28,6 +28,9 @@ func TestTableAndHandlersAgree(t *testing.T) {
 		if c.multi != nil && c.shard == nil {
 			t.Errorf("%s has a multi-shard handler but no shard handler", name)
 		}
+		if c.shard != nil && c.multi == nil && (c.keysFn != nil || c.LastKey != c.FirstKey) {
+			t.Errorf("%s takes several keys but has no multi-shard handler", name)
+		}
 		if c.Arity == 0 {
 			t.Errorf("%s has arity 0", name)
 		}
