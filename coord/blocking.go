@@ -55,7 +55,8 @@ type blockOp struct {
 type waiter struct {
 	state atomic.Int32
 	id    uint64
-	conn  gnet.Conn
+	// cl is resumed (through wake, from any loop) when the wait ends.
+	cl    *client
 	op    *blockOp
 	reply proto.Writer
 	timer *time.Timer
@@ -89,7 +90,7 @@ func parseTimeout(b []byte) (time.Duration, string) {
 // ready wins. Inside MULTI (exec) a blocking command does not wait.
 func (cl *client) block(op *blockOp, timeout time.Duration) {
 	srv := cl.srv
-	wt := &waiter{id: cl.id, conn: cl.conn, op: op}
+	wt := &waiter{id: cl.id, cl: cl, op: op}
 	wt.reply.SetRESP3(cl.out.RESP3())
 	noWait := cl.exec != nil
 	shards, keys := cl.partition(keyPositions(append([][]byte{nil}, op.keys...), 1, 1), append([][]byte{nil}, op.keys...))
@@ -169,7 +170,7 @@ func (cl *client) waitFor(wt *waiter, timeout time.Duration) {
 		wt.timer = time.AfterFunc(timeout, func() {
 			_ = ls.handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				if wt.state.CompareAndSwap(waitWaiting, waitDone) {
-					_ = wt.conn.Wake(nil)
+					wt.cl.wake()
 				}
 				return nil
 			}))
@@ -177,7 +178,7 @@ func (cl *client) waitFor(wt *waiter, timeout time.Duration) {
 	}
 	// A shard may have served the waiter before it was parked: look now.
 	if st := wt.state.Load(); st != waitWaiting && st != waitServing {
-		_ = wt.conn.Wake(nil)
+		wt.cl.wake()
 	}
 }
 
@@ -283,7 +284,7 @@ func (s *Server) serveReady(ls *loopState) {
 			// The reply is complete: only now may the client's loop read it.
 			wt.state.Store(waitServed)
 			ws = ws[1:]
-			_ = wt.conn.Wake(nil)
+			wt.cl.wake()
 		}
 		if len(ws) == 0 {
 			delete(ls.blocked, k)
@@ -326,7 +327,7 @@ func clientUnblockCmd(cl *client, args [][]byte, w *proto.Writer) {
 		if wt.state.CompareAndSwap(waitWaiting, waitDone) {
 			wt.unblockErr = withErr
 			found[i] = true
-			_ = wt.conn.Wake(nil)
+			wt.cl.wake()
 		}
 	}, func(w *proto.Writer) {
 		for _, f := range found {

@@ -115,6 +115,21 @@ func (cl *client) attach() {
 	cl.loop.clients[cl.id] = cl
 }
 
+// wake resumes the client on its own loop once work it waited for is done. Any loop may
+// call it. Unlike gnet's Conn.Wake it also reaches a client whose connection has
+// closed meanwhile, so that the client's transaction still runs to its end.
+func (cl *client) wake() {
+	cl.srv.run(cl.loop.idx, func() {
+		if cl.closed {
+			cl.serve()
+			return
+		}
+		if cl.serve() == gnet.Close {
+			_ = cl.conn.Close()
+		}
+	})
+}
+
 // inflight reports whether the client waits for another loop.
 func (cl *client) inflight() bool {
 	return cl.batch != nil || cl.async != nil || cl.exec != nil || cl.blocked != nil
@@ -164,12 +179,18 @@ func (cl *client) serve() gnet.Action {
 			cl.exec.step(cl)
 			continue
 		}
-		if cl.closeAfterReply {
+		if cl.closeAfterReply || cl.closed {
 			break
 		}
 		if !cl.readCommands() {
 			break
 		}
+	}
+	if cl.closed {
+		// The connection is gone; its in-flight work still had to finish (a transaction
+		// releases its claims in its last hop), but there is no one to answer.
+		cl.out.Reset()
+		return gnet.None
 	}
 	if cl.out.Len() > 0 {
 		cl.loop.netOut += int64(cl.out.Len())
@@ -503,7 +524,6 @@ func cString(b []byte) string {
 // first remote one. Replies are reassembled in request order when every group is back.
 type batch struct {
 	cl      *client
-	conn    gnet.Conn
 	resp3   bool
 	pending atomic.Int32
 	groups  []*group
@@ -540,7 +560,7 @@ type remoteCmd struct {
 var groupPool = sync.Pool{New: func() any { return new(group) }}
 
 func newBatch(cl *client) *batch {
-	b := &batch{cl: cl, conn: cl.conn, resp3: cl.out.RESP3()}
+	b := &batch{cl: cl, resp3: cl.out.RESP3()}
 	b.side.SetRESP3(b.resp3)
 	return b
 }
@@ -626,7 +646,7 @@ func (g *group) exec(s *Server, from int) {
 		g.run(sh, ls, rc)
 	}
 	if g.b.pending.Add(-1) == 0 {
-		_ = g.b.conn.Wake(nil)
+		g.b.cl.wake()
 	}
 }
 

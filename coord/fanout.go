@@ -3,7 +3,6 @@ package coord
 import (
 	"sync/atomic"
 
-	"github.com/panjf2000/gnet/v2"
 
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
@@ -17,7 +16,7 @@ import (
 // finish wakes the client's connection; done then runs on the client's loop, where it may
 // write the reply or start the next step.
 type fanout struct {
-	conn    gnet.Conn
+	cl      *client
 	pending atomic.Int32
 	done    func(w *proto.Writer)
 	// drop discards the reply (CLIENT REPLY OFF|SKIP).
@@ -37,7 +36,7 @@ type clientHandler func(cl *client, args [][]byte, w *proto.Writer)
 // database selected, then runs done on the client's loop. A part for the client's own
 // shard runs immediately. Only one fanout is in flight per client.
 func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done func(w *proto.Writer)) {
-	f := &fanout{conn: cl.conn, done: done}
+	f := &fanout{cl: cl, done: done}
 	cl.async = f
 	f.pending.Store(int32(len(shards)))
 	db := cl.db
@@ -51,7 +50,7 @@ func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done f
 			part(sh, i)
 			// The client's own loop notices completion itself after the local part.
 			if f.pending.Add(-1) == 0 && s != own {
-				_ = f.conn.Wake(nil)
+				f.cl.wake()
 			}
 		}
 		if s == own {
@@ -66,12 +65,12 @@ func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done f
 // loop) with ack; done runs on the client's loop after the last ack. Unlike fanout, no
 // part runs synchronously, so the last ack always wakes the client.
 func (cl *client) fanoutWith(n int, post func(ack func(shard int)), done func(w *proto.Writer)) {
-	f := &fanout{conn: cl.conn, done: done}
+	f := &fanout{cl: cl, done: done}
 	cl.async = f
 	f.pending.Store(int32(n))
 	post(func(int) {
 		if f.pending.Add(-1) == 0 {
-			_ = f.conn.Wake(nil)
+			f.cl.wake()
 		}
 	})
 }

@@ -357,3 +357,35 @@ func TestConfigListMaxListpackSize(t *testing.T) {
 		}
 	}
 }
+
+// A client that disconnects while its multi-shard transaction is in flight must not
+// leave its claims behind: later commands on the same keys still run.
+func TestDisconnectDuringTransaction(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	var keys []string
+	for i := 0; i < 16; i++ {
+		keys = append(keys, "dc:"+strconv.Itoa(i))
+	}
+	for round := 0; round < 50; round++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "*33\r\n$4\r\nMSET\r\n"
+		for _, k := range keys {
+			req += "$" + strconv.Itoa(len(k)) + "\r\n" + k + "\r\n$1\r\nx\r\n"
+		}
+		req += "MULTI\r\nSET dc:0 y\r\nDEL dc:1 dc:2 dc:3\r\nEXEC\r\n"
+		conn.Write([]byte(req))
+		conn.Close()
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: 3 * time.Second})
+	defer c.Close()
+	if err := c.MSet(ctx, "dc:0", "z", "dc:5", "z", "dc:9", "z").Err(); err != nil {
+		t.Fatalf("MSET after abandoned transactions: %v", err)
+	}
+	if _, err := c.MGet(ctx, keys...).Result(); err != nil {
+		t.Fatalf("MGET after abandoned transactions: %v", err)
+	}
+}
