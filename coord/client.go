@@ -645,8 +645,11 @@ func (g *group) exec(s *Server, from int) {
 		}
 		g.run(sh, ls, rc)
 	}
-	if g.b.pending.Add(-1) == 0 {
-		g.b.cl.wake()
+	// Read the batch before the count drops: once it reaches zero the client may
+	// finish the batch and recycle this group at any moment.
+	b := g.b
+	if b.pending.Add(-1) == 0 {
+		b.cl.wake()
 	}
 }
 
