@@ -3,7 +3,6 @@ package coord
 import (
 	"sync/atomic"
 
-
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
 )
