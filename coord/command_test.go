@@ -32,6 +32,8 @@ import (
 var newerThanOracle = map[string]string{
 	"client|no-touch": "added in Redis 7.2",
 	"client|setinfo":  "added in Redis 7.2",
+	"zrank":           "WITHSCORE, arity -3, added in Redis 7.2",
+	"zrevrank":        "WITHSCORE, arity -3, added in Redis 7.2",
 }
 
 // respNode is one parsed RESP2/RESP3 reply. Aggregates keep their elements (a map two

@@ -61,6 +61,8 @@ type Config struct {
 	SetMaxIntsetEntries    int
 	SetMaxListpackEntries  int
 	SetMaxListpackValue    int
+	ZSetMaxListpackEntries int
+	ZSetMaxListpackValue   int
 
 	// Accepted and stored so that redis.conf files and clients that read or write them
 	// work; the server may or may not act on them.
@@ -215,6 +217,12 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.SetMaxListpackEntries }},
 	{name: "set-max-listpack-value", kind: kindInt, def: "64", min: 0, max: maxInt64, mutable: true,
 		intp: func(c *Config) *int { return &c.SetMaxListpackValue }},
+	{name: "zset-max-listpack-entries", aliases: []string{"zset-max-ziplist-entries"}, kind: kindInt, def: "128",
+		min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.ZSetMaxListpackEntries }},
+	{name: "zset-max-listpack-value", aliases: []string{"zset-max-ziplist-value"}, kind: kindInt, def: "64",
+		min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.ZSetMaxListpackValue }},
 
 	{name: "daemonize", kind: kindBool, def: "no",
 		boolp: func(c *Config) *bool { return &c.Daemonize },

@@ -89,4 +89,14 @@ var multiHandlers = map[string]multiHandler{
 	"sunionstore": algebraStoreMulti(shard.SetUnion),
 	"sdiffstore":  algebraStoreMulti(shard.SetDiff),
 	"sintercard":  sintercardMulti,
+
+	"zrangestore": zrangestoreMulti,
+	"zmpop":       zmpopMulti,
+	"zunion":      zalgebraMulti(shard.ZUnion, false),
+	"zinter":      zalgebraMulti(shard.ZInter, false),
+	"zdiff":       zalgebraMulti(shard.ZDiff, false),
+	"zunionstore": zalgebraMulti(shard.ZUnion, true),
+	"zinterstore": zalgebraMulti(shard.ZInter, true),
+	"zdiffstore":  zalgebraMulti(shard.ZDiff, true),
+	"zintercard":  zintercardMulti,
 }

@@ -173,6 +173,8 @@ func (s *Server) applySettings() {
 	s.settings.SetMaxIntsetEntries.Store(int64(s.cfg.SetMaxIntsetEntries))
 	s.settings.SetMaxListpackEntries.Store(int64(s.cfg.SetMaxListpackEntries))
 	s.settings.SetMaxListpackValue.Store(int64(s.cfg.SetMaxListpackValue))
+	s.settings.ZSetMaxListpackEntries.Store(int64(s.cfg.ZSetMaxListpackEntries))
+	s.settings.ZSetMaxListpackValue.Store(int64(s.cfg.ZSetMaxListpackValue))
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.

@@ -69,3 +69,17 @@ const (
 	ErrNumkeysOverArgs = "ERR Number of keys can't be greater than number of args"
 	ErrLimitNegative   = "ERR LIMIT can't be negative"
 )
+
+// Errors of the sorted set commands (shard/zsets.go).
+const (
+	ErrZaddNXXX        = "ERR XX and NX options at the same time are not compatible"
+	ErrZaddGTLTNX      = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	ErrZaddIncrPair    = "ERR INCR option supports a single increment-element pair"
+	ErrZaddNaN         = "ERR resulting score is not a number (NaN)"
+	ErrMinMaxFloat     = "ERR min or max is not a float"
+	ErrMinMaxLex       = "ERR min or max not valid string range item"
+	ErrZrangeLimit     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	ErrZrangeLexScores = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	ErrZNumkeysFmt     = "ERR at least 1 input key is needed for '%s' command"
+	ErrWeightNotFloat  = "ERR weight value is not a float"
+)

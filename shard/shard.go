@@ -47,6 +47,11 @@ type Settings struct {
 	// HashMaxListpackValue is hash-max-listpack-value: a listpack-encoded hash becomes a
 	// hashtable before storing a longer field or value.
 	HashMaxListpackValue atomic.Int64
+	// ZSetMaxListpackEntries and ZSetMaxListpackValue are zset-max-listpack-entries and
+	// zset-max-listpack-value: the most members, and the longest member in bytes, a
+	// sorted set keeps in the listpack encoding (see zset_encoding.go).
+	ZSetMaxListpackEntries atomic.Int64
+	ZSetMaxListpackValue   atomic.Int64
 }
 
 // Defaults of hash-max-listpack-entries and hash-max-listpack-value, as redis-server
@@ -68,6 +73,8 @@ func NewSettings() *Settings {
 	s.SetMaxListpackValue.Store(64)
 	s.HashMaxListpackEntries.Store(DefaultHashMaxListpackEntries)
 	s.HashMaxListpackValue.Store(DefaultHashMaxListpackValue)
+	s.ZSetMaxListpackEntries.Store(128)
+	s.ZSetMaxListpackValue.Store(64)
 	return s
 }
 
