@@ -265,3 +265,41 @@ func TestBlockingNoLostElements(t *testing.T) {
 		}
 	}
 }
+
+// BZPOPMIN and BZMPOP wake when another client adds to a sorted set on any shard.
+func TestBlockingSortedSets(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	admin := newClient(t, addr)
+	for i := 0; i < 4; i++ {
+		keys := []string{"bzw:a" + strconv.Itoa(i), "bzw:b" + strconv.Itoa(i)}
+		c := newClient(t, addr)
+		got := make(chan string, 1)
+		go func() {
+			if i%2 == 0 {
+				v, err := c.BZPopMin(ctx, 5*time.Second, keys...).Result()
+				if err != nil {
+					got <- "error: " + err.Error()
+					return
+				}
+				got <- v.Key + " " + v.Member.(string)
+				return
+			}
+			k, zs, err := c.BZMPop(ctx, 5*time.Second, "max", 2, keys...).Result()
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			got <- k + " " + zs[0].Member.(string) + " " + strconv.Itoa(len(zs))
+		}()
+		waitBlocked(t, admin, 1)
+		admin.ZAdd(ctx, keys[1], redis.Z{Score: 1, Member: "low"}, redis.Z{Score: 2, Member: "high"})
+		want := keys[1] + " low"
+		if i%2 == 1 {
+			want = keys[1] + " high 2"
+		}
+		if v := <-got; v != want {
+			t.Fatalf("round %d: got %q, want %q", i, v, want)
+		}
+	}
+}

@@ -32,6 +32,9 @@ var clientHandlers = map[string]clientHandler{
 	"blmove":     blmoveCmd,
 	"brpoplpush": brpoplpushCmd,
 	"blmpop":     blmpopCmd,
+	"bzpopmin":   bzpopCmd(false),
+	"bzpopmax":   bzpopCmd(true),
+	"bzmpop":     bzmpopCmd,
 
 	"multi":   multiCmd,
 	"exec":    execCmd,

@@ -251,6 +251,11 @@ var table = []*Command{
 	{Name: "brpoplpush", Arity: 4, Flags: rw | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyRW|KeyInsert)}, Group: "list", Since: "2.2.0", Summary: "Old form of BLMOVE source destination RIGHT LEFT."},
 	{Name: "blmpop", Arity: -5, Flags: wr | FlagBlocking | FlagMovableKeys, ACL: []string{"list"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "7.0.0", Summary: "Pops elements from the first non-empty list among several, waiting for one if all are empty."},
 
+	// blocking sorted-set commands
+	{Name: "bzpopmin", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking | fast, ACL: []string{"sortedset"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "sorted-set", Since: "5.0.0", Summary: "Pops the lowest-scored member of the first non-empty sorted set among several, waiting for one if all are empty."},
+	{Name: "bzpopmax", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking | fast, ACL: []string{"sortedset"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "sorted-set", Since: "5.0.0", Summary: "Pops the highest-scored member of the first non-empty sorted set among several, waiting for one if all are empty."},
+	{Name: "bzmpop", Arity: -5, Flags: wr | FlagBlocking | FlagMovableKeys, ACL: []string{"sortedset"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyDelete)}, Group: "sorted-set", Since: "7.0.0", Summary: "Pops members from the first non-empty sorted set among several, waiting for one if all are empty."},
+
 	// transactions
 	{Name: "multi", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "1.2.0", Summary: "Opens a transaction: later commands queue until EXEC."},
 	{Name: "exec", Arity: 1, Flags: FlagNoScript | ls | FlagSkipSlowlog, ACL: []string{"transaction"}, Group: "transactions", Since: "1.2.0", Summary: "Runs the queued commands as one atomic transaction."},

@@ -675,7 +675,7 @@ func (s *Shard) afterRemoval(key []byte, l *List) {
 	}
 }
 
-// listReady tells the Ready hook that the list at key gained elements.
+// listReady tells the Ready hook that the list (or sorted set) at key gained elements.
 func (s *Shard) listReady(key []byte) {
 	if s.Ready == nil {
 		return

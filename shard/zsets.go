@@ -949,6 +949,8 @@ func (s *Shard) afterZSetWrite(key []byte, z *ZSet) {
 		z.mustBeValid()
 	}
 	if z.Len() > 0 {
+		// Clients blocked in BZPOPMIN and friends may now be served.
+		s.listReady(key)
 		return
 	}
 	if i, ok := s.db.find(key); ok {
@@ -1015,6 +1017,7 @@ func (s *Shard) ZSetStore(key []byte, z *ZSet) int {
 		return 0
 	}
 	s.put(key, Object{Type: TypeZSet, Coll: z})
+	s.listReady(key)
 	return z.Len()
 }
 
@@ -1575,4 +1578,18 @@ func zintercardCommand(s *Shard, a Args, w *proto.Writer) {
 		return
 	}
 	w.Int(int64(ZInterCard(srcs, o.Limit)))
+}
+
+// ZCardOf returns the number of members of the sorted set at key, without counting a
+// keyspace hit or miss; wrongType is true when key holds another type.
+func (s *Shard) ZCardOf(key []byte) (n int, wrongType bool) {
+	i, ok := s.lookup(key)
+	if !ok {
+		return 0, false
+	}
+	e := &s.db.entries[i]
+	if e.Type != TypeZSet {
+		return 0, true
+	}
+	return e.Coll.(*ZSet).Len(), false
 }
