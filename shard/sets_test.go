@@ -2,6 +2,8 @@ package shard
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -252,5 +254,63 @@ func TestSetAPI(t *testing.T) {
 	res := CombineSets(SetUnion, []*Set{st, nil}, s.Settings)
 	if res.Len() != 4 || InterCard([]*Set{st, res}, 0) != 4 || InterCard([]*Set{st, nil}, 0) != 0 {
 		t.Error("CombineSets/InterCard disagree")
+	}
+}
+
+// A set under random operations agrees with a Go map, through every encoding: small
+// limits make it convert between intset, listpack and hashtable as it grows.
+func TestSetAgainstModel(t *testing.T) {
+	for _, limits := range [][2]int64{{512, 128}, {4, 4}, {0, 0}} {
+		s := newTestShard()
+		s.Settings.SetMaxIntsetEntries.Store(limits[0])
+		s.Settings.SetMaxListpackEntries.Store(limits[1])
+		rng := rand.New(rand.NewPCG(uint64(limits[0]), 7))
+		model := map[string]bool{}
+		member := func() string {
+			if rng.IntN(2) == 0 {
+				return strconv.Itoa(rng.IntN(40))
+			}
+			return "m" + strconv.Itoa(rng.IntN(40))
+		}
+		for step := 0; step < 4000; step++ {
+			m := member()
+			switch rng.IntN(5) {
+			case 0, 1:
+				want := int64(0)
+				if !model[m] {
+					want = 1
+				}
+				model[m] = true
+				if got := do(s, "SADD s "+m); got != num(want) {
+					t.Fatalf("step %d: SADD s %s = %q, want %q", step, m, got, num(want))
+				}
+			case 2:
+				want := int64(0)
+				if model[m] {
+					want = 1
+				}
+				delete(model, m)
+				if got := do(s, "SREM s "+m); got != num(want) {
+					t.Fatalf("step %d: SREM s %s = %q, want %q", step, m, got, num(want))
+				}
+			case 3:
+				want := int64(0)
+				if model[m] {
+					want = 1
+				}
+				if got := do(s, "SISMEMBER s "+m); got != num(want) {
+					t.Fatalf("step %d: SISMEMBER s %s = %q, want %q", step, m, got, num(want))
+				}
+			case 4:
+				if got := do(s, "SCARD s"); got != num(int64(len(model))) {
+					t.Fatalf("step %d: SCARD s = %q, want %d", step, got, len(model))
+				}
+			}
+			if e, ok := s.peek([]byte("s")); ok {
+				e.Coll.(*Set).mustBeValid()
+			} else if len(model) != 0 {
+				t.Fatalf("step %d: the set vanished with %d members", step, len(model))
+			}
+		}
 	}
 }
