@@ -105,6 +105,17 @@ func writeKeySpec(w *proto.Writer, k KeySpec) {
 	w.BulkString("flags")
 	writeStatusSet(w, "", k.Flags.Names())
 
+	if k.Unknown {
+		for _, field := range []string{"begin_search", "find_keys"} {
+			w.BulkString(field)
+			w.Map(2)
+			w.BulkString("type")
+			w.BulkString("unknown")
+			w.BulkString("spec")
+			w.Map(0)
+		}
+		return
+	}
 	w.BulkString("begin_search")
 	w.Map(2)
 	w.BulkString("type")

@@ -50,6 +50,8 @@ type watchedKey struct {
 var globalClaims = map[string]bool{ // name -> writes
 	"keys": false, "dbsize": false, "randomkey": false, "scan": false,
 	"flushdb": true, "flushall": true, "swapdb": true,
+	// SORT's BY and GET patterns read keys of any shard; SORT may STORE.
+	"sort": true, "sort_ro": false,
 }
 
 // runsInMulti reports whether a command acts at once inside MULTI instead of queueing.

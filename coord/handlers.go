@@ -49,6 +49,8 @@ var clientHandlers = map[string]clientHandler{
 	"flushdb":   flushCmd(false),
 	"flushall":  flushCmd(true),
 	"swapdb":    swapdbCmd,
+	"sort":      sortCmd,
+	"sort_ro":   sortROCmd,
 
 	"info":             infoCmd,
 	"config|get":       configGetCmd,

@@ -97,11 +97,15 @@ func (f KeyFlag) Names() []string {
 //     keys with a keysFn (specKeys unless its row sets another).
 //
 // These are Redis's "index" begin_search with its "range" and "keynum" find_keys; a
-// command that finds its keys after a keyword would need new fields here.
+// command that finds its keys after a keyword would need new fields here. A spec with
+// Unknown set says only how the command uses keys that no spec can locate (SORT's
+// pattern keys and STORE destination): its begin_search and find_keys are "unknown",
+// routing ignores it, and the command finds such keys with a keysFn.
 type KeySpec struct {
 	Flags KeyFlag
 	// Notes, when set, explains flags that are not obvious. Our words, not Redis's.
 	Notes      string
+	Unknown    bool
 	BeginIndex int
 	LastKey    int
 	KeyStep    int
@@ -125,6 +129,12 @@ func keysFrom(i, lastKey, step int, flags KeyFlag) KeySpec {
 // keysCounted is the spec of keys whose number is argument i, the keys following it.
 func keysCounted(i int, flags KeyFlag) KeySpec {
 	return KeySpec{Flags: flags, BeginIndex: i, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, KeyStep: 1}
+}
+
+// keysUnknown is the spec of keys that the command finds by reading its arguments or
+// data, which no spec can describe.
+func keysUnknown(flags KeyFlag, notes string) KeySpec {
+	return KeySpec{Flags: flags, Notes: notes, Unknown: true}
 }
 
 // withNotes returns k with its notes set.
@@ -394,6 +404,11 @@ var table = []*Command{
 	{Name: "persist", Arity: 2, Flags: wr | fast, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "generic", Since: "2.2.0", Summary: "Removes a key's TTL."},
 	{Name: "keys", Arity: 2, Flags: ro, ACL: []string{"keyspace", "dangerous"}, Tips: []string{tipRequestAllShards, tipNondetOrder}, Group: "generic", Since: "1.0.0", Summary: "Lists the keys matching a glob pattern."},
 	{Name: "scan", Arity: -2, Flags: ro, ACL: []string{"keyspace"}, Tips: []string{tipNondetOutput, tipRequestSpecial}, Group: "generic", Since: "2.8.0", Summary: "Iterates over the keyspace with a cursor."},
+	{Name: "sort", Arity: -2, Flags: rw | FlagMovableKeys, ACL: []string{"set", "sortedset", "list", "dangerous"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess),
+		keysUnknown(KeyRO|KeyAccess, "BY and GET patterns name keys built from the elements."),
+		keysUnknown(KeyOW|KeyUpdate, "STORE may name its destination anywhere among the options.")}, Group: "generic", Since: "1.0.0", Summary: "Sorts a list, set or sorted set, optionally by or fetching other keys, and returns or stores the result.", keysFn: sortKeys},
+	{Name: "sort_ro", Arity: -2, Flags: ro | FlagMovableKeys, ACL: []string{"set", "sortedset", "list", "dangerous"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess),
+		keysUnknown(KeyRO|KeyAccess, "BY and GET patterns name keys built from the elements.")}, Group: "generic", Since: "7.0.0", Summary: "Sorts a list, set or sorted set, optionally by or fetching other keys, without STORE."},
 	{Name: "randomkey", Arity: 1, Flags: ro, ACL: []string{"keyspace"}, Tips: []string{tipRequestAllShards, tipNondetOutput}, Group: "generic", Since: "1.0.0", Summary: "Returns a random key."},
 	{Name: "rename", Arity: 3, Flags: wr, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyOW|KeyUpdate)}, Group: "generic", Since: "1.0.0", Summary: "Renames a key, replacing the destination."},
 	{Name: "renamenx", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyOW|KeyInsert)}, Group: "generic", Since: "1.0.0", Summary: "Renames a key only when the destination does not exist."},
@@ -491,7 +506,7 @@ func index(c *Command) {
 func keyRange(name string, specs []KeySpec) (first, last, step int) {
 	var ranges []KeySpec
 	for _, k := range specs {
-		if !k.KeyNum {
+		if !k.KeyNum && !k.Unknown {
 			ranges = append(ranges, k)
 		}
 	}
@@ -530,6 +545,9 @@ func specKeys(specs []KeySpec) func(a [][]byte) []int {
 	return func(a [][]byte) []int {
 		var pos []int
 		for _, k := range specs {
+			if k.Unknown {
+				continue
+			}
 			if !k.KeyNum {
 				last := k.LastKey
 				if last < 0 {
