@@ -559,32 +559,12 @@ func parseScanCursor(b []byte) (uint64, bool) {
 // readHash looks key up for a read command on a hash: h is nil when the key does not
 // exist. On a value of another type it writes WRONGTYPE and returns false.
 func (s *Shard) readHash(key []byte, w *proto.Writer) (h *Hash, ok bool) {
-	e, found := s.read(key)
-	if !found {
-		return nil, true
-	}
-	return hashOf(e, w)
+	return lookupColl[*Hash](s, key, TypeHash, true, w)
 }
 
 // writeHash is readHash for write commands (no hit or miss is counted).
 func (s *Shard) writeHash(key []byte, w *proto.Writer) (h *Hash, ok bool) {
-	e, found := s.write(key)
-	if !found {
-		return nil, true
-	}
-	return hashOf(e, w)
-}
-
-func hashOf(e *entry, w *proto.Writer) (*Hash, bool) {
-	if e.Type != TypeHash {
-		w.Error(proto.ErrWrongType)
-		return nil, false
-	}
-	h, ok := e.Coll.(*Hash)
-	if !ok {
-		panic(fmt.Sprintf("BUG: hash key %q holds %T", e.key, e.Coll))
-	}
-	return h, true
+	return lookupColl[*Hash](s, key, TypeHash, false, w)
 }
 
 // hashLimits returns hash-max-listpack-entries and hash-max-listpack-value.

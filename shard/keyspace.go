@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/basaltdb/basalt/proto"
@@ -186,4 +187,29 @@ func (d *DB) randomPos() int {
 		return -1
 	}
 	return rand.IntN(len(d.entries))
+}
+
+// lookupColl looks key up for a command on a collection of type typ, whose payload is a
+// T: c is the zero T when the key does not exist. On a value of another type it writes
+// WRONGTYPE and returns false. read counts a keyspace hit or miss, as read commands do.
+func lookupColl[T any](s *Shard, key []byte, typ uint8, read bool, w *proto.Writer) (c T, ok bool) {
+	var e *entry
+	var found bool
+	if read {
+		e, found = s.read(key)
+	} else {
+		e, found = s.write(key)
+	}
+	if !found {
+		return c, true
+	}
+	if e.Type != typ {
+		w.Error(proto.ErrWrongType)
+		return c, false
+	}
+	c, isT := e.Coll.(T)
+	if !isT {
+		panic(fmt.Sprintf("BUG: %s key %q holds %T", TypeName(typ), e.key, e.Coll))
+	}
+	return c, true
 }

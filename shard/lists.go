@@ -604,32 +604,12 @@ func ParseListMPop(a Args, numkeysAt int) (keys [][]byte, left bool, count int, 
 // readList looks key up for a read command on a list: l is nil when the key does not
 // exist. On a value of another type it writes WRONGTYPE and returns false.
 func (s *Shard) readList(key []byte, w *proto.Writer) (l *List, ok bool) {
-	e, found := s.read(key)
-	if !found {
-		return nil, true
-	}
-	return listOf(e, w)
+	return lookupColl[*List](s, key, TypeList, true, w)
 }
 
 // writeList is readList for write commands (no hit or miss is counted).
 func (s *Shard) writeList(key []byte, w *proto.Writer) (l *List, ok bool) {
-	e, found := s.write(key)
-	if !found {
-		return nil, true
-	}
-	return listOf(e, w)
-}
-
-func listOf(e *entry, w *proto.Writer) (*List, bool) {
-	if e.Type != TypeList {
-		w.Error(proto.ErrWrongType)
-		return nil, false
-	}
-	l, ok := e.Coll.(*List)
-	if !ok {
-		panic(fmt.Sprintf("BUG: list key %q holds %T", e.key, e.Coll))
-	}
-	return l, true
+	return lookupColl[*List](s, key, TypeList, false, w)
 }
 
 // listFill is list-max-listpack-size.

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -647,32 +646,12 @@ func sscanCommand(s *Shard, a Args, w *proto.Writer) {
 // readSet looks key up for a read command on a set: st is nil when the key does not
 // exist. On a value of another type it writes WRONGTYPE and returns false.
 func (s *Shard) readSet(key []byte, w *proto.Writer) (st *Set, ok bool) {
-	e, found := s.read(key)
-	if !found {
-		return nil, true
-	}
-	return setOf(e, w)
+	return lookupColl[*Set](s, key, TypeSet, true, w)
 }
 
 // writeSet is readSet for write commands (no hit or miss is counted).
 func (s *Shard) writeSet(key []byte, w *proto.Writer) (st *Set, ok bool) {
-	e, found := s.write(key)
-	if !found {
-		return nil, true
-	}
-	return setOf(e, w)
-}
-
-func setOf(e *entry, w *proto.Writer) (*Set, bool) {
-	if e.Type != TypeSet {
-		w.Error(proto.ErrWrongType)
-		return nil, false
-	}
-	st, ok := e.Coll.(*Set)
-	if !ok {
-		panic(fmt.Sprintf("BUG: set key %q holds %T", e.key, e.Coll))
-	}
-	return st, true
+	return lookupColl[*Set](s, key, TypeSet, false, w)
 }
 
 // afterSetRemoval deletes key when members were removed from its set st and none is

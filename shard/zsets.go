@@ -914,32 +914,12 @@ func zscanCommand(s *Shard, a Args, w *proto.Writer) {
 // readZSet looks key up for a read command on a sorted set: z is nil when the key does
 // not exist. On a value of another type it writes WRONGTYPE and returns false.
 func (s *Shard) readZSet(key []byte, w *proto.Writer) (z *ZSet, ok bool) {
-	e, found := s.read(key)
-	if !found {
-		return nil, true
-	}
-	return zsetOf(e, w)
+	return lookupColl[*ZSet](s, key, TypeZSet, true, w)
 }
 
 // writeZSet is readZSet for write commands (no hit or miss is counted).
 func (s *Shard) writeZSet(key []byte, w *proto.Writer) (z *ZSet, ok bool) {
-	e, found := s.write(key)
-	if !found {
-		return nil, true
-	}
-	return zsetOf(e, w)
-}
-
-func zsetOf(e *entry, w *proto.Writer) (*ZSet, bool) {
-	if e.Type != TypeZSet {
-		w.Error(proto.ErrWrongType)
-		return nil, false
-	}
-	z, ok := e.Coll.(*ZSet)
-	if !ok {
-		panic(fmt.Sprintf("BUG: zset key %q holds %T", e.key, e.Coll))
-	}
-	return z, true
+	return lookupColl[*ZSet](s, key, TypeZSet, false, w)
 }
 
 // afterZSetWrite checks z's invariants when listChecks is on and deletes key when z,
