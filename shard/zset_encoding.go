@@ -341,6 +341,10 @@ type slNode struct {
 	score  float64
 	back   *slNode
 	levels []slLink
+	// short holds the links of nodes with at most two levels (15 in 16 nodes), so that
+	// levels points into the node itself: one allocation, and the links sit next to the
+	// score that a search compares. Nodes are only ever used through pointers.
+	short [2]slLink
 }
 
 type slLink struct {
@@ -389,7 +393,12 @@ func (sl *skiplist) insert(member []byte, score float64) {
 		}
 		sl.level = lvl
 	}
-	x = &slNode{member: member, score: score, levels: make([]slLink, lvl)}
+	x = &slNode{member: member, score: score}
+	if lvl <= len(x.short) {
+		x.levels = x.short[:lvl:lvl]
+	} else {
+		x.levels = make([]slLink, lvl)
+	}
 	for i := range lvl {
 		x.levels[i].next = update[i].levels[i].next
 		update[i].levels[i].next = x
