@@ -25,7 +25,11 @@
 //	conn.Write, continue with buffered input
 //
 // While a batch or fanout is in flight the client parses nothing more, so a later
-// command never overtakes an earlier one on the same connection. Commands whose keys
+// command never overtakes an earlier one on the same connection. Within one batch,
+// commands for different shards run in parallel: they touch different keys, and the
+// connection reads its own writes, but another client may see two such single-key
+// writes of one pipeline land in either order (as with Dragonfly's squashing). Writes
+// that must be seen together belong in one command, MULTI/EXEC, or one hash tag. Commands whose keys
 // span shards, and commands that depend on connection state (SELECT, HELLO, ...), wait
 // for the batch before them (barrier), then run alone as a fanout.
 package coord
