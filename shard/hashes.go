@@ -442,31 +442,10 @@ func hscanCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Array(0)
 		return
 	}
-	count := int64(10)
-	var pattern []byte
-	for i := 3; i < len(a); i += 2 {
-		more := i+1 < len(a)
-		switch {
-		case eqFold(a[i], "count") && more:
-			c, ok := parseInt(a[i+1])
-			if !ok {
-				w.Error(proto.ErrNotInt)
-				return
-			}
-			if c < 1 {
-				w.Error(proto.ErrSyntax)
-				return
-			}
-			count = c
-		case eqFold(a[i], "match") && more:
-			pattern = a[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			w.Error(proto.ErrSyntax)
-			return
-		}
+	count, pattern, errMsg := parseScanOptions(a, 3)
+	if errMsg != "" {
+		w.Error(errMsg)
+		return
 	}
 	keep := func(f []byte) bool { return pattern == nil || match(pattern, f, false) }
 	if h.table == nil {
@@ -500,7 +479,7 @@ func hscanCommand(s *Shard, a Args, w *proto.Writer) {
 	if cursor != 0 && cursor-1 < uint64(left) {
 		left = int(cursor - 1)
 	}
-	steps := int(min(count, int64(left)))
+	steps := min(count, left)
 	var found [32]int32
 	hits := found[:0]
 	for ; steps > 0; steps-- {

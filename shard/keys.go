@@ -664,3 +664,32 @@ func (s *Shard) sampleExpired(d *DB, n int, now int64) (sampled, expired int) {
 	}
 	return sampled, expired
 }
+
+// parseScanOptions reads the [MATCH pattern] [COUNT count] options of HSCAN, SSCAN and
+// ZSCAN, from argument from on. A lone "*" pattern matches everything and comes back
+// nil. errMsg is Redis's error text.
+func parseScanOptions(a Args, from int) (count int, pattern []byte, errMsg string) {
+	count = 10
+	for i := from; i < len(a); i += 2 {
+		more := i+1 < len(a)
+		switch {
+		case eqFold(a[i], "count") && more:
+			n, ok := parseInt(a[i+1])
+			if !ok {
+				return 0, nil, proto.ErrNotInt
+			}
+			if n < 1 {
+				return 0, nil, proto.ErrSyntax
+			}
+			count = int(min(n, 1<<30))
+		case eqFold(a[i], "match") && more:
+			pattern = a[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil
+			}
+		default:
+			return 0, nil, proto.ErrSyntax
+		}
+	}
+	return count, pattern, ""
+}

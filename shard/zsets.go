@@ -841,39 +841,16 @@ func zscanCommand(s *Shard, a Args, w *proto.Writer) {
 	if !ok {
 		return
 	}
-	count := 10
-	var pattern []byte
-	for i := 3; i < len(a); i += 2 {
-		if i+1 >= len(a) {
-			w.Error(proto.ErrSyntax)
-			return
-		}
-		switch {
-		case eqFold(a[i], "count"):
-			n, ok := parseInt(a[i+1])
-			if !ok {
-				w.Error(proto.ErrNotInt)
-				return
-			}
-			if n < 1 {
-				w.Error(proto.ErrSyntax)
-				return
-			}
-			count = int(min(n, 1<<30))
-		case eqFold(a[i], "match"):
-			pattern = a[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			w.Error(proto.ErrSyntax)
-			return
-		}
-	}
 	if z == nil {
 		w.Array(2)
 		w.BulkString("0")
 		w.Array(0)
+		return
+	}
+	// As in Redis, a missing key answers an empty scan before the options are read.
+	count, pattern, errMsg := parseScanOptions(a, 3)
+	if errMsg != "" {
+		w.Error(errMsg)
 		return
 	}
 	var found [][]byte
