@@ -93,7 +93,8 @@ func (cl *client) block(op *blockOp, timeout time.Duration) {
 	wt := &waiter{id: cl.id, cl: cl, op: op}
 	wt.reply.SetRESP3(cl.out.RESP3())
 	noWait := cl.exec != nil
-	shards, keys := cl.partition(keyPositions(append([][]byte{nil}, op.keys...), 1, 1), append([][]byte{nil}, op.keys...))
+	// Positions count from 1 in a slice padded like a command line: op.keys[p-1].
+	shards, keys := cl.partition(argRange(1, len(op.keys)), append([][]byte{nil}, op.keys...))
 	wt.shards = shards
 	// first[i] is the first ready key position on shard i, or 0.
 	first := make([]int, len(shards))

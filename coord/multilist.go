@@ -67,18 +67,36 @@ func lmpopMulti(t *txn, _ *Command, args [][]byte) {
 		t.answer(func(w *proto.Writer) { w.Error(errMsg) })
 		return
 	}
-	positions := make([]int, len(keys))
-	for i := range keys {
-		positions[i] = 2 + i
-	}
-	shards, byShard := t.cl.partition(positions, args)
-	// first[i] is the first position on shard i holding a non-empty list or another type.
+	var vals [][]byte
+	popFirst(t, args, 2, len(keys), func(sh *shard.Shard, key []byte) (bool, bool) {
+		n, wrong := sh.ListLen(key)
+		return n > 0, wrong
+	}, func(sh *shard.Shard, key []byte) {
+		vals, _, _ = sh.ListPop(key, left, count)
+	}, func(w *proto.Writer, key []byte) {
+		w.Array(2)
+		w.Bulk(key)
+		w.Array(len(vals))
+		for _, v := range vals {
+			w.Bulk(v)
+		}
+	})
+}
+
+// popFirst is the cross-shard part of LMPOP and ZMPOP: in one hop it finds, among the n
+// keys from argument from on, the first in argument order that probe calls ready (or
+// of another type); then it answers WRONGTYPE, or a null array when none is ready, or
+// pops from that key on its shard in the last hop and replies.
+func popFirst(t *txn, args [][]byte, from, n int,
+	probe func(sh *shard.Shard, key []byte) (ready, wrongType bool),
+	pop func(sh *shard.Shard, key []byte), reply func(w *proto.Writer, key []byte)) {
+	shards, byShard := t.cl.partition(argRange(from, n), args)
+	// first[i] is the first position on shard i that is ready or of another type.
 	first := make([]int, len(shards))
 	wrong := make([]bool, len(shards))
 	t.hop(shards, func(sh *shard.Shard, i int) {
 		for _, p := range byShard[i] {
-			n, wt := sh.ListLen(args[p])
-			if wt || n > 0 {
+			if ready, wt := probe(sh, args[p]); ready || wt {
 				first[i], wrong[i] = p, wt
 				return
 			}
@@ -93,22 +111,21 @@ func lmpopMulti(t *txn, _ *Command, args [][]byte) {
 		switch {
 		case best == 0:
 			t.answer(func(w *proto.Writer) { w.NullArray() })
-			return
 		case isWrong:
 			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
-			return
+		default:
+			key := args[best]
+			t.last([]int{bestShard}, func(sh *shard.Shard, _ int) { pop(sh, key) },
+				func(w *proto.Writer) { reply(w, key) })
 		}
-		key := args[best]
-		var vals [][]byte
-		t.last([]int{bestShard}, func(sh *shard.Shard, _ int) {
-			vals, _, _ = sh.ListPop(key, left, count)
-		}, func(w *proto.Writer) {
-			w.Array(2)
-			w.Bulk(key)
-			w.Array(len(vals))
-			for _, v := range vals {
-				w.Bulk(v)
-			}
-		})
 	})
+}
+
+// argRange lists the n argument positions from from on.
+func argRange(from, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = from + i
+	}
+	return out
 }

@@ -42,55 +42,22 @@ func zmpopMulti(t *txn, _ *Command, args [][]byte) {
 		t.answer(func(w *proto.Writer) { w.Error(errMsg) })
 		return
 	}
-	positions := make([]int, len(keys))
-	for i := range keys {
-		positions[i] = 2 + i
-	}
-	shards, byShard := t.cl.partition(positions, args)
-	// first[i] is the first position on shard i holding a sorted set or another type.
-	first := make([]int, len(shards))
-	wrong := make([]bool, len(shards))
-	t.hop(shards, func(sh *shard.Shard, i int) {
-		for _, p := range byShard[i] {
-			exists, wt := sh.ZSetCheck(args[p])
-			if exists {
-				first[i], wrong[i] = p, wt
-				return
-			}
-		}
-	}, func() {
-		best, bestShard, isWrong := 0, -1, false
-		for i, p := range first {
-			if p > 0 && (best == 0 || p < best) {
-				best, bestShard, isWrong = p, shards[i], wrong[i]
-			}
-		}
-		switch {
-		case best == 0:
-			t.answer(func(w *proto.Writer) { w.NullArray() })
-			return
-		case isWrong:
-			t.answer(func(w *proto.Writer) { w.Error(proto.ErrWrongType) })
-			return
-		}
-		key := args[best]
-		var members [][]byte
-		var scores []float64
-		t.last([]int{bestShard}, func(sh *shard.Shard, _ int) {
-			members, scores = sh.ZPopItems(key, fromMax, count)
-		}, func(w *proto.Writer) { shard.WriteZMPop(w, key, members, scores) })
-	})
+	var members [][]byte
+	var scores []float64
+	// A sorted set is never empty, so any existing key is ready (or of another type).
+	popFirst(t, args, 2, len(keys), func(sh *shard.Shard, key []byte) (bool, bool) {
+		exists, wrong := sh.ZSetCheck(key)
+		return exists && !wrong, wrong
+	}, func(sh *shard.Shard, key []byte) {
+		members, scores = sh.ZPopItems(key, fromMax, count)
+	}, func(w *proto.Writer, key []byte) { shard.WriteZMPop(w, key, members, scores) })
 }
 
 // fetchZSources copies the inputs keys (sorted sets, or sets read as sorted sets) from
 // their shards in one hop, then calls then with them in key order (nil for a missing
 // key), or answers WRONGTYPE when one holds another type. keys alias args.
 func fetchZSources(t *txn, args [][]byte, keys [][]byte, numkeysAt int, then func(srcs []*shard.ZSet)) {
-	positions := make([]int, len(keys))
-	for i := range keys {
-		positions[i] = numkeysAt + 1 + i
-	}
-	shards, byShard := t.cl.partition(positions, args)
+	shards, byShard := t.cl.partition(argRange(numkeysAt+1, len(keys)), args)
 	srcs := make([]*shard.ZSet, len(keys))
 	wrong := make([]bool, len(shards))
 	t.hop(shards, func(sh *shard.Shard, i int) {

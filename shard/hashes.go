@@ -353,21 +353,9 @@ func hrandfieldCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 		return
 	}
-	n, ok := parseInt(a[2])
-	switch {
-	case !ok:
-		w.Error(proto.ErrNotInt)
-		return
-	case n == math.MinInt64:
-		w.Error(proto.ErrLongRange)
-		return
-	case len(a) > 4 || (len(a) == 4 && !eqFold(a[3], "withvalues")):
-		w.Error(proto.ErrSyntax)
-		return
-	}
-	withValues := len(a) == 4
-	if withValues && (n < -math.MaxInt64/2 || n > math.MaxInt64/2) {
-		w.Error(proto.ErrValueOutOfRange)
+	n, withValues, errMsg := parseRandCount(a, "withvalues")
+	if errMsg != "" {
+		w.Error(errMsg)
 		return
 	}
 	h, ok := s.readHash(a[1], w)
@@ -575,4 +563,24 @@ func (s *Shard) afterHashRemoval(key []byte, h *Hash) {
 	if i, ok := s.db.find(key); ok {
 		s.db.removeAt(i)
 	}
+}
+
+// parseRandCount reads the count [WITH...] arguments of HRANDFIELD and ZRANDMEMBER:
+// a count within -LONG_MAX..LONG_MAX, halved in range when option (WITHVALUES or
+// WITHSCORES) doubles the reply. errMsg is Redis's error text.
+func parseRandCount(a Args, option string) (n int64, with bool, errMsg string) {
+	n, ok := parseInt(a[2])
+	switch {
+	case !ok:
+		return 0, false, proto.ErrNotInt
+	case n == math.MinInt64:
+		return 0, false, proto.ErrLongRange
+	case len(a) > 4 || (len(a) == 4 && !eqFold(a[3], option)):
+		return 0, false, proto.ErrSyntax
+	}
+	with = len(a) == 4
+	if with && (n < -math.MaxInt64/2 || n > math.MaxInt64/2) {
+		return 0, false, proto.ErrValueOutOfRange
+	}
+	return n, with, ""
 }

@@ -994,21 +994,9 @@ func zrandmemberCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 		return
 	}
-	count, ok := parseInt(a[2])
-	switch {
-	case !ok:
-		w.Error(proto.ErrNotInt)
-		return
-	case count == math.MinInt64:
-		w.Error(proto.ErrLposRankRange)
-		return
-	case len(a) > 4 || (len(a) == 4 && !eqFold(a[3], "withscores")):
-		w.Error(proto.ErrSyntax)
-		return
-	}
-	withScores := len(a) == 4
-	if withScores && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
-		w.Error(proto.ErrValueOutOfRange)
+	count, withScores, errMsg := parseRandCount(a, "withscores")
+	if errMsg != "" {
+		w.Error(errMsg)
 		return
 	}
 	z, ok := s.readZSet(a[1], w)
