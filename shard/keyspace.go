@@ -61,6 +61,9 @@ type entry struct {
 	Object
 	// volPos is this entry's position in DB.volatile, or -1 when it has no TTL.
 	volPos int32
+	// saved is the epoch of the last snapshot that wrote this entry, or that was running
+	// when it was created (see snapshot.go). It fills what would be padding.
+	saved uint32
 }
 
 // DB is one logical database's slice of the keyspace on one shard.
@@ -75,6 +78,10 @@ type DB struct {
 	index    map[string]uint32
 	entries  []entry
 	volatile []uint32
+	// epoch is the shard's snapshot epoch, stamped on new entries; snap is the running
+	// snapshot's view of this DB, nil when none runs.
+	epoch uint32
+	snap  *dbSnapshot
 }
 
 func newDB() *DB {
@@ -87,9 +94,14 @@ func (d *DB) Len() int { return len(d.entries) }
 // Expiring returns the number of keys with a TTL.
 func (d *DB) Expiring() int { return len(d.volatile) }
 
-// find returns the position of key, ignoring expiry.
+// find returns the position of key, ignoring expiry. Every change to an entry starts
+// with a find or with removeAt, so this is where a running snapshot writes the entry's
+// point-in-time value before anyone can change it.
 func (d *DB) find(key []byte) (int, bool) {
 	i, ok := d.index[proto.String(key)]
+	if ok && d.snap != nil {
+		d.snap.save(d, int(i))
+	}
 	return int(i), ok
 }
 
@@ -97,7 +109,7 @@ func (d *DB) find(key []byte) (int, bool) {
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
 	d.index[k] = uint32(len(d.entries))
-	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1})
+	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1, saved: d.epoch})
 	if o.ExpireAt != 0 {
 		d.addVolatile(len(d.entries) - 1)
 	}
@@ -127,6 +139,9 @@ func (d *DB) mustHold(i int) {
 
 // removeAt deletes the entry at position i.
 func (d *DB) removeAt(i int) {
+	if d.snap != nil {
+		d.snap.save(d, i)
+	}
 	e := &d.entries[i]
 	if e.volPos >= 0 {
 		d.removeVolatile(int(e.volPos))

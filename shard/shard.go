@@ -52,6 +52,10 @@ type Settings struct {
 	// sorted set keeps in the listpack encoding (see zset_encoding.go).
 	ZSetMaxListpackEntries atomic.Int64
 	ZSetMaxListpackValue   atomic.Int64
+	// StreamNodeMaxEntries and StreamNodeMaxBytes are stream-node-max-entries and
+	// stream-node-max-bytes: when a stream starts a new node (see stream_encoding.go).
+	StreamNodeMaxEntries atomic.Int64
+	StreamNodeMaxBytes   atomic.Int64
 }
 
 // Defaults of hash-max-listpack-entries and hash-max-listpack-value, as redis-server
@@ -75,6 +79,8 @@ func NewSettings() *Settings {
 	s.HashMaxListpackValue.Store(DefaultHashMaxListpackValue)
 	s.ZSetMaxListpackEntries.Store(128)
 	s.ZSetMaxListpackValue.Store(64)
+	s.StreamNodeMaxEntries.Store(100)
+	s.StreamNodeMaxBytes.Store(4096)
 	return s
 }
 
@@ -117,6 +123,9 @@ type Shard struct {
 	now int64
 	// dirty counts writes since the last save.
 	dirty int64
+	// epoch numbers snapshots; snapshot is the running one, or nil (see snapshot.go).
+	epoch    uint32
+	snapshot *Snapshot
 }
 
 // New returns an empty shard with n databases.
@@ -270,10 +279,13 @@ func (o Object) clone() Object {
 
 // Flush empties database db, or every database when db < 0.
 func (s *Shard) Flush(db int) {
+	s.finishSnapshot()
 	for i := range s.dbs {
 		if db < 0 || i == db {
 			s.dirty += int64(s.dbs[i].Len())
+			epoch := s.dbs[i].epoch
 			s.dbs[i] = newDB()
+			s.dbs[i].epoch = epoch
 		}
 	}
 	s.db = s.dbs[s.dbIndex]
@@ -281,6 +293,7 @@ func (s *Shard) Flush(db int) {
 
 // SwapDB exchanges databases a and b on this shard.
 func (s *Shard) SwapDB(a, b int) {
+	s.finishSnapshot()
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	s.db = s.dbs[s.dbIndex]
 	s.dirty++
