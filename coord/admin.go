@@ -28,6 +28,7 @@ type loopSnapshot struct {
 	keys     []int
 	expiring []int
 	clients  int
+	dirty    int64
 }
 
 // snapshotLoops collects every loop's counters, then calls done with them.
@@ -44,6 +45,7 @@ func (cl *client) snapshotLoops(done func(w *proto.Writer, snaps []loopSnapshot)
 		}
 		s.cmds, s.netIn, s.netOut = ls.cmds, ls.netIn, ls.netOut
 		s.shard = sh.Stats
+		s.dirty = sh.Dirty()
 		s.clients = len(ls.clients)
 		for db := 0; db < sh.Databases(); db++ {
 			k, e := sh.KeyCount(db)
@@ -109,6 +111,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 	total.stats = make([]cmdStat, len(all))
 	for _, sn := range snaps {
 		total.cmds += sn.cmds
+		total.dirty += sn.dirty
 		total.netIn += sn.netIn
 		total.netOut += sn.netOut
 		total.shard.Hits += sn.shard.Hits
@@ -174,15 +177,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("maxmemory_policy", "noeviction")
 		field("mem_allocator", "go-"+runtime.Version())
 	})
-	section("Persistence", func() {
-		field("loading", 0)
-		field("async_loading", 0)
-		field("rdb_changes_since_last_save", 0)
-		field("rdb_bgsave_in_progress", 0)
-		field("rdb_last_save_time", s.startTime.Unix())
-		field("aof_enabled", 0)
-		field("aof_rewrite_in_progress", 0)
-	})
+	section("Persistence", func() { s.persistInfo(field, total.dirty) })
 	section("Stats", func() {
 		field("total_connections_received", s.totalConns.Load())
 		field("total_commands_processed", total.cmds)
@@ -394,8 +389,30 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 		}
 		cl.srv.settings.ActiveExpire.Store(string(args[2]) != "0")
 		w.OK()
+	case "reload":
+		// DEBUG RELOAD's MERGE, NOFLUSH and NOSAVE variants are not supported.
+		if len(args) != 2 {
+			w.Error(proto.ErrSyntax)
+			return
+		}
+		srv := cl.srv
+		var err error
+		cl.fanoutWith(1, func(ack func(int)) {
+			go func() {
+				err = srv.debugReload()
+				ack(0)
+			}()
+		}, func(w *proto.Writer) {
+			if err != nil {
+				w.Error("ERR Error trying to load the RDB dump, check server logs.")
+				srv.log.warning("DEBUG RELOAD: %v", err)
+				return
+			}
+			w.OK()
+		})
 	case "help":
 		helpReply(w, "DEBUG", []string{
+			"RELOAD", "    Save the RDB file, empty the dataset and load the file back.",
 			"SLEEP <seconds>", "    Stop the server's event loop for <seconds> (may be fractional).",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Switch the active expire cycle off or on.",
 		})
@@ -406,9 +423,16 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 func shutdownCmd(cl *client, args [][]byte, w *proto.Writer) {
+	var save, nosave, force bool
 	for _, a := range args[1:] {
 		switch strings.ToLower(string(a)) {
-		case "nosave", "save", "now", "force":
+		case "save":
+			save = true
+		case "nosave":
+			nosave = true
+		case "force":
+			force = true
+		case "now":
 		case "abort":
 			w.Error("ERR No shutdown in progress.")
 			return
@@ -417,8 +441,30 @@ func shutdownCmd(cl *client, args [][]byte, w *proto.Writer) {
 			return
 		}
 	}
-	cl.srv.log.warning("User requested shutdown...")
-	cl.srv.stopAsync()
-	// Redis closes the connection without a reply when the shutdown succeeds.
-	cl.closeAfterReply = true
+	if save && nosave {
+		w.Error(proto.ErrSyntax)
+		return
+	}
+	srv := cl.srv
+	srv.log.warning("User requested shutdown...")
+	if !srv.wantsSaveOnShutdown(save, nosave) {
+		srv.stopAsync()
+		// Redis closes the connection without a reply when the shutdown succeeds.
+		cl.closeAfterReply = true
+		return
+	}
+	var err error
+	cl.fanoutWith(1, func(ack func(int)) {
+		go func() {
+			err = srv.saveForShutdown()
+			ack(0)
+		}()
+	}, func(w *proto.Writer) {
+		if err != nil && !force {
+			w.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+		srv.stopAsync()
+		cl.closeAfterReply = true
+	})
 }

@@ -340,6 +340,10 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.reject(cmd, proto.ErrNoAuth)
 		return true, false
 	}
+	if cl.srv.misconf.Load() && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping") {
+		cl.reject(cmd, proto.ErrMisconf)
+		return true, false
+	}
 	if cl.multi != nil && !runsInMulti(cmd) {
 		w, mark := cl.beginReply()
 		cl.queue(cmd, args, w)

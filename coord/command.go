@@ -119,10 +119,19 @@ func writeKeySpec(w *proto.Writer, k KeySpec) {
 	w.BulkString("begin_search")
 	w.Map(2)
 	w.BulkString("type")
-	w.BulkString("index")
-	w.BulkString("spec")
-	w.Map(1)
-	w.BulkString("index")
+	if k.Keyword != "" {
+		w.BulkString("keyword")
+		w.BulkString("spec")
+		w.Map(2)
+		w.BulkString("keyword")
+		w.BulkString(k.Keyword)
+		w.BulkString("startfrom")
+	} else {
+		w.BulkString("index")
+		w.BulkString("spec")
+		w.Map(1)
+		w.BulkString("index")
+	}
 	w.Int(int64(k.BeginIndex))
 
 	w.BulkString("find_keys")

@@ -63,34 +63,43 @@ type Config struct {
 	SetMaxListpackValue    int
 	ZSetMaxListpackEntries int
 	ZSetMaxListpackValue   int
+	StreamNodeMaxEntries   int
+	StreamNodeMaxBytes     int64
+	HLLSparseMaxBytes      int64
 
 	// Accepted and stored so that redis.conf files and clients that read or write them
 	// work; the server may or may not act on them.
 
-	Daemonize             bool   // always false: only "daemonize no" is accepted
-	ProtectedMode         bool   // protected-mode
-	TCPBacklog            int    // tcp-backlog
-	Save                  string // save, normalized "seconds changes ..." pairs; "" = off
-	AppendOnly            bool   // appendonly
-	DBFilename            string // dbfilename, a bare file name inside Dir
-	MaxMemory             int64  // maxmemory in bytes; 0 = no limit
-	MaxMemoryPolicy       string // maxmemory-policy
-	UnixSocket            string // unixsocket; always "": unix sockets are unsupported
-	Supervised            string // supervised: no, upstart, systemd or auto
-	PidFile               string // pidfile
-	AlwaysShowLogo        bool   // always-show-logo
-	SetProcTitle          bool   // set-proc-title
-	LazyfreeLazyEviction  bool   // lazyfree-lazy-eviction
-	LazyfreeLazyExpire    bool   // lazyfree-lazy-expire
-	LazyfreeLazyServerDel bool   // lazyfree-lazy-server-del
-	LazyfreeLazyUserDel   bool   // lazyfree-lazy-user-del
-	LazyfreeLazyUserFlush bool   // lazyfree-lazy-user-flush
-	LatencyTracking       bool   // latency-tracking
-	SlowlogLogSlowerThan  int64  // slowlog-log-slower-than, microseconds; -1 = off
-	SlowlogMaxLen         int64  // slowlog-max-len
-	NotifyKeyspaceEvents  string // notify-keyspace-events, normalized class letters
-	LFULogFactor          int    // lfu-log-factor
-	LFUDecayTime          int    // lfu-decay-time, minutes
+	Daemonize     bool   // always false: only "daemonize no" is accepted
+	ProtectedMode bool   // protected-mode
+	TCPBacklog    int    // tcp-backlog
+	Save          string // save, normalized "seconds changes ..." pairs; "" = off
+	AppendOnly    bool   // appendonly
+	DBFilename    string // dbfilename, a bare file name inside Dir
+	// EnableProtectedConfigs lets CONFIG SET change dir and dbfilename: "no", "yes" or
+	// "local" (treated as yes: clients are not told apart by address).
+	EnableProtectedConfigs string
+	RDBCompression         bool   // rdbcompression: LZF for long strings in RDB files
+	RDBChecksum            bool   // rdbchecksum: a CRC64 ends RDB files (else zero)
+	StopWritesOnBgsaveErr  bool   // stop-writes-on-bgsave-error
+	MaxMemory              int64  // maxmemory in bytes; 0 = no limit
+	MaxMemoryPolicy        string // maxmemory-policy
+	UnixSocket             string // unixsocket; always "": unix sockets are unsupported
+	Supervised             string // supervised: no, upstart, systemd or auto
+	PidFile                string // pidfile
+	AlwaysShowLogo         bool   // always-show-logo
+	SetProcTitle           bool   // set-proc-title
+	LazyfreeLazyEviction   bool   // lazyfree-lazy-eviction
+	LazyfreeLazyExpire     bool   // lazyfree-lazy-expire
+	LazyfreeLazyServerDel  bool   // lazyfree-lazy-server-del
+	LazyfreeLazyUserDel    bool   // lazyfree-lazy-user-del
+	LazyfreeLazyUserFlush  bool   // lazyfree-lazy-user-flush
+	LatencyTracking        bool   // latency-tracking
+	SlowlogLogSlowerThan   int64  // slowlog-log-slower-than, microseconds; -1 = off
+	SlowlogMaxLen          int64  // slowlog-max-len
+	NotifyKeyspaceEvents   string // notify-keyspace-events, normalized class letters
+	LFULogFactor           int    // lfu-log-factor
+	LFUDecayTime           int    // lfu-decay-time, minutes
 
 	// saveSeen records that a start-up directive already set save: like redis-server,
 	// the first "save" line replaces the default and later ones add to it.
@@ -134,6 +143,8 @@ type directive struct {
 	min, max int64
 	enum     []string // kindEnum: the accepted values, lower case
 	mutable  bool     // CONFIG SET may change it
+	// protected directives (where files go) change only with enable-protected-configs.
+	protected bool
 
 	// Exactly one accessor, matching kind, locates the field in Config: intp or int64p
 	// for kindInt, int64p for kindBytes, boolp, strp (kindString and kindEnum), listp.
@@ -187,7 +198,7 @@ var directives = []*directive{
 	{name: "logfile", kind: kindString, def: "",
 		strp:  func(c *Config) *string { return &c.LogFile },
 		apply: checkLogFile},
-	{name: "dir", kind: kindString, def: ".", mutable: true,
+	{name: "dir", kind: kindString, def: ".", mutable: true, protected: true,
 		strp:   func(c *Config) *string { return &c.Dir },
 		apply:  changeDir,
 		format: func(c *Config) string { return absDir(c.Dir) }},
@@ -223,6 +234,12 @@ var directives = []*directive{
 	{name: "zset-max-listpack-value", aliases: []string{"zset-max-ziplist-value"}, kind: kindInt, def: "64",
 		min: 0, max: maxInt64, mutable: true,
 		intp: func(c *Config) *int { return &c.ZSetMaxListpackValue }},
+	{name: "stream-node-max-entries", kind: kindInt, def: "100", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.StreamNodeMaxEntries }},
+	{name: "stream-node-max-bytes", kind: kindBytes, def: "4096", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.StreamNodeMaxBytes }},
+	{name: "hll-sparse-max-bytes", kind: kindBytes, def: "3000", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.HLLSparseMaxBytes }},
 
 	{name: "daemonize", kind: kindBool, def: "no",
 		boolp: func(c *Config) *bool { return &c.Daemonize },
@@ -236,7 +253,15 @@ var directives = []*directive{
 		normalize: normalizeSave},
 	{name: "appendonly", kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.AppendOnly }},
-	{name: "dbfilename", kind: kindString, def: "dump.rdb", mutable: true,
+	{name: "enable-protected-configs", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
+		strp: func(c *Config) *string { return &c.EnableProtectedConfigs }},
+	{name: "rdbcompression", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.RDBCompression }},
+	{name: "rdbchecksum", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.RDBChecksum }},
+	{name: "stop-writes-on-bgsave-error", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.StopWritesOnBgsaveErr }},
+	{name: "dbfilename", kind: kindString, def: "dump.rdb", mutable: true, protected: true,
 		strp:      func(c *Config) *string { return &c.DBFilename },
 		normalize: checkBaseName},
 	{name: "maxmemory", kind: kindBytes, def: "0", min: 0, max: maxInt64, mutable: true,
@@ -326,6 +351,7 @@ const (
 	errSetUnknownFmt   = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 	errSetFailedFmt    = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 	reasonImmutable    = "can't set immutable config"
+	reasonProtected    = "can't set protected config"
 	reasonDuplicateArg = "duplicate parameter"
 )
 
@@ -571,6 +597,9 @@ func (c *Config) Set(pairs [][2]string) error {
 		name := strings.ToLower(p[0])
 		if !d.mutable {
 			return fmt.Errorf(errSetFailedFmt, name, reasonImmutable)
+		}
+		if d.protected && !c.protectedAllowed() {
+			return fmt.Errorf(errSetFailedFmt, name, reasonProtected)
 		}
 		if seen[name] {
 			return fmt.Errorf(errSetFailedFmt, name, reasonDuplicateArg)

@@ -332,6 +332,7 @@ func TestConfigDirDirective(t *testing.T) {
 	t.Chdir(start)
 	target := t.TempDir()
 	c := DefaultConfig()
+	c.EnableProtectedConfigs = "yes"
 	if got := c.Get([]string{"dir"})[0][1]; got != absDir(start) {
 		t.Errorf("default dir reads %q, want %q", got, start)
 	}
@@ -406,6 +407,7 @@ func TestConfigSet(t *testing.T) {
 	f := func(args []string, wantErr string) {
 		t.Helper()
 		c := DefaultConfig()
+		c.EnableProtectedConfigs = "yes"
 		var changed []string
 		c.OnChange = func(name string) { changed = append(changed, name) }
 		before := c.Get([]string{"*"})
@@ -435,6 +437,10 @@ func TestConfigSet(t *testing.T) {
 	}
 	const failed = "ERR CONFIG SET failed (possibly related to argument '"
 	f([]string{"hz", "20", "maxmemory", "1gb", "requirepass", "s3cret"}, "")
+	protected := DefaultConfig()
+	if err := protected.Set([][2]string{{"dir", "/tmp"}}); err == nil || err.Error() != failed+"dir') - can't set protected config" {
+		t.Errorf("CONFIG SET dir without enable-protected-configs: %v", err)
+	}
 	f([]string{"HZ", "20", "io-threads", "1"}, failed+"io-threads') - can't set immutable config")
 	f([]string{"foo", "bar"}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'")
 	f([]string{"hz", "5", "FOO", "bar"}, "ERR Unknown option or number of arguments for CONFIG SET - 'FOO'")

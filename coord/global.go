@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
@@ -165,13 +166,32 @@ func flushCmd(all bool) clientHandler {
 		if all {
 			db = -1
 		}
+		srv := cl.srv
+		flush := func(sh *shard.Shard) {
+			srv.loops[sh.ID].touchLive(sh, db)
+			if all {
+				sh.AbortSnapshot()
+			}
+			sh.Flush(db)
+		}
+		if all && cl.exec == nil && srv.wantsSaveOnShutdown(false, false) {
+			// With save points, Redis saves the empty dataset before replying, which
+			// also zeroes rdb_changes_since_last_save.
+			cl.fanoutWith(1, func(ack func(int)) {
+				go func() {
+					srv.atCut(flush)
+					for srv.persist.inProgress() {
+						time.Sleep(time.Millisecond)
+					}
+					_ = srv.save(false)
+					ack(0)
+				}()
+			}, func(w *proto.Writer) { w.OK() })
+			return
+		}
 		t := cl.newTxn(false)
 		t.claimAll(true)
-		srv := cl.srv
-		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
-			srv.loops[sh.ID].touchLive(sh, db)
-			sh.Flush(db)
-		}, func(w *proto.Writer) { w.OK() })
+		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) { flush(sh) }, func(w *proto.Writer) { w.OK() })
 	}
 }
 

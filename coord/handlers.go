@@ -35,6 +35,7 @@ var clientHandlers = map[string]clientHandler{
 	"bzpopmin":   bzpopCmd(false),
 	"bzpopmax":   bzpopCmd(true),
 	"bzmpop":     bzmpopCmd,
+	"xread":      xreadCmd,
 
 	"multi":   multiCmd,
 	"exec":    execCmd,
@@ -51,6 +52,8 @@ var clientHandlers = map[string]clientHandler{
 	"swapdb":    swapdbCmd,
 	"sort":      sortCmd,
 	"sort_ro":   sortROCmd,
+	"dump":      dumpCmd,
+	"restore":   restoreCmd,
 
 	"info":             infoCmd,
 	"config|get":       configGetCmd,
@@ -60,6 +63,9 @@ var clientHandlers = map[string]clientHandler{
 	"time":             timeCmd,
 	"debug":            debugCmd,
 	"shutdown":         shutdownCmd,
+	"save":             saveCmd,
+	"bgsave":           bgsaveCmd,
+	"lastsave":         lastsaveCmd,
 	"command":          commandCmd,
 	"command|count":    commandCountCmd,
 	"command|info":     commandInfoCmd,
@@ -81,6 +87,9 @@ var multiHandlers = map[string]multiHandler{
 	"renamenx": renameMulti(true),
 	"copy":     copyMulti,
 	"lcs":      lcsMulti,
+	"bitop":    bitopMulti,
+	"pfcount":  pfcountMulti,
+	"pfmerge":  pfmergeMulti,
 
 	"lmove":     lmoveMulti(3, 4),
 	"rpoplpush": lmoveMulti(0, 0),
@@ -104,4 +113,8 @@ var multiHandlers = map[string]multiHandler{
 	"zinterstore": zalgebraMulti(shard.ZInter, true),
 	"zdiffstore":  zalgebraMulti(shard.ZDiff, true),
 	"zintercard":  zintercardMulti,
+
+	"georadius":         geoSearchStoreMulti,
+	"georadiusbymember": geoSearchStoreMulti,
+	"geosearchstore":    geoSearchStoreMulti,
 }

@@ -56,6 +56,11 @@ type Server struct {
 	// so every shard sees transactions in the same order.
 	txMu sync.Mutex
 
+	// persist is the RDB state; misconf is set while writes are refused because the
+	// last background save failed (stop-writes-on-bgsave-error).
+	persist persistence
+	misconf atomic.Bool
+
 	// blockedClients counts clients waiting in a blocking command (INFO).
 	blockedClients atomic.Int64
 
@@ -85,6 +90,8 @@ type loopState struct {
 	cmds     int64
 	netIn    int64
 	netOut   int64
+	// dirty mirrors the shard's dirty counter for the save-point check, published by cron.
+	dirty atomic.Int64
 }
 
 // cmdStat is one command's counters on one loop (INFO commandstats).
@@ -113,6 +120,9 @@ func New(cfg *Config) (*Server, error) {
 		stopped:  make(chan struct{}),
 	}
 	s.log = newLogger(cfg)
+	s.persist.lastStatusOK = true
+	s.persist.lastBgsaveTime = -1
+	s.persist.lastSave = time.Now()
 	s.applySettings()
 	cfg.OnChange = func(string) { s.applySettings() }
 	for i := 0; i < n; i++ {
@@ -164,6 +174,7 @@ func New(cfg *Config) (*Server, error) {
 
 // applySettings mirrors configuration that shards read into their atomics.
 func (s *Server) applySettings() {
+	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
 	s.qbufLimit.Store(s.cfg.ClientQueryBufferLimit)
@@ -175,6 +186,9 @@ func (s *Server) applySettings() {
 	s.settings.SetMaxListpackValue.Store(int64(s.cfg.SetMaxListpackValue))
 	s.settings.ZSetMaxListpackEntries.Store(int64(s.cfg.ZSetMaxListpackEntries))
 	s.settings.ZSetMaxListpackValue.Store(int64(s.cfg.ZSetMaxListpackValue))
+	s.settings.StreamNodeMaxEntries.Store(int64(s.cfg.StreamNodeMaxEntries))
+	s.settings.StreamNodeMaxBytes.Store(s.cfg.StreamNodeMaxBytes)
+	s.settings.HLLSparseMaxBytes.Store(s.cfg.HLLSparseMaxBytes)
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.
@@ -187,11 +201,19 @@ func Serve(cfg *Config) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 	go func() {
-		select {
-		case sig := <-sigs:
-			s.log.warning("Received %s scheduling shutdown...", sigName(sig))
-			s.Stop()
-		case <-s.stopped:
+		for {
+			select {
+			case sig := <-sigs:
+				s.log.warning("Received %s scheduling shutdown...", sigName(sig))
+				// Like Redis, a failed save cancels a signal-initiated shutdown.
+				if s.wantsSaveOnShutdown(false, false) && s.saveForShutdown() != nil {
+					continue
+				}
+				s.Stop()
+				return
+			case <-s.stopped:
+				return
+			}
 		}
 	}()
 	return s.Run()
@@ -208,6 +230,11 @@ func sigName(sig os.Signal) string {
 func (s *Server) Run() error {
 	s.startTime = time.Now()
 	s.log.notice("Basalt starting, pid=%d, %d shards", os.Getpid(), s.n)
+	if err := s.loadRDB(); err != nil {
+		s.log.warning("Fatal error loading the DB: %v. Exiting.", err)
+		s.stopOnce.Do(func() { close(s.stopped) })
+		return err
+	}
 	opts := []gnet.Option{
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.n),
@@ -303,6 +330,7 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 				return nil
 			}))
 		}
+		s.checkSavePoints()
 	}
 	return time.Second / time.Duration(hz), gnet.None
 }
@@ -409,6 +437,7 @@ func (s *Server) run(i int, fn func()) {
 // cron is the per-loop periodic task: active expiry and idle-client timeouts.
 func (s *Server) cron(i int, hz int) {
 	sh := s.shards[i]
+	s.loops[i].dirty.Store(sh.Dirty())
 	if s.settings.ActiveExpire.Load() {
 		// Redis spends up to 25% of each cron period on active expiry.
 		sh.ActiveExpireCycle(time.Second / time.Duration(hz) / 4)

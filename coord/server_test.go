@@ -302,7 +302,7 @@ func TestClientReplyOff(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	ctx := context.Background()
-	addr := startBasaltWith(t, 2, func(cfg *coordConfig) { cfg.RequirePass = "s3cret" })
+	_, addr := startBasaltWith(t, func(cfg *coordConfig) { cfg.Threads = 2; cfg.RequirePass = "s3cret" })
 	c := newClient(t, addr)
 	if err := c.Get(ctx, "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
 		t.Fatalf("GET before AUTH: %v", err)
@@ -318,22 +318,6 @@ func TestAuth(t *testing.T) {
 }
 
 type coordConfig = coord.Config
-
-// startBasaltWith is startBasalt with a configuration hook.
-func startBasaltWith(t testing.TB, threads int, tweak func(*coord.Config)) string {
-	t.Helper()
-	cfg := coord.DefaultConfig()
-	cfg.Port = freePort(t)
-	cfg.Bind = []string{"127.0.0.1"}
-	cfg.Threads = threads
-	tweak(cfg)
-	srv, err := coord.Start(cfg)
-	if err != nil {
-		t.Fatalf("cannot start basalt: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
-}
 
 // CONFIG SET list-max-listpack-size reaches every shard's encoding decisions.
 func TestConfigListMaxListpackSize(t *testing.T) {

@@ -31,3 +31,9 @@ func (c *Config) requirePass() string {
 	defer c.mu.Unlock()
 	return c.RequirePass
 }
+
+func (c *Config) protectedAllowed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.EnableProtectedConfigs != "no"
+}

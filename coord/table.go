@@ -28,6 +28,7 @@ const (
 	FlagNoAuth
 	FlagMayReplicate
 	FlagNoMandatoryKeys
+	FlagNoAsyncLoading
 	FlagNoMulti
 	FlagMovableKeys
 	FlagAllowBusy
@@ -35,7 +36,7 @@ const (
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript",
 	"blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth",
-	"may_replicate", "no_mandatory_keys", "no_multi", "movablekeys", "allow_busy"}
+	"may_replicate", "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy"}
 
 // Names returns the flag names in COMMAND's spelling and order.
 func (f Flag) Names() []string {
@@ -113,6 +114,10 @@ type KeySpec struct {
 	KeyNum     bool
 	KeyNumIdx  int
 	FirstKey   int
+	// Keyword, when set, makes the search begin after this word, looked for from
+	// argument BeginIndex on (Redis's "keyword" begin_search; XREAD's STREAMS). Such a
+	// command is movablekeys and finds its keys with its own keysFn.
+	Keyword string
 }
 
 // keyAt is the spec of the single key at argument i.
@@ -129,6 +134,12 @@ func keysFrom(i, lastKey, step int, flags KeyFlag) KeySpec {
 // keysCounted is the spec of keys whose number is argument i, the keys following it.
 func keysCounted(i int, flags KeyFlag) KeySpec {
 	return KeySpec{Flags: flags, BeginIndex: i, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, KeyStep: 1}
+}
+
+// keysAfterKeyword is the spec of keys that follow word, searched from argument i,
+// running to lastKey with the given limit (XREAD: the first half of what follows STREAMS).
+func keysAfterKeyword(word string, i, lastKey, limit int, flags KeyFlag) KeySpec {
+	return KeySpec{Flags: flags, Keyword: word, BeginIndex: i, LastKey: lastKey, KeyStep: 1, Limit: limit}
 }
 
 // keysUnknown is the spec of keys that the command finds by reading its arguments or
@@ -297,6 +308,22 @@ var table = []*Command{
 	{Name: "incrbyfloat", Arity: 3, Flags: rw | fast, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "string", Since: "2.6.0", Summary: "Adds a floating point number to a numeric string."},
 	{Name: "lcs", Arity: -3, Flags: ro, KeySpecs: []KeySpec{keysFrom(1, 1, 1, KeyRO|KeyAccess)}, Group: "string", Since: "7.0.0", Summary: "Finds the longest common subsequence of two strings."},
 
+	// bitmaps (strings addressed bit by bit)
+	{Name: "setbit", Arity: 4, Flags: rw, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "bitmap", Since: "2.2.0", Summary: "Sets or clears one bit of a string, growing it as needed, and returns the old bit."},
+	{Name: "getbit", Arity: 3, Flags: ro | fast, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "bitmap", Since: "2.2.0", Summary: "Returns one bit of a string."},
+	{Name: "bitcount", Arity: -2, Flags: ro, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "bitmap", Since: "2.6.0", Summary: "Counts the set bits of a string, optionally in a byte or bit range."},
+	{Name: "bitpos", Arity: -3, Flags: ro, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "bitmap", Since: "2.8.7", Summary: "Finds the first set or clear bit of a string, optionally in a byte or bit range."},
+	{Name: "bitop", Arity: -4, Flags: rw, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(2, KeyOW|KeyUpdate), keysFrom(3, -1, 1, KeyRO|KeyAccess)}, Group: "bitmap", Since: "2.6.0", Summary: "Stores the AND, OR, XOR or NOT of strings in a destination key."},
+	{Name: "bitfield", Arity: -2, Flags: rw, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate|KeyVariableFlags).withNotes("Reads only, unless SET or INCRBY is given.")}, Group: "bitmap", Since: "3.2.0", Summary: "Reads, writes and increments integers of any width up to 64 bits at bit offsets of a string."},
+	{Name: "bitfield_ro", Arity: -2, Flags: ro | fast, ACL: []string{"bitmap"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "bitmap", Since: "6.0.0", Summary: "Reads integers at bit offsets of a string; BITFIELD without writes."},
+
+	// HyperLogLogs (strings in Redis's HLL representation)
+	{Name: "pfadd", Arity: -2, Flags: rw | fast, ACL: []string{"hyperloglog"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "hyperloglog", Since: "2.8.9", Summary: "Adds elements to a HyperLogLog, creating it when missing."},
+	{Name: "pfcount", Arity: -2, Flags: ro, ACL: []string{"hyperloglog"}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRW|KeyAccess).withNotes("A single key's estimate is cached in its value, which is then written (and replicated).")}, Group: "hyperloglog", Since: "2.8.9", Summary: "Estimates the number of distinct elements added to one HyperLogLog, or to the union of several."},
+	{Name: "pfmerge", Arity: -2, Flags: rw, ACL: []string{"hyperloglog"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyInsert), keysFrom(2, -1, 1, KeyRO|KeyAccess)}, Group: "hyperloglog", Since: "2.8.9", Summary: "Stores the union of HyperLogLogs, the destination included, in the destination."},
+	{Name: "pfdebug", Arity: 3, Flags: rw | FlagAdmin, ACL: []string{"hyperloglog"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyAccess)}, Group: "hyperloglog", Since: "2.8.9", Summary: "Shows a HyperLogLog's registers, encoding or sparse opcodes, or converts it to dense."},
+	{Name: "pfselftest", Arity: 1, Flags: FlagAdmin, ACL: []string{"hyperloglog"}, Group: "hyperloglog", Since: "2.8.9", Summary: "Checks the HyperLogLog implementation against itself."},
+
 	// lists
 	{Name: "lpush", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "1.0.0", Summary: "Adds elements at the head of a list, creating it when missing."},
 	{Name: "rpush", Arity: -3, Flags: rw | fast, ACL: []string{"list"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "list", Since: "1.0.0", Summary: "Adds elements at the tail of a list, creating it when missing."},
@@ -369,6 +396,18 @@ var table = []*Command{
 	{Name: "zdiffstore", Arity: -4, Flags: rw | FlagMovableKeys, ACL: []string{"sortedset"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate), keysCounted(2, KeyRO|KeyAccess)}, Group: "sorted-set", Since: "6.2.0", Summary: "Stores the difference of sorted sets, deleting the destination when it is empty."},
 	{Name: "zintercard", Arity: -3, Flags: ro | FlagMovableKeys, ACL: []string{"sortedset"}, KeySpecs: []KeySpec{keysCounted(1, KeyRO|KeyAccess)}, Group: "sorted-set", Since: "7.0.0", Summary: "Counts the members common to every given sorted set, stopping at an optional limit."},
 
+	// geo (sorted sets scored by geohash)
+	{Name: "geoadd", Arity: -5, Flags: rw, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "geo", Since: "3.2.0", Summary: "Adds members at longitude, latitude positions to a geo set, creating it when missing."},
+	{Name: "geodist", Arity: -4, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "3.2.0", Summary: "Returns the distance between two members of a geo set, in a chosen unit."},
+	{Name: "geohash", Arity: -2, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "3.2.0", Summary: "Returns the standard 11-character geohash of members of a geo set."},
+	{Name: "geopos", Arity: -2, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "3.2.0", Summary: "Returns the longitude and latitude of members of a geo set."},
+	{Name: "georadius", Arity: -6, Flags: rw | FlagMovableKeys, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess), keysAfterKeyword("STORE", 6, 0, 0, KeyOW|KeyUpdate), keysAfterKeyword("STOREDIST", 6, 0, 0, KeyOW|KeyUpdate)}, Group: "geo", Since: "3.2.0", Summary: "Old form of GEOSEARCH around a point, within a radius, optionally storing the result.", keysFn: georadiusKeys(6)},
+	{Name: "georadius_ro", Arity: -6, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "3.2.10", Summary: "GEORADIUS without STORE."},
+	{Name: "georadiusbymember", Arity: -5, Flags: rw | FlagMovableKeys, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess), keysAfterKeyword("STORE", 5, 0, 0, KeyOW|KeyUpdate), keysAfterKeyword("STOREDIST", 5, 0, 0, KeyOW|KeyUpdate)}, Group: "geo", Since: "3.2.0", Summary: "Old form of GEOSEARCH around a member, within a radius, optionally storing the result.", keysFn: georadiusKeys(5)},
+	{Name: "georadiusbymember_ro", Arity: -5, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "3.2.10", Summary: "GEORADIUSBYMEMBER without STORE."},
+	{Name: "geosearch", Arity: -7, Flags: ro, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "geo", Since: "6.2.0", Summary: "Returns the members of a geo set inside a circle or box around a member or a point."},
+	{Name: "geosearchstore", Arity: -8, Flags: rw, ACL: []string{"geo"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate), keyAt(2, KeyRO|KeyAccess)}, Group: "geo", Since: "6.2.0", Summary: "Stores the members of a geo set inside a circle or box, with their hashes or distances."},
+
 	// hashes
 	{Name: "hset", Arity: -4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "hash", Since: "2.0.0", Summary: "Sets fields of a hash, creating it when missing; counts the new fields."},
 	{Name: "hsetnx", Arity: 4, Flags: rw | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyInsert)}, Group: "hash", Since: "2.0.0", Summary: "Sets a field of a hash only when the field is missing."},
@@ -386,6 +425,19 @@ var table = []*Command{
 	{Name: "hstrlen", Arity: 3, Flags: ro | fast, ACL: []string{"hash"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "hash", Since: "3.2.0", Summary: "Returns the length of a hash field's value."},
 	{Name: "hrandfield", Arity: -2, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "6.2.0", Summary: "Returns random fields of a hash, optionally with their values."},
 	{Name: "hscan", Arity: -3, Flags: ro, ACL: []string{"hash"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "hash", Since: "2.8.0", Summary: "Iterates over the fields of a hash with a cursor."},
+
+	// streams
+	{Name: "xadd", Arity: -5, Flags: rw | fast, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate).withNotes("Trimming may remove entries, hence update rather than insert.")}, Group: "stream", Since: "5.0.0", Summary: "Appends an entry to a stream, creating it when missing, and optionally trims it."},
+	{Name: "xrange", Arity: -4, Flags: ro, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Returns the entries of a stream between two ids, oldest first."},
+	{Name: "xrevrange", Arity: -4, Flags: ro, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Returns the entries of a stream between two ids, newest first."},
+	{Name: "xlen", Arity: 2, Flags: ro | fast, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRO)}, Group: "stream", Since: "5.0.0", Summary: "Returns the number of entries of a stream."},
+	{Name: "xdel", Arity: -3, Flags: wr | fast, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "stream", Since: "5.0.0", Summary: "Deletes entries of a stream by id."},
+	{Name: "xtrim", Arity: -4, Flags: wr, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "stream", Since: "5.0.0", Summary: "Removes the oldest entries of a stream, by length or by id."},
+	{Name: "xsetid", Arity: -3, Flags: rw | fast, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "stream", Since: "5.0.0", Summary: "Sets a stream's last id and its counters of added and deleted entries."},
+	{Name: "xread", Arity: -4, Flags: ro | FlagBlocking | FlagMovableKeys, ACL: []string{"stream"}, KeySpecs: []KeySpec{keysAfterKeyword("STREAMS", 1, -1, 2, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Reads entries after given ids from one or more streams, optionally waiting for new ones.", keysFn: xreadKeys},
+	{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "Describes streams and their consumer groups.", Subs: []*Command{
+		{Name: "stream", Arity: -3, Flags: ro, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRO|KeyAccess)}, Summary: "Describes a stream, or with FULL, its entries and groups."},
+	}},
 
 	// keyspace
 	{Name: "del", Arity: -2, Flags: wr, ACL: []string{"keyspace"}, Tips: []string{tipRequestMulti, tipAggSum}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRM|KeyDelete)}, Group: "generic", Since: "1.0.0", Summary: "Deletes keys."},
@@ -413,6 +465,8 @@ var table = []*Command{
 	{Name: "rename", Arity: 3, Flags: wr, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyOW|KeyUpdate)}, Group: "generic", Since: "1.0.0", Summary: "Renames a key, replacing the destination."},
 	{Name: "renamenx", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyDelete), keyAt(2, KeyOW|KeyInsert)}, Group: "generic", Since: "1.0.0", Summary: "Renames a key only when the destination does not exist."},
 	{Name: "copy", Arity: -3, Flags: rw, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess), keyAt(2, KeyOW|KeyUpdate)}, Group: "generic", Since: "6.2.0", Summary: "Copies a key's value, optionally to another database."},
+	{Name: "dump", Arity: 2, Flags: ro, ACL: []string{"keyspace"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "generic", Since: "2.6.0", Summary: "Serializes a key's value in the RDB format RESTORE reads."},
+	{Name: "restore", Arity: -4, Flags: rw, ACL: []string{"keyspace", "dangerous"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate)}, Group: "generic", Since: "2.6.0", Summary: "Creates a key from a value serialized by DUMP."},
 	{Name: "move", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "generic", Since: "1.0.0", Summary: "Moves a key to another database."},
 	{Name: "swapdb", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace", "dangerous"}, Group: "server", Since: "4.0.0", Summary: "Exchanges the contents of two databases."},
 	{Name: "dbsize", Arity: 1, Flags: ro | fast, ACL: []string{"keyspace"}, Tips: []string{tipRequestAllShards, tipAggSum}, Group: "server", Since: "1.0.0", Summary: "Returns the number of keys in the database."},
@@ -436,6 +490,9 @@ var table = []*Command{
 	}},
 	{Name: "time", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, Group: "server", Since: "2.6.0", Summary: "Returns the server's clock."},
 	{Name: "debug", Arity: -2, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Debugging aids (SLEEP, SET-ACTIVE-EXPIRE)."},
+	{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading | FlagNoMulti, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file and waits for it."},
+	{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file in the background."},
+	{Name: "lastsave", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, ACL: []string{"admin", "dangerous"}, Group: "server", Since: "1.0.0", Summary: "Returns the Unix time of the last successful save."},
 	{Name: "shutdown", Arity: -1, Flags: adm | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0", Summary: "Stops the server."},
 	{Name: "command", Arity: -1, Flags: ls, ACL: []string{"connection"}, Tips: []string{tipNondetOrder}, Group: "server", Since: "2.8.13", Summary: "Describes the commands the server knows.", Subs: []*Command{
 		{Name: "count", Arity: 2, Flags: ls, ACL: []string{"connection"}, Summary: "Returns the number of commands."},
@@ -484,6 +541,9 @@ func index(c *Command) {
 	}
 	c.FirstKey, c.LastKey, c.Step = keyRange(c.FullName(), c.KeySpecs)
 	for _, k := range c.KeySpecs {
+		if k.Keyword != "" && (c.Flags&FlagMovableKeys == 0 || c.keysFn == nil) {
+			panic(fmt.Sprintf("BUG: table row %s searches a keyword but has no keysFn", c.FullName()))
+		}
 		if !k.KeyNum {
 			continue
 		}
@@ -506,7 +566,7 @@ func index(c *Command) {
 func keyRange(name string, specs []KeySpec) (first, last, step int) {
 	var ranges []KeySpec
 	for _, k := range specs {
-		if !k.KeyNum && !k.Unknown {
+		if !k.KeyNum && !k.Unknown && k.Keyword == "" {
 			ranges = append(ranges, k)
 		}
 	}

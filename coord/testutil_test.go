@@ -35,13 +35,23 @@ func freePort(t testing.TB) int {
 // returns the server's address ("127.0.0.1:port").
 func startBasalt(t testing.TB, threads int) string {
 	t.Helper()
+	_, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads = threads })
+	return addr
+}
+
+// startBasaltWith starts a server on a free port in a temporary directory after setup
+// has adjusted its configuration; the test's cleanup stops it.
+func startBasaltWith(t testing.TB, setup func(cfg *coord.Config)) (*coord.Server, string) {
+	t.Helper()
 	var lastErr error
+	dir := t.TempDir()
 	for attempt := 0; attempt < 3; attempt++ {
 		cfg := coord.DefaultConfig()
 		cfg.Port = freePort(t)
 		cfg.Bind = []string{"127.0.0.1"}
-		cfg.Threads = threads
 		cfg.LogLevel = "warning"
+		cfg.Dir = dir
+		setup(cfg)
 		srv, err := coord.Start(cfg)
 		if err != nil {
 			lastErr = err
@@ -50,12 +60,12 @@ func startBasalt(t testing.TB, threads int) string {
 		t.Cleanup(srv.Stop)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
 		if err := waitPing(addr, 10*time.Second); err != nil {
-			t.Fatalf("basalt with %d threads on %s does not answer PING: %v", threads, addr, err)
+			t.Fatalf("basalt with %d threads on %s does not answer PING: %v", cfg.Threads, addr, err)
 		}
-		return addr
+		return srv, addr
 	}
-	t.Fatalf("cannot start basalt with %d threads: %v", threads, lastErr)
-	return ""
+	t.Fatalf("cannot start basalt: %v", lastErr)
+	return nil, ""
 }
 
 // syncBuffer is a bytes.Buffer safe for the writes of a child process and a reader.
@@ -82,6 +92,13 @@ func (b *syncBuffer) String() string {
 // `make test` installs it.
 func startRedis(t testing.TB) string {
 	t.Helper()
+	return startRedisIn(t, t.TempDir())
+}
+
+// startRedisIn starts redis-server with dir as its working directory (where it loads
+// and saves dump.rdb), with extra directives appended to the command line.
+func startRedisIn(t testing.TB, dir string, extra ...string) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server is not installed (make test installs the Debian package redis-server): %v", err)
@@ -89,9 +106,8 @@ func startRedis(t testing.TB) string {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port := freePort(t)
-		dir := t.TempDir()
 		out := &syncBuffer{}
-		cmd := exec.Command(bin,
+		cmd := exec.Command(bin, append([]string{
 			"--save", "",
 			"--appendonly", "no",
 			"--bind", "127.0.0.1",
@@ -99,7 +115,7 @@ func startRedis(t testing.TB) string {
 			"--dir", dir,
 			"--daemonize", "no",
 			"--logfile", "",
-		)
+		}, extra...)...)
 		cmd.Stdout = out
 		cmd.Stderr = out
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -180,7 +196,8 @@ func pingOnce(addr string) error {
 	if err != nil {
 		return err
 	}
-	if line != "+PONG\r\n" {
+	// A server with requirepass is up too: it answers NOAUTH.
+	if line != "+PONG\r\n" && !strings.HasPrefix(line, "-NOAUTH") {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil

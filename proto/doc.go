@@ -17,3 +17,9 @@ import "unsafe"
 func String(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
+
+// Bytes returns a read-only view of s's bytes without copying; the caller must not
+// modify them.
+func Bytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}

@@ -56,6 +56,9 @@ type Settings struct {
 	// stream-node-max-bytes: when a stream starts a new node (see stream_encoding.go).
 	StreamNodeMaxEntries atomic.Int64
 	StreamNodeMaxBytes   atomic.Int64
+	// HLLSparseMaxBytes is hll-sparse-max-bytes: a sparse HyperLogLog becomes dense
+	// rather than grow beyond this many bytes (see hll.go).
+	HLLSparseMaxBytes atomic.Int64
 }
 
 // Defaults of hash-max-listpack-entries and hash-max-listpack-value, as redis-server
@@ -81,6 +84,7 @@ func NewSettings() *Settings {
 	s.ZSetMaxListpackValue.Store(64)
 	s.StreamNodeMaxEntries.Store(100)
 	s.StreamNodeMaxBytes.Store(4096)
+	s.HLLSparseMaxBytes.Store(3000)
 	return s
 }
 
@@ -111,6 +115,7 @@ type Shard struct {
 	// LPUSHX, RPUSHX, LINSERT, the destination of LMOVE and RPOPLPUSH, ListPush), after
 	// the elements were added and before the handler returns; key is the stored key, the
 	// caller may keep it. The coordinator's blocking pops wake their waiters with it. It
+	// is also told of every stream that got an entry (XADD), for XREAD BLOCK. It
 	// runs on the shard's loop and must not call back into the shard.
 	Ready func(db int, key string)
 
@@ -164,6 +169,9 @@ func (s *Shard) Databases() int { return len(s.dbs) }
 
 // Dirty returns the number of writes since start or the last reset.
 func (s *Shard) Dirty() int64 { return s.dirty }
+
+// ResetDirty zeroes the dirty counter (after loading a dataset).
+func (s *Shard) ResetDirty() { s.dirty = 0 }
 
 // lookup returns the position of a live key in the selected database, deleting it first
 // if it has expired. It does not count hits or misses.

@@ -39,6 +39,7 @@ type Snapshot struct {
 	db     int
 	// Keys and Expiring are each DB's key counts at the cut, for RESIZEDB.
 	Keys, Expiring []int
+	aborted        bool
 }
 
 // dbSnapshot links a DB to the running snapshot and says which database number the DB
@@ -98,10 +99,22 @@ func (sn *Snapshot) Step(budget int) (done bool) {
 	return true
 }
 
-// Abort stops the snapshot without emitting the rest (the output failed).
+// Abort stops the snapshot without emitting the rest (the output failed, or FLUSHALL
+// discards the save as Redis kills its child).
 func (sn *Snapshot) Abort() {
 	if sn.shard.snapshot == sn {
+		sn.aborted = true
 		sn.detach()
+	}
+}
+
+// Aborted reports whether the snapshot was stopped before completion.
+func (sn *Snapshot) Aborted() bool { return sn.aborted }
+
+// AbortSnapshot aborts the running snapshot, if any.
+func (s *Shard) AbortSnapshot() {
+	if s.snapshot != nil {
+		s.snapshot.Abort()
 	}
 }
 
