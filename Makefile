@@ -3,15 +3,16 @@ GO        ?= go
 BIN       := bin
 PORT      ?= 6379
 # Packages with concurrency run under the race detector in `make test`.
-RACE_PKGS := ./coord/... ./shard/...
+RACE_PKGS := ./coord/... ./shard/... ./bench/...
 PLAIN_PKGS := ./proto/... ./persist/... ./cmd/...
 
-.PHONY: all build run test race fuzz bench bench-compare lint deps generate clean
+.PHONY: all build run test race fuzz bench bench-compare bench-plot lint deps generate clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/basalt-server ./cmd/basalt-server
+	$(GO) build -o $(BIN)/basalt-benchmark ./cmd/basalt-benchmark
 
 run: build
 	$(BIN)/basalt-server --port $(PORT)
@@ -37,11 +38,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./proto/
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./shard/ ./coord/
+	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./persist/ ./shard/ ./coord/ ./bench/
 
-# bench-compare runs redis-benchmark against Basalt and redis-server side by side.
+# bench-compare measures Basalt and redis-server side by side with redis-benchmark and
+# basalt-benchmark (ops/s, p50, p99, ratio; memory per key), unpinned and then pinned
+# with taskset. Knobs are environment variables, e.g. REQUESTS=20000 ROUNDS=1 (see the
+# top of bench/compare.sh).
 bench-compare: build deps
 	./bench/compare.sh
+
+# bench-plot draws throughput against pipeline depth and latency percentiles for both
+# servers as PNG files in bench/results/ (knobs at the top of bench/plot.sh).
+bench-plot: build deps
+	./bench/plot.sh
 
 lint:
 	gofmt -l . | (! grep .)

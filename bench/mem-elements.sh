@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 N=${N:-1000000}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 make -s build
+# Servers run in a scratch directory: a dump.rdb in the work tree must not preload keys.
+WORKDIR=$(mktemp -d)
+trap 'rm -rf "$WORKDIR"' EXIT
 rss() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status"; }
 used() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory"{print $2}'; }
 gen() { # type -> RESP stream, 1000 elements per command
@@ -27,9 +30,9 @@ gen() { # type -> RESP stream, 1000 elements per command
 }
 start() { # name port -> pid; a fresh server per measurement, so earlier garbage does not count
   if [ "$1" = basalt ]; then
-    bin/basalt-server --port "$2" --bind 127.0.0.1 ${THREADS:+--threads $THREADS} --loglevel warning >/dev/null &
+    bin/basalt-server --dir "$WORKDIR" --port "$2" --bind 127.0.0.1 ${THREADS:+--threads $THREADS} --save '' --appendonly no --loglevel warning >/dev/null &
   else
-    redis-server --port "$2" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >/dev/null &
+    redis-server --dir "$WORKDIR" --port "$2" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >/dev/null &
   fi
   echo $!
 }

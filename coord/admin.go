@@ -29,6 +29,16 @@ type loopSnapshot struct {
 	expiring []int
 	clients  int
 	dirty    int64
+	// Observability (latency.go, metrics.go): per-command histograms, hops received
+	// and how many carried several commands, messages waiting for the loop.
+	hists                     map[int]*latencyHist
+	hops, squashed, squashedN int64
+	queued                    int64
+	// memory is a sampled estimate of the shard's keys and values, in bytes.
+	memory int64
+	// watching counts the loop's clients with WATCHed keys, watchedKeys the keys
+	// WATCHed on the shard.
+	watching, watchedKeys int
 }
 
 // snapshotLoops collects every loop's counters, then calls done with them.
@@ -36,23 +46,39 @@ func (cl *client) snapshotLoops(done func(w *proto.Writer, snaps []loopSnapshot)
 	srv := cl.srv
 	snaps := make([]loopSnapshot, srv.n)
 	cl.fanout(srv.allShards(), func(sh *shard.Shard, i int) {
-		ls := srv.loops[sh.ID]
-		s := &snaps[i]
-		s.stats = append([]cmdStat(nil), ls.stats...)
-		s.errStats = make(map[string]int64, len(ls.errStats))
-		for k, v := range ls.errStats {
-			s.errStats[k] = v
-		}
-		s.cmds, s.netIn, s.netOut = ls.cmds, ls.netIn, ls.netOut
-		s.shard = sh.Stats
-		s.dirty = sh.Dirty()
-		s.clients = len(ls.clients)
-		for db := 0; db < sh.Databases(); db++ {
-			k, e := sh.KeyCount(db)
-			s.keys = append(s.keys, k)
-			s.expiring = append(s.expiring, e)
-		}
+		snaps[i] = snapshotLoop(sh, srv.loops[sh.ID])
 	}, func(w *proto.Writer) { done(w, snaps) })
+}
+
+// snapshotLoop copies one loop's counters; it runs on that loop. The metrics collector
+// uses it too.
+func snapshotLoop(sh *shard.Shard, ls *loopState) loopSnapshot {
+	var s loopSnapshot
+	s.stats = append([]cmdStat(nil), ls.stats...)
+	s.errStats = make(map[string]int64, len(ls.errStats))
+	for k, v := range ls.errStats {
+		s.errStats[k] = v
+	}
+	s.cmds, s.netIn, s.netOut = ls.cmds, ls.netIn, ls.netOut
+	s.shard = sh.Stats
+	s.dirty = sh.Dirty()
+	s.clients = len(ls.clients)
+	for db := 0; db < sh.Databases(); db++ {
+		k, e := sh.KeyCount(db)
+		s.keys = append(s.keys, k)
+		s.expiring = append(s.expiring, e)
+	}
+	s.hists = ls.copyHists()
+	s.hops, s.squashed, s.squashedN = ls.hops, ls.squashed, ls.squashedN
+	s.queued = ls.queued.Load()
+	s.memory = sh.EstimateMemory(memorySamplesPerDB)
+	s.watchedKeys = len(ls.watches)
+	for _, c := range ls.clients {
+		if len(c.watched) > 0 {
+			s.watching++
+		}
+	}
+	return s
 }
 
 var infoDefault = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}
@@ -137,10 +163,13 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("redis_mode", "standalone")
 		field("os", runtime.GOOS+" "+runtime.GOARCH)
 		field("arch_bits", strconv.IntSize)
+		field("monotonic_clock", "POSIX clock_gettime")
 		field("multiplexing_api", "epoll")
+		field("atomicvar_api", "c11-builtin")
 		field("gcc_version", "0.0.0")
 		field("go_version", runtime.Version())
 		field("process_id", os.Getpid())
+		field("process_supervised", "no")
 		field("run_id", s.runID())
 		field("tcp_port", s.cfg.Port)
 		field("server_time_usec", time.Now().UnixMicro())
@@ -148,6 +177,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("uptime_in_days", uptime/86400)
 		field("hz", s.cfg.hz())
 		field("configured_hz", s.cfg.hz())
+		field("lru_clock", time.Now().Unix()&(1<<24-1))
 		field("io_threads_active", 1)
 		field("shards", s.n)
 		exe, _ := os.Executable()
@@ -162,20 +192,28 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("client_recent_max_output_buffer", 0)
 		field("blocked_clients", s.blockedClients.Load())
 		field("tracking_clients", 0)
+		field("pubsub_clients", s.pubsub.clients.Load())
+		var watching, watchedKeys int
+		for _, sn := range snaps {
+			watching += sn.watching
+			watchedKeys += sn.watchedKeys
+		}
+		field("watching_clients", watching)
 		field("clients_in_timeout_table", 0)
+		field("total_watched_keys", watchedKeys)
 		field("total_blocking_keys", 0)
 	})
 	section("Memory", func() {
-		used := heapBytes()
-		field("used_memory", used)
-		field("used_memory_human", humanBytes(used))
-		field("used_memory_rss", rssBytes())
-		field("used_memory_rss_human", humanBytes(rssBytes()))
-		field("used_memory_peak", used)
+		s.memoryInfo(field, keyTotal(snaps)) // metrics.go
 		field("maxmemory", 0)
 		field("maxmemory_human", "0B")
 		field("maxmemory_policy", "noeviction")
+		s.memoryInfoTail(field) // metrics.go
 		field("mem_allocator", "go-"+runtime.Version())
+		field("active_defrag_running", 0)
+		field("lazyfree_pending_objects", 0)
+		field("lazyfreed_objects", 0)
+		gcInfo(field) // metrics.go
 	})
 	section("Persistence", func() { s.persistInfo(field, total.dirty) })
 	section("Stats", func() {
@@ -189,8 +227,10 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("evicted_keys", 0)
 		field("keyspace_hits", total.shard.Hits)
 		field("keyspace_misses", total.shard.Misses)
-		field("pubsub_channels", 0)
-		field("pubsub_patterns", 0)
+		subs := s.pubsubNames()
+		field("pubsub_channels", subs[subChannel])
+		field("pubsub_patterns", subs[subPattern])
+		field("pubsubshard_channels", subs[subShard])
 		var errs int64
 		for _, v := range total.errStats {
 			errs += v
@@ -204,19 +244,28 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("unexpected_error_replies", 0)
 		field("total_reads_processed", 0)
 		field("total_writes_processed", 0)
+		s.statsInfoExtra(field, total) // metrics.go: the rest of Redis's stats fields
 	})
 	section("Replication", func() {
 		field("role", "master")
 		field("connected_slaves", 0)
 		field("master_failover_state", "no-failover")
 		field("master_replid", s.runID())
+		field("master_replid2", strings.Repeat("0", 40))
 		field("master_repl_offset", 0)
+		field("second_repl_offset", -1)
+		field("repl_backlog_active", 0)
+		field("repl_backlog_size", 1048576)
+		field("repl_backlog_first_byte_offset", 0)
+		field("repl_backlog_histlen", 0)
 	})
 	section("CPU", func() {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		field("used_cpu_sys", fmt.Sprintf("%.6f", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6))
 		field("used_cpu_user", fmt.Sprintf("%.6f", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6))
+		field("used_cpu_sys_children", "0.000000")
+		field("used_cpu_user_children", "0.000000")
 	})
 	section("Modules", func() {})
 	section("Commandstats", func() {
@@ -242,6 +291,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 			fmt.Fprintf(&b, "errorstat_%s:count=%d\r\n", k, total.errStats[k])
 		}
 	})
+	section("Latencystats", func() { s.latencyStats(&b, snaps) }) // latency.go
 	section("Cluster", func() { field("cluster_enabled", 0) })
 	section("Keyspace", func() {
 		for db := 0; db < s.cfg.Databases; db++ {
@@ -344,6 +394,8 @@ func configResetstatCmd(cl *client, _ [][]byte, _ *proto.Writer) {
 		clear(ls.stats)
 		clear(ls.errStats)
 		ls.cmds, ls.netIn, ls.netOut = 0, 0, 0
+		ls.hists = nil // latency histograms, as Redis resets them
+		ls.hops, ls.squashed, ls.squashedN = 0, 0, 0
 		sh.Stats = shard.Stats{}
 	}, func(w *proto.Writer) { w.OK() })
 }
@@ -382,6 +434,8 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 		// Like Redis, the sleep blocks this event loop (and so this shard).
 		time.Sleep(time.Duration(secs * float64(time.Second)))
 		w.OK()
+	case "object":
+		debugObjectCmd(cl, args, w) // metrics.go
 	case "set-active-expire":
 		if len(args) != 3 {
 			w.Error("ERR wrong number of arguments for 'debug|set-active-expire' command")
@@ -413,6 +467,7 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	case "help":
 		helpReply(w, "DEBUG", []string{
 			"RELOAD", "    Save the RDB file, empty the dataset and load the file back.",
+			"OBJECT <key>", "    Show low level information about the <key> and associated value.",
 			"SLEEP <seconds>", "    Stop the server's event loop for <seconds> (may be fractional).",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Switch the active expire cycle off or on.",
 		})

@@ -48,6 +48,34 @@ type blockOp struct {
 	// then, when set, runs on the client's loop after a serve, for a second step (the
 	// push of a cross-shard BLMOVE); it replaces the served reply.
 	then func(cl *client, served []byte)
+	// replay is the non-blocking command the AOF logs for a serve from key (LPOP for
+	// BLPOP): replaying a blocking command could wait forever.
+	replay func(key []byte) [][]byte
+	// inExec is set inside MULTI/EXEC, whose block logs the command itself.
+	inExec bool
+}
+
+// serveAndLog serves from key and logs the serve's replay unless it failed.
+func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer) {
+	mark := w.Len()
+	op.serve(sh, ls, key, w)
+	if op.replay == nil || op.inExec || !ls.srv.aof.on.Load() {
+		return
+	}
+	if out := w.Bytes()[mark:]; len(out) > 0 && out[0] == '-' {
+		return
+	}
+	ls.record(ls.srv, op.db, op.replay(key))
+}
+
+// popReplay returns a replay function logging cmd key [count].
+func popReplay(cmd string, count int64) func(key []byte) [][]byte {
+	return func(key []byte) [][]byte {
+		if count <= 1 {
+			return [][]byte{[]byte(cmd), key}
+		}
+		return [][]byte{[]byte(cmd), key, []byte(strconv.FormatInt(count, 10))}
+	}
 }
 
 // waiter is one blocked client. The fields below state are written by whoever won the
@@ -93,6 +121,7 @@ func (cl *client) block(op *blockOp, timeout time.Duration) {
 	wt := &waiter{id: cl.id, cl: cl, op: op}
 	wt.reply.SetRESP3(cl.out.RESP3())
 	noWait := cl.exec != nil
+	op.inExec = noWait
 	// Positions count from 1 in a slice padded like a command line: op.keys[p-1].
 	shards, keys := cl.partition(argRange(1, len(op.keys)), append([][]byte{nil}, op.keys...))
 	wt.shards = shards
@@ -150,7 +179,7 @@ func (cl *client) block(op *blockOp, timeout time.Duration) {
 				retry = true
 				return
 			}
-			op.serve(sh, srv.loops[sh.ID], key, &wt.reply)
+			op.serveAndLog(sh, srv.loops[sh.ID], key, &wt.reply)
 		}, func(w *proto.Writer) {
 			if retry {
 				// Someone emptied the key between the hops: start over.
@@ -281,7 +310,7 @@ func (s *Server) serveReady(ls *loopState) {
 				ws = ws[1:]
 				continue
 			}
-			wt.op.serve(sh, ls, key, &wt.reply)
+			wt.op.serveAndLog(sh, ls, key, &wt.reply)
 			// The reply is complete: only now may the client's loop read it.
 			wt.state.Store(waitServed)
 			ws = ws[1:]

@@ -39,6 +39,7 @@ func blpopCmd(left bool) clientHandler {
 				w.Bulk(key)
 				w.Bulk(vals[0])
 			},
+			replay:  popReplay(map[bool]string{true: "LPOP", false: "RPOP"}[left], 1),
 			timeout: func(w *proto.Writer) { w.NullArray() },
 		}, timeout)
 	}
@@ -72,10 +73,19 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 	db := cl.db
 	srcShard, dstShard := srv.shardOf(src), srv.shardOf(dst)
 	var moved []byte
+	side := func(left bool) []byte { return []byte(map[bool]string{true: "LEFT", false: "RIGHT"}[left]) }
+	pushCmd := func(left bool) []byte { return []byte(map[bool]string{true: "LPUSH", false: "RPUSH"}[left]) }
 	op := &blockOp{
 		db:    db,
 		keys:  [][]byte{src},
 		ready: listReady,
+		// Across shards the pop is logged here and the push when it happens.
+		replay: func([]byte) [][]byte {
+			if srcShard == dstShard {
+				return [][]byte{[]byte("LMOVE"), src, dst, side(fromLeft), side(toLeft)}
+			}
+			return [][]byte{[]byte(map[bool]string{true: "LPOP", false: "RPOP"}[fromLeft]), src}
+		},
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 			if srcShard == dstShard {
 				if exists, isList := sh.IsList(dst); exists && !isList {
@@ -117,6 +127,9 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 		t.last([]int{dstShard, srcShard}, func(sh *shard.Shard, i int) {
 			if i == 0 {
 				_, wrong = sh.ListPush(dst, toLeft, [][]byte{value})
+				if !wrong {
+					srv.loops[sh.ID].record(srv, db, [][]byte{pushCmd(toLeft), dst, value})
+				}
 			}
 		}, func(w *proto.Writer) {
 			if wrong {
@@ -124,6 +137,7 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 					sh := srv.shards[srcShard]
 					sh.Begin(db)
 					sh.ListPush(src, fromLeft, [][]byte{value})
+					srv.loops[srcShard].record(srv, db, [][]byte{pushCmd(fromLeft), src, value})
 				})
 				w.Error(proto.ErrWrongType)
 				return
@@ -134,6 +148,9 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 	t := cl.newTxn(false)
 	t.claim(db, src, true)
 	t.claim(db, dst, true)
+	if cl.exec == nil {
+		t.journal = [][]byte{[]byte("LMOVE"), src, dst, side(fromLeft), side(toLeft)}
+	}
 	// Nothing to move: the claims are released, then the client waits (or not, in MULTI).
 	crossShardMove(t, src, dst, fromLeft, toLeft, func(*proto.Writer) { cl.block(op, d) })
 }
@@ -183,6 +200,7 @@ func blmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
 				w.Bulk(v)
 			}
 		},
+		replay:  popReplay(map[bool]string{true: "LPOP", false: "RPOP"}[left], int64(count)),
 		timeout: func(w *proto.Writer) { w.NullArray() },
 	}, timeout)
 }

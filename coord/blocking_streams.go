@@ -83,3 +83,71 @@ func (cl *client) waitForStreams(x shard.XReadArgs, slots []xreadSlot) {
 		timeout: func(w *proto.Writer) { w.NullArray() },
 	}, time.Duration(x.BlockMs)*time.Millisecond)
 }
+
+// xreadgroupKeys finds XREADGROUP's keys, after STREAMS.
+func xreadgroupKeys(a [][]byte) []int { return shard.XReadGroupKeyPositions(a) }
+
+// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS
+// key [key ...] id [id ...]
+//
+// Like XREAD, it first serves what it can in one transaction (readGroups); it waits
+// only when every id is ">" and no group has new entries. A waiter wakes when an XADD
+// passes its group's last id, and gets a NOGROUP error when XGROUP DESTROY removes the
+// group, as in Redis.
+func xreadgroupCmd(cl *client, args [][]byte, w *proto.Writer) {
+	x, errMsg := shard.ParseXReadGroup(ownArgs(args))
+	if errMsg != "" {
+		w.Error(errMsg)
+		return
+	}
+	cl.readGroups(&x, func(slots []xreadSlot, w *proto.Writer) {
+		found := 0
+		for i := range slots {
+			if slots[i].has {
+				found++
+			}
+		}
+		if found > 0 {
+			writeXRead(w, x.Keys, slots, found)
+			return
+		}
+		if !x.Block || cl.exec != nil {
+			w.NullArray()
+			return
+		}
+		cl.waitForGroup(&x)
+	})
+}
+
+// waitForGroup blocks the client until one of the streams has entries for its group.
+func (cl *client) waitForGroup(x *shard.XReadGroupArgs) {
+	cl.block(&blockOp{
+		db:   cl.db,
+		keys: x.Keys,
+		ready: func(sh *shard.Shard, key []byte) bool {
+			return sh.StreamGroupWaitReady(key, x.Group)
+		},
+		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
+			var body proto.Writer
+			body.SetRESP3(w.RESP3())
+			wrote, errMsg := sh.StreamGroupServeBlocked(key, x, &body)
+			switch {
+			case errMsg != "":
+				w.Error(errMsg)
+				return
+			case !wrote:
+				w.NullArray()
+				return
+			}
+			if w.RESP3() {
+				w.Map(1)
+			} else {
+				w.Array(1)
+				w.Array(2)
+			}
+			w.Bulk(key)
+			w.Raw(body.Bytes())
+		},
+		timeout: func(w *proto.Writer) { w.NullArray() },
+	}, time.Duration(x.BlockMs)*time.Millisecond)
+}

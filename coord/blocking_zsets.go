@@ -41,6 +41,7 @@ func bzpopCmd(fromMax bool) clientHandler {
 				w.Bulk(members[0])
 				w.Double(scores[0])
 			},
+			replay:  popReplay(map[bool]string{false: "ZPOPMIN", true: "ZPOPMAX"}[fromMax], 1),
 			timeout: func(w *proto.Writer) { w.NullArray() },
 		}, timeout)
 	}
@@ -70,6 +71,7 @@ func bzmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
 			members, scores := sh.ZPopItems(key, fromMax, count)
 			shard.WriteZMPop(w, key, members, scores)
 		},
+		replay:  popReplay(map[bool]string{false: "ZPOPMIN", true: "ZPOPMAX"}[fromMax], int64(count)),
 		timeout: func(w *proto.Writer) { w.NullArray() },
 	}, timeout)
 }

@@ -36,8 +36,10 @@ type client struct {
 	loop *loopState
 	id   uint64
 
-	db      int
-	authed  bool
+	db     int
+	authed bool
+	// loader is the server's own connection that replays the AOF at start-up.
+	loader  bool
 	name    string
 	libName string
 	libVer  string
@@ -50,6 +52,8 @@ type client struct {
 	closed    bool
 	// closeAfterReply is set by QUIT and by protocol errors.
 	closeAfterReply bool
+	// monitoring is set by MONITOR (monitor.go).
+	monitoring bool
 
 	createdAt       int64
 	lastInteraction int64
@@ -74,6 +78,12 @@ type client struct {
 	// watched lists the WATCHed keys; watchDirty is set when one of them changes.
 	watched    []watchedKey
 	watchDirty *atomic.Bool
+
+	// Pub/Sub (pubsub.go): sub holds the client's subscriptions and undelivered
+	// messages, nil until its first subscription; obufSoftSince is when the output
+	// first stayed above the normal class's soft limit.
+	sub           *subState
+	obufSoftSince int64
 }
 
 func newClient(s *Server, c gnet.Conn) *client {
@@ -139,6 +149,8 @@ func (cl *client) inflight() bool {
 // the input is exhausted or a command must wait for another loop. Replies are written
 // once, at the end.
 func (cl *client) serve() gnet.Action {
+	// Pub/Sub: messages delivered before these commands run go out before their replies.
+	cl.takePending()
 	for {
 		if cl.batch != nil {
 			if cl.batch.pending.Load() != 0 {
@@ -195,6 +207,8 @@ func (cl *client) serve() gnet.Action {
 	if cl.out.Len() > 0 {
 		cl.loop.netOut += int64(cl.out.Len())
 		_, _ = cl.conn.Write(cl.out.Bytes())
+		// Pub/Sub: client-output-buffer-limit for replies that gnet could not send yet.
+		cl.checkOutputLimit()
 		if cap(cl.out.Bytes()) > 64*1024 {
 			// Do not keep a large reply's buffer for the connection's lifetime.
 			resp3 := cl.out.RESP3()
@@ -340,8 +354,23 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.reject(cmd, proto.ErrNoAuth)
 		return true, false
 	}
+	if cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0 {
+		cl.reject(cmd, proto.ErrLoading)
+		return true, false
+	}
 	if cl.srv.misconf.Load() && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping") {
 		cl.reject(cmd, proto.ErrMisconf)
+		return true, false
+	}
+	// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
+	if cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd) {
+		cl.reject(cmd, "ERR Can't execute '"+cmd.FullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return true, false
+	}
+	// While a script runs past busy-reply-threshold, other clients get BUSY, as in Redis
+	// (lua_busy.go). One atomic load when no script runs.
+	if cmd.Flags&FlagAllowBusy == 0 && cl.srv.scriptBusy() {
+		cl.reject(cmd, errBusyScript)
 		return true, false
 	}
 	if cl.multi != nil && !runsInMulti(cmd) {
@@ -357,8 +386,11 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.lastCmd = cmd.FullName()
 		start := time.Now()
 		w, mark := cl.beginReply()
+		cl.feedQueued(cmd) // MONITOR shows EXEC's queued commands ahead of it
 		cmd.client(cl, args, w)
-		cl.loop.account(cmd, w, mark, start)
+		d := cl.loop.account(cmd, w, mark, start)
+		cl.logSlow(cmd, args, d)
+		cl.feedMonitors(cmd, args)
 		if cl.async != nil {
 			cl.async.drop = cl.suppressReply()
 			return true, true
@@ -382,8 +414,12 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.loop.cmds++
 		own := ownArgs(args)
 		t := cl.newTxn(cmd.Flags&FlagWrite == 0)
+		if cmd.Flags&FlagWrite != 0 {
+			t.journal = own
+		}
 		t.claimCommand(cmd, own, cl.db)
 		cmd.multi(t, cmd, own)
+		cl.feedMonitors(cmd, args)
 		if cl.async != nil {
 			cl.async.drop = cl.suppressReply()
 		}
@@ -392,7 +428,9 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	cl.lastCmd = cmd.FullName()
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
 		w, mark := cl.beginReply()
-		cl.loop.runShardCommand(cl.srv.shards[target], cmd, args, cl.db, w)
+		d := cl.loop.runShardCommand(cl.srv.shards[target], cmd, args, cl.db, w)
+		cl.logSlow(cmd, args, d)
+		cl.feedMonitors(cmd, args)
 		cl.endReply(w, mark)
 		return true, false
 	}
@@ -400,6 +438,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.batch = newBatch(cl)
 	}
 	cl.batch.queue(target, cmd, cl.db, args, cl.suppressReply())
+	cl.feedMonitors(cmd, args)
 	return true, false
 }
 
@@ -459,16 +498,24 @@ func (cl *client) reject(cmd *Command, msg string) {
 	cl.endReply(w, mark)
 }
 
-// account records a command's call, duration and failure. It runs on ls's loop.
-func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start time.Time) {
+// account records a command's call, duration and failure, and returns the duration.
+// It runs on ls's loop.
+func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start time.Time) time.Duration {
+	d := time.Since(start)
 	st := &ls.stats[cmd.id]
 	st.calls++
-	st.usec += time.Since(start).Microseconds()
+	st.usec += d.Microseconds()
 	ls.cmds++
 	if b := w.Bytes(); len(b) > mark && b[mark] == '-' {
 		st.failed++
 		ls.countErrorBytes(b[mark+1:])
 	}
+	// Latency histograms and the latency monitor (latency.go).
+	if ls.obs.tracking.Load() {
+		ls.observe(cmd, d)
+	}
+	ls.obs.recordLatency(cmd, d)
+	return d
 }
 
 // countError counts an error reply under its first word (INFO errorstats).
@@ -559,6 +606,8 @@ type remoteCmd struct {
 	db         int
 	args       [][]byte
 	start, end int
+	// dur is how long the handler ran, for the slow log.
+	dur time.Duration
 }
 
 var groupPool = sync.Pool{New: func() any { return new(group) }}
@@ -635,6 +684,9 @@ func (g *group) fixArgs() {
 func (g *group) exec(s *Server, from int) {
 	sh := s.shards[g.shard]
 	ls := s.loops[g.shard]
+	if from == 0 {
+		ls.countHop(len(g.cmds)) // metrics.go
+	}
 	for i := from; i < len(g.cmds); i++ {
 		rc := &g.cmds[i]
 		if ls.blockedByClaims(rc.cmd, rc.args, rc.db) {
@@ -659,7 +711,7 @@ func (g *group) exec(s *Server, from int) {
 
 func (g *group) run(sh *shard.Shard, ls *loopState, rc *remoteCmd) {
 	rc.start = g.w.Len()
-	ls.runShardCommand(sh, rc.cmd, rc.args, rc.db, &g.w)
+	rc.dur = ls.runShardCommand(sh, rc.cmd, rc.args, rc.db, &g.w)
 	rc.end = g.w.Len()
 }
 
@@ -707,6 +759,7 @@ func (cl *client) finishBatch() {
 			continue
 		}
 		rc := &b.groups[s.g].cmds[s.i]
+		cl.logSlow(rc.cmd, rc.args, rc.dur)
 		cl.out.Raw(b.groups[s.g].w.Bytes()[rc.start:rc.end])
 	}
 	for _, g := range b.groups {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/basaltdb/basalt/shard"
 )
@@ -40,12 +41,15 @@ type Config struct {
 	// values applied at start-up (ApplyDirective, ParseConfigFile, ApplyArgs).
 	OnChange func(name string)
 
-	Port                   int
-	Bind                   []string
-	Databases              int
-	RequirePass            string
-	MaxClients             int
-	Timeout                int // seconds; 0 = never close idle clients
+	Port        int
+	Bind        []string
+	Databases   int
+	RequirePass string
+	MaxClients  int
+	Timeout     int // seconds; 0 = never close idle clients
+	// BusyReplyThreshold is busy-reply-threshold (alias lua-time-limit), in ms: how
+	// long a script runs before other clients get BUSY replies (coord/lua_busy.go).
+	BusyReplyThreshold     int
 	TCPKeepalive           int // seconds
 	LogLevel               string
 	LogFile                string
@@ -54,6 +58,12 @@ type Config struct {
 	Hz                     int // kept within 1..500, as redis-server clamps it
 	ProtoMaxBulkLen        int64
 	ClientQueryBufferLimit int64
+	// ClientOutputBufferLimit is client-output-buffer-limit as CONFIG GET shows it:
+	// "normal hard soft seconds slave ... pubsub ...". A file line or CONFIG SET names
+	// only some classes; the others keep their limits (see applyObufLimits).
+	ClientOutputBufferLimit string
+	// obufLive holds the parsed limits for the write path, which reads them without mu.
+	obufLive               atomic.Pointer[[numObufClasses]obufLimit]
 	ActiveExpireEffort     int
 	ListMaxListpackSize    int
 	HashMaxListpackEntries int
@@ -75,7 +85,18 @@ type Config struct {
 	TCPBacklog    int    // tcp-backlog
 	Save          string // save, normalized "seconds changes ..." pairs; "" = off
 	AppendOnly    bool   // appendonly
-	DBFilename    string // dbfilename, a bare file name inside Dir
+	// The append-only file: its directory and file prefix (fixed at start-up), the fsync
+	// policy, and when a rewrite starts by itself. The base is always an RDB snapshot;
+	// aof-use-rdb-preamble is accepted for redis.conf files. A truncated last command
+	// is always cut off at load, as with aof-load-truncated yes.
+	AppendFilename           string
+	AppendDirName            string
+	AppendFsync              string
+	AOFUseRDBPreamble        bool
+	AOFLoadTruncated         bool
+	AutoAOFRewritePercentage int
+	AutoAOFRewriteMinSize    int64
+	DBFilename               string // dbfilename, a bare file name inside Dir
 	// EnableProtectedConfigs lets CONFIG SET change dir and dbfilename: "no", "yes" or
 	// "local" (treated as yes: clients are not told apart by address).
 	EnableProtectedConfigs string
@@ -100,6 +121,15 @@ type Config struct {
 	NotifyKeyspaceEvents   string // notify-keyspace-events, normalized class letters
 	LFULogFactor           int    // lfu-log-factor
 	LFUDecayTime           int    // lfu-decay-time, minutes
+
+	// LatencyMonitorThreshold is latency-monitor-threshold in milliseconds; 0 = off.
+	LatencyMonitorThreshold int64
+	// LatencyTrackingInfoPercentiles are the percentiles INFO latencystats shows.
+	LatencyTrackingInfoPercentiles []string
+	// MetricsPort is the Prometheus /metrics HTTP port (0 = no listener) and
+	// MetricsBind its address ("" = every interface); Basalt's own directives.
+	MetricsPort int
+	MetricsBind string
 
 	// saveSeen records that a start-up directive already set save: like redis-server,
 	// the first "save" line replaces the default and later ones add to it.
@@ -190,6 +220,8 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.MaxClients }},
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.Timeout }},
+	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, kind: kindInt, def: "5000", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.BusyReplyThreshold }},
 	{name: "tcp-keepalive", kind: kindInt, def: "300", min: 0, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.TCPKeepalive }},
 	{name: "loglevel", kind: kindEnum, def: "notice", mutable: true,
@@ -211,6 +243,10 @@ var directives = []*directive{
 		int64p: func(c *Config) *int64 { return &c.ProtoMaxBulkLen }},
 	{name: "client-query-buffer-limit", kind: kindBytes, def: "1gb", min: mb, max: maxInt64, mutable: true,
 		int64p: func(c *Config) *int64 { return &c.ClientQueryBufferLimit }},
+	{name: "client-output-buffer-limit", kind: kindString, def: defaultObufLimits, mutable: true,
+		strp:      func(c *Config) *string { return &c.ClientOutputBufferLimit },
+		normalize: normalizeObufLimits,
+		apply:     applyObufLimits},
 	{name: "active-expire-effort", kind: kindInt, def: "1", min: 1, max: 10, mutable: true,
 		intp: func(c *Config) *int { return &c.ActiveExpireEffort }},
 	{name: "list-max-listpack-size", aliases: []string{"list-max-ziplist-size"}, kind: kindInt, def: "-2",
@@ -253,6 +289,20 @@ var directives = []*directive{
 		normalize: normalizeSave},
 	{name: "appendonly", kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.AppendOnly }},
+	{name: "appendfilename", kind: kindString, def: "appendonly.aof",
+		strp: func(c *Config) *string { return &c.AppendFilename }, normalize: checkBaseName},
+	{name: "appenddirname", kind: kindString, def: "appendonlydir",
+		strp: func(c *Config) *string { return &c.AppendDirName }, normalize: checkBaseName},
+	{name: "appendfsync", kind: kindEnum, def: "everysec", mutable: true, enum: []string{"always", "everysec", "no"},
+		strp: func(c *Config) *string { return &c.AppendFsync }},
+	{name: "aof-use-rdb-preamble", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.AOFUseRDBPreamble }},
+	{name: "aof-load-truncated", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.AOFLoadTruncated }},
+	{name: "auto-aof-rewrite-percentage", kind: kindInt, def: "100", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.AutoAOFRewritePercentage }},
+	{name: "auto-aof-rewrite-min-size", kind: kindBytes, def: "64mb", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }},
 	{name: "enable-protected-configs", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
 		strp: func(c *Config) *string { return &c.EnableProtectedConfigs }},
 	{name: "rdbcompression", kind: kindBool, def: "yes", mutable: true,
@@ -297,6 +347,18 @@ var directives = []*directive{
 		int64p: func(c *Config) *int64 { return &c.SlowlogLogSlowerThan }},
 	{name: "slowlog-max-len", kind: kindInt, def: "128", min: 0, max: maxInt64, mutable: true,
 		int64p: func(c *Config) *int64 { return &c.SlowlogMaxLen }},
+	{name: "latency-monitor-threshold", kind: kindInt, def: "0", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.LatencyMonitorThreshold }},
+	{name: "latency-tracking-info-percentiles", kind: kindList, def: "50 99 99.9", mutable: true,
+		listp: func(c *Config) *[]string { return &c.LatencyTrackingInfoPercentiles },
+		apply: func(c *Config) error {
+			_, err := parsePercentiles(c.LatencyTrackingInfoPercentiles)
+			return err
+		}},
+	{name: "metrics-port", kind: kindInt, def: "9121", min: 0, max: 65535,
+		intp: func(c *Config) *int { return &c.MetricsPort }},
+	{name: "metrics-bind", kind: kindString, def: "",
+		strp: func(c *Config) *string { return &c.MetricsBind }},
 	{name: "notify-keyspace-events", kind: kindString, def: "", mutable: true,
 		strp:      func(c *Config) *string { return &c.NotifyKeyspaceEvents },
 		normalize: normalizeKeyspaceEvents,
@@ -526,6 +588,10 @@ func (c *Config) ApplyDirective(name string, args []string) error {
 			joined = c.Save + " " + joined
 		}
 		args = []string{joined}
+	}
+	if d.name == "client-output-buffer-limit" {
+		// "client-output-buffer-limit pubsub 32mb 8mb 60": four words on one line.
+		args = []string{strings.Join(args, " ")}
 	}
 	if d.kind != kindList && len(args) != 1 {
 		return fmt.Errorf("wrong number of arguments for '%s'", d.name)
@@ -1093,3 +1159,79 @@ func ConfigFromArgs(args []string) (*Config, error) {
 type configReason string
 
 func (r configReason) Error() string { return string(r) }
+
+// client-output-buffer-limit: three classes, each with a hard limit, a soft limit and
+// the seconds the soft limit may be exceeded (pubsub.go enforces them).
+
+const defaultObufLimits = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+
+var obufClassNames = [numObufClasses]string{"normal", "slave", "pubsub"}
+
+// parseObufLimits reads "class hard soft seconds" groups into limits, leaving the
+// classes it does not name as they are. Memory values take units (32mb).
+func parseObufLimits(s string, limits *[numObufClasses]obufLimit) error {
+	words := strings.Fields(s)
+	if len(words)%4 != 0 {
+		return configReason("Wrong number of arguments in buffer limit configuration.")
+	}
+	for i := 0; i < len(words); i += 4 {
+		class := -1
+		switch strings.ToLower(words[i]) {
+		case "normal":
+			class = obufNormal
+		case "slave", "replica":
+			class = obufReplica
+		case "pubsub":
+			class = obufPubsub
+		default:
+			return configReason("Invalid client class specified in buffer limit configuration.")
+		}
+		hard, ok1 := parseBytes(words[i+1])
+		soft, ok2 := parseBytes(words[i+2])
+		secs, ok3 := parseStrictInt(words[i+3])
+		if !ok1 || !ok2 || !ok3 || secs < 0 {
+			return configReason("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+		}
+		limits[class] = obufLimit{hard: hard, soft: soft, softSeconds: secs}
+	}
+	return nil
+}
+
+// normalizeObufLimits checks a value; the stored form is made by applyObufLimits.
+func normalizeObufLimits(s string) (string, error) {
+	var scratch [numObufClasses]obufLimit
+	return s, parseObufLimits(s, &scratch)
+}
+
+// applyObufLimits merges the classes just assigned into the current limits and stores
+// the full three-class form that CONFIG GET shows.
+func applyObufLimits(c *Config) error {
+	limits := c.obufLimits()
+	if err := parseObufLimits(c.ClientOutputBufferLimit, &limits); err != nil {
+		return err
+	}
+	c.obufLive.Store(&limits)
+	var b strings.Builder
+	for class, l := range limits {
+		if class > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s %d %d %d", obufClassNames[class], l.hard, l.soft, l.softSeconds)
+	}
+	c.ClientOutputBufferLimit = b.String()
+	return nil
+}
+
+// obufLimits returns the limits in force. Safe without mu: until the first assignment
+// they are the defaults.
+func (c *Config) obufLimits() [numObufClasses]obufLimit {
+	if l := c.obufLive.Load(); l != nil {
+		return *l
+	}
+	var l [numObufClasses]obufLimit
+	if err := parseObufLimits(defaultObufLimits, &l); err != nil {
+		panic("BUG: default client-output-buffer-limit: " + err.Error())
+	}
+	c.obufLive.CompareAndSwap(nil, &l)
+	return l
+}

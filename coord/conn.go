@@ -16,6 +16,17 @@ const redisVersion = "7.2.4"
 
 // PING [message]
 func pingCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if len(args) <= 2 && !cl.out.RESP3() && cl.subscribed() {
+		// A RESP2 subscriber can only read arrays: Redis answers it ["pong", message].
+		w.Array(2)
+		w.BulkString("pong")
+		if len(args) == 2 {
+			w.Bulk(args[1])
+		} else {
+			w.BulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		w.Simple("PONG")
@@ -161,6 +172,7 @@ func quitCmd(cl *client, _ [][]byte, w *proto.Writer) {
 func resetCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	cl.multi = nil
 	cl.unwatch()
+	cl.leavePubsub()
 	cl.db = 0
 	cl.name = ""
 	cl.replyMode = replyOn
@@ -274,6 +286,13 @@ func (cl *client) describe(now int64) string {
 	if cl.replyMode == replyOff {
 		flags = "N"
 	}
+	if cl.monitoring {
+		flags += "O"
+	}
+	if cl.subscribed() {
+		flags += "P"
+	}
+	flags += cl.stateFlags() // monitor.go: x, b, d
 	if cl.noEvict {
 		flags += "e"
 	}
@@ -287,9 +306,9 @@ func (cl *client) describe(now int64) string {
 	if cl.out.RESP3() {
 		resp = 3
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.id, cl.addr, cl.laddr, cl.conn.Fd(), cl.name, (now-cl.createdAt)/1000, (now-cl.lastInteraction)/1000,
-		flags, cl.db, cap(cl.out.Bytes()), cl.lastCmd, resp, cl.libName, cl.libVer)
+		flags, cl.db, cl.subs(subChannel), cl.subs(subPattern), cl.subs(subShard), cl.multiCount(), cl.conn.InboundBuffered(), cap(cl.out.Bytes()), cl.lastCmd, resp, cl.libName, cl.libVer)
 }
 
 // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...]
@@ -339,7 +358,7 @@ func clientListCmd(cl *client, args [][]byte, w *proto.Writer) {
 			if ids != nil && !ids[c.id] {
 				continue
 			}
-			if typ != "" && typ != "normal" {
+			if typ != "" && typ != c.clientType() {
 				continue
 			}
 			lines[i] = append(lines[i], c.describe(now))
@@ -434,7 +453,7 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 				f.addr != "" && c.addr != f.addr,
 				f.laddr != "" && c.laddr != f.laddr,
 				f.user != "" && f.user != "default",
-				f.typ != "" && f.typ != "normal",
+				f.typ != "" && f.typ != c.clientType(),
 				f.maxAge > 0 && (now-c.createdAt)/1000 < f.maxAge,
 				f.skipme && c.id == self:
 				continue

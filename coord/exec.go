@@ -36,6 +36,9 @@ type execState struct {
 	cmds    []queued
 	next    int
 	replies proto.Writer
+	// effects are the AOF records of the commands run so far, appended as one
+	// MULTI/EXEC block before the claims are released.
+	effects []aofRecord
 }
 
 // watchedKey is a key the client watches, the shard where its watcher lives, and
@@ -231,9 +234,13 @@ func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watche
 			aborted = true
 			return
 		}
+		var effects []aofRecord
+		ls.capture = &effects
 		for _, q := range cmds {
 			ls.runShardCommand(sh, q.cmd, q.args, db, &replies)
 		}
+		ls.capture = nil
+		srv.appendRecords(true, effects...)
 	}
 	cl.fanoutWith(1, func(ack func(int)) {
 		srv.run(s, func() {
@@ -261,6 +268,7 @@ func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watche
 func (e *execState) step(cl *client) {
 	if e.next == len(e.cmds) {
 		cl.exec = nil
+		cl.srv.appendRecords(true, e.effects...)
 		n := len(e.cmds)
 		reply := func(w *proto.Writer) {
 			w.Array(n)
@@ -274,6 +282,11 @@ func (e *execState) step(cl *client) {
 		return
 	}
 	q := e.cmds[e.next]
+	if q.cmd.Flags&FlagWrite != 0 && (q.cmd.client != nil || q.cmd.multi != nil) && cl.srv.aof.on.Load() {
+		if _, multi := cl.route(q.cmd, q.args); multi || q.cmd.client != nil {
+			e.effects = append(e.effects, aofRecord{cl.db, q.args})
+		}
+	}
 	if q.cmd.client != nil {
 		e.next++
 		cl.lastCmd = q.cmd.FullName()
@@ -315,8 +328,10 @@ func (e *execState) step(cl *client) {
 	}
 	srv := cl.srv
 	db := cl.db
+	captured := make([][]aofRecord, len(shards))
 	cl.fanout(shards, func(sh *shard.Shard, i int) {
 		ls := srv.loops[sh.ID]
+		ls.capture = &captured[i]
 		for j := range run {
 			if slots[j].shard != sh.ID {
 				continue
@@ -325,7 +340,11 @@ func (e *execState) step(cl *client) {
 			ls.runShardCommand(sh, run[j].cmd, run[j].args, db, &writers[i])
 			slots[j].end = writers[i].Len()
 		}
+		ls.capture = nil
 	}, func(w *proto.Writer) {
+		for _, recs := range captured {
+			e.effects = append(e.effects, recs...)
+		}
 		for _, sl := range slots {
 			w.Raw(writers[index[sl.shard]].Bytes()[sl.start:sl.end])
 		}

@@ -177,9 +177,10 @@ func flushCmd(all bool) clientHandler {
 		if all && cl.exec == nil && srv.wantsSaveOnShutdown(false, false) {
 			// With save points, Redis saves the empty dataset before replying, which
 			// also zeroes rdb_changes_since_last_save.
+			own, recDB := ownArgs(args), cl.db
 			cl.fanoutWith(1, func(ack func(int)) {
 				go func() {
-					srv.atCut(flush)
+					srv.atCutThen(func() { srv.journal(recDB, own...) }, flush)
 					for srv.persist.inProgress() {
 						time.Sleep(time.Millisecond)
 					}
@@ -191,6 +192,7 @@ func flushCmd(all bool) clientHandler {
 		}
 		t := cl.newTxn(false)
 		t.claimAll(true)
+		t.journal = ownArgs(args)
 		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) { flush(sh) }, func(w *proto.Writer) { w.OK() })
 	}
 }
@@ -214,6 +216,7 @@ func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	t := cl.newTxn(false)
 	t.claimAll(true)
+	t.journal = ownArgs(args)
 	srv := cl.srv
 	t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) {
 		ls := srv.loops[sh.ID]

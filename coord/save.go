@@ -27,8 +27,10 @@ import (
 const (
 	// chunkBytes is the size at which a shard hands its encoded records to the writer.
 	chunkBytes = 64 << 10
-	// stepEntries bounds one snapshot step: the shard serves its clients between steps.
+	// stepEntries and stepTime bound one snapshot step: the shard serves its clients
+	// between steps, so a step adds at most about stepTime to a command's latency.
 	stepEntries = 256
+	stepTime    = time.Millisecond
 	// maxQueuedBytes is the encoded data waiting for the writer above which shards pause
 	// their steps (writes to not-yet-saved keys still encode them: that is bounded by the
 	// write rate).
@@ -90,7 +92,11 @@ func (c *Config) rdbOptions() persist.Options {
 // claims every shard exclusively, as FLUSHALL does, and runs the parts while every claim
 // is held, so a multi-shard transaction is wholly before or wholly after the cut on
 // every shard. It blocks: call it from a goroutine of its own, never from a loop.
-func (s *Server) atCut(part func(sh *shard.Shard)) {
+func (s *Server) atCut(part func(sh *shard.Shard)) { s.atCutThen(nil, part) }
+
+// atCutThen is atCut with a step that runs once every claim is held and before the
+// parts: nothing writes anywhere meanwhile.
+func (s *Server) atCutThen(first func(), part func(sh *shard.Shard)) {
 	reqs := make([]*lockRequest, s.n)
 	var granted, done sync.WaitGroup
 	granted.Add(s.n)
@@ -103,6 +109,9 @@ func (s *Server) atCut(part func(sh *shard.Shard)) {
 	}
 	s.txMu.Unlock()
 	granted.Wait()
+	if first != nil {
+		first()
+	}
 	for i := range s.n {
 		s.run(i, func() {
 			part(s.shards[i])
@@ -267,6 +276,11 @@ func (s *Server) saveNotify(bg bool, started chan<- error) error {
 // writeSnapshot cuts the shards, merges their records into path and returns the sum of
 // the shards' dirty counters at the cut.
 func (s *Server) writeSnapshot(path string, started chan<- error) (dirty int64, err error) {
+	return s.writeSnapshotWith(path, started, nil)
+}
+
+// writeSnapshotWith is writeSnapshot with a step run at the cut (atCutThen's first).
+func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep func()) (dirty int64, err error) {
 	notify := func(err error) {
 		if started != nil {
 			started <- err
@@ -292,7 +306,7 @@ func (s *Server) writeSnapshot(path string, started chan<- error) (dirty int64, 
 	keys, expiring := make([]int, s.cfg.Databases), make([]int, s.cfg.Databases)
 	var total int64
 	cutMs := time.Now().UnixMilli()
-	s.atCut(func(sh *shard.Shard) {
+	s.atCutThen(atCutStep, func(sh *shard.Shard) {
 		sv := &shardSaver{queue: queue, opt: opt, cutMs: cutMs, keys: &s.persist.keysDone,
 			buf: make([]byte, 0, chunkBytes+chunkBytes/4), dirty: sh.Dirty()}
 		sv.sn = sh.StartSnapshot(sv.emit)
@@ -323,7 +337,10 @@ func (s *Server) writeSnapshot(path string, started chan<- error) (dirty int64, 
 					time.Sleep(time.Millisecond)
 				}
 				s.runWait(i, func() {
-					done = sv.sn.Step(stepEntries)
+					start := time.Now()
+					for !done && time.Since(start) < stepTime {
+						done = sv.sn.Step(stepEntries)
+					}
 					if done {
 						sv.flush()
 					}
@@ -436,50 +453,6 @@ func (s *Server) dirtyTotal() int64 {
 		n += ls.dirty.Load()
 	}
 	return n
-}
-
-// loadRDB fills the shards from dbfilename before the loops start. A missing file is an
-// empty dataset; a corrupt one is an error that stops start-up.
-func (s *Server) loadRDB() error {
-	path := s.cfg.rdbPath()
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	start := time.Now()
-	nowMs := start.UnixMilli()
-	var loaded, expired int64
-	for _, sh := range s.shards {
-		sh.Begin(0)
-	}
-	err = persist.Load(f, s.settings, func(db int, key []byte, o shard.Object) error {
-		if db < 0 || db >= s.cfg.Databases {
-			return fmt.Errorf("database %d is out of range (databases %d)", db, s.cfg.Databases)
-		}
-		if o.ExpireAt != 0 && o.ExpireAt <= nowMs {
-			expired++
-			return nil
-		}
-		sh := s.shards[s.shardOf(key)]
-		sh.Begin(db)
-		sh.Put(key, o)
-		loaded++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("short read or corrupt RDB file %s: %w", path, err)
-	}
-	for _, sh := range s.shards {
-		sh.ResetDirty()
-	}
-	s.persist.loaded, s.persist.expiredOnLoad = loaded, expired
-	s.log.notice("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired)
-	s.log.notice("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
-	return nil
 }
 
 // SAVE: unlike Redis, other clients keep being served while it runs; the caller waits.
@@ -606,8 +579,28 @@ func (s *Server) persistInfo(field func(string, any), dirty int64) {
 	if p.saving {
 		processed, total = p.keysDone.Load(), p.keysTotal
 	}
-	field("loading", 0)
+	loading := s.loading.Load()
+	field("loading", b(loading))
 	field("async_loading", 0)
+	if loading {
+		// Progress of the RDB part of the load (an AOF's commands count as done).
+		total, done := s.loadTotal.Load(), s.loadDone.Load()
+		perc := 100.0
+		if total > 0 {
+			perc = float64(done) * 100 / float64(total)
+		}
+		elapsed := time.Since(s.loadStart).Seconds()
+		eta := 1
+		if done > 0 && total > done {
+			eta = int(elapsed * float64(total-done) / float64(done))
+		}
+		field("loading_start_time", s.loadStart.Unix())
+		field("loading_total_bytes", total)
+		field("loading_rdb_used_mem", 0)
+		field("loading_loaded_bytes", done)
+		field("loading_loaded_perc", fmt.Sprintf("%.2f", perc))
+		field("loading_eta_seconds", eta)
+	}
 	field("current_cow_peak", 0)
 	field("current_cow_size", 0)
 	field("current_cow_size_age", 0)
@@ -624,18 +617,9 @@ func (s *Server) persistInfo(field func(string, any), dirty int64) {
 	field("rdb_last_cow_size", 0)
 	field("rdb_last_load_keys_expired", p.expiredOnLoad)
 	field("rdb_last_load_keys_loaded", p.loaded)
-	field("aof_enabled", 0)
-	field("aof_rewrite_in_progress", 0)
-	field("aof_rewrite_scheduled", 0)
-	field("aof_last_rewrite_time_sec", -1)
-	field("aof_current_rewrite_time_sec", -1)
-	field("aof_last_bgrewrite_status", "ok")
-	field("aof_rewrites", 0)
-	field("aof_rewrites_consecutive_failures", 0)
-	field("aof_last_write_status", "ok")
-	field("aof_last_cow_size", 0)
-	field("module_fork_in_progress", 0)
-	field("module_fork_last_cow_size", 0)
+	p.mu.Unlock()
+	s.aofInfo(field)
+	p.mu.Lock()
 }
 
 // loadedKey is one key read from an RDB file, on its way to its shard.

@@ -247,6 +247,7 @@ func TestCorruptRDBStopsStartup(t *testing.T) {
 		cfg.Bind = []string{"127.0.0.1"}
 		cfg.LogLevel = "nothing"
 		cfg.Dir = dir
+		cfg.MetricsPort = 0
 		s, err := coord.Start(cfg)
 		if err == nil {
 			s.Stop()

@@ -60,9 +60,31 @@ type Server struct {
 	// last background save failed (stop-writes-on-bgsave-error).
 	persist persistence
 	misconf atomic.Bool
+	aof     aofState
+	// loading is set until the start-up load finished (-LOADING for clients); replay
+	// lists the AOF files the loader still feeds in; loaded is closed after it.
+	loading atomic.Bool
+	replay  []string
+	loaded  chan struct{}
+	// loadRDBPath is the RDB file (or AOF base) to load; loadErr why loading failed;
+	// loadStart, loadTotal and loadDone feed INFO's loading progress.
+	loadRDBPath         string
+	loadErr             error
+	loadStart           time.Time
+	loadTotal, loadDone atomic.Int64
 
 	// blockedClients counts clients waiting in a blocking command (INFO).
 	blockedClients atomic.Int64
+
+	// obs is the slow log, latency monitor and MONITOR state (latency.go); metrics the
+	// Prometheus listener, nil when metrics-port is 0 (metrics.go).
+	obs     observer
+	metrics *metricsServer
+	// startupHeap is the heap in use before any data was loaded (MEMORY STATS).
+	startupHeap uint64
+
+	// pubsub is the subscription summary and the loops' subscription tables (pubsub.go).
+	pubsub pubsubIndex
 
 	nextClientID atomic.Uint64
 	connected    atomic.Int64
@@ -76,6 +98,7 @@ type Server struct {
 // loopState is what coord keeps per event loop besides the shard.
 // Owner: that loop.
 type loopState struct {
+	srv     *Server
 	idx     int
 	handle  gnet.EventLoop
 	clients map[uint64]*client
@@ -92,6 +115,19 @@ type loopState struct {
 	netOut   int64
 	// dirty mirrors the shard's dirty counter for the save-point check, published by cron.
 	dirty atomic.Int64
+	// capture, when set, collects the AOF records of the commands this loop runs for a
+	// transaction, which appends them as one block.
+	capture *[]aofRecord
+
+	// obs is the server's observer; hists are this loop's per-command latency
+	// histograms, by command id, allocated on first use (latency.go).
+	obs   *observer
+	hists []*latencyHist
+	// hops counts batches of single-shard commands received from other loops, squashed
+	// those that carried more than one command and squashedN the commands they carried;
+	// queued counts messages posted to this loop and not yet run (metrics.go).
+	hops, squashed, squashedN int64
+	queued                    atomic.Int64
 }
 
 // cmdStat is one command's counters on one loop (INFO commandstats).
@@ -117,6 +153,7 @@ func New(cfg *Config) (*Server, error) {
 		n:        n,
 		loopOf:   make(map[gnet.EventLoop]int),
 		ready:    make(chan struct{}),
+		loaded:   make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
 	s.log = newLogger(cfg)
@@ -129,6 +166,7 @@ func New(cfg *Config) (*Server, error) {
 		sh := shard.New(i, cfg.Databases, s.settings)
 		s.shards = append(s.shards, sh)
 		s.loops = append(s.loops, &loopState{
+			srv:      s,
 			idx:      i,
 			clients:  make(map[uint64]*client),
 			locks:    newLockTable(),
@@ -136,6 +174,7 @@ func New(cfg *Config) (*Server, error) {
 			blocked:  blockTable{},
 			stats:    make([]cmdStat, len(all)),
 			errStats: make(map[string]int64),
+			obs:      &s.obs,
 		})
 		ls := s.loops[i]
 		sh.Ready = func(db int, key string) { s.keyReady(ls, db, key) }
@@ -143,8 +182,10 @@ func New(cfg *Config) (*Server, error) {
 			if len(ls.watches) > 0 {
 				ls.watches.expired(lockKey{db, key})
 			}
+			s.journalExpired(db, key)
 		}
 	}
+	s.initPubsub()
 	for _, b := range cfg.Bind {
 		host := b
 		optional := false
@@ -174,6 +215,12 @@ func New(cfg *Config) (*Server, error) {
 
 // applySettings mirrors configuration that shards read into their atomics.
 func (s *Server) applySettings() {
+	if s.isReady.Load() && !s.loading.Load() {
+		s.applyAppendOnly(s.cfg.AppendOnly)
+	}
+	s.aof.mu.Lock()
+	s.aof.fsync = s.cfg.AppendFsync
+	s.aof.mu.Unlock()
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
@@ -189,6 +236,7 @@ func (s *Server) applySettings() {
 	s.settings.StreamNodeMaxEntries.Store(int64(s.cfg.StreamNodeMaxEntries))
 	s.settings.StreamNodeMaxBytes.Store(s.cfg.StreamNodeMaxBytes)
 	s.settings.HLLSparseMaxBytes.Store(s.cfg.HLLSparseMaxBytes)
+	s.obs.apply(s.cfg)
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.
@@ -229,8 +277,9 @@ func sigName(sig os.Signal) string {
 // Run serves until Stop. It returns the listener's error, if any.
 func (s *Server) Run() error {
 	s.startTime = time.Now()
+	s.startupHeap = heapBytes()
 	s.log.notice("Basalt starting, pid=%d, %d shards", os.Getpid(), s.n)
-	if err := s.loadRDB(); err != nil {
+	if err := s.loadAtStartup(); err != nil {
 		s.log.warning("Fatal error loading the DB: %v. Exiting.", err)
 		s.stopOnce.Do(func() { close(s.stopped) })
 		return err
@@ -247,12 +296,15 @@ func (s *Server) Run() error {
 	if s.cfg.TCPKeepalive > 0 {
 		opts = append(opts, gnet.WithTCPKeepAlive(time.Duration(s.cfg.TCPKeepalive)*time.Second))
 	}
+	s.startMetrics() // metrics.go; a listener that cannot bind is logged, not fatal
+	defer s.stopMetrics()
 	var err error
 	if len(s.addrs) == 1 {
 		err = gnet.Run(s, s.addrs[0], opts...)
 	} else {
 		err = gnet.Rotate(s, s.addrs, opts...)
 	}
+	s.stopAOF()
 	s.stopOnce.Do(func() { close(s.stopped) })
 	for _, d := range s.doorbells {
 		d.Close()
@@ -274,7 +326,11 @@ func Start(cfg *Config) (*Server, error) {
 	errc := make(chan error, 1)
 	go func() { errc <- s.Run() }()
 	select {
-	case <-s.ready:
+	case <-s.loaded:
+		if s.loadErr != nil {
+			s.Stop()
+			return nil, s.loadErr
+		}
 		return s, nil
 	case err := <-errc:
 		if err == nil {
@@ -331,6 +387,7 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 			}))
 		}
 		s.checkSavePoints()
+		s.checkAOFRewrite()
 	}
 	return time.Second / time.Duration(hz), gnet.None
 }
@@ -386,6 +443,7 @@ func (s *Server) bindLoops() {
 	}
 	s.isReady.Store(true)
 	close(s.ready)
+	go s.finishLoading()
 	s.log.notice("Ready to accept connections on %v", s.addrs)
 	s.earlyMu.Lock()
 	for _, c := range s.early {
@@ -424,11 +482,15 @@ func hashTag(key []byte) []byte {
 
 // run posts fn to shard i's loop. fn runs on that loop's goroutine.
 func (s *Server) run(i int, fn func()) {
+	q := &s.loops[i].queued // the queue depth the metrics report
+	q.Add(1)
 	err := s.loops[i].handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		q.Add(-1)
 		fn()
 		return nil
 	}))
 	if err != nil {
+		q.Add(-1)
 		// The engine is shutting down: run nothing; the client is being closed too.
 		s.log.verbose("hop to shard %d dropped: %v", i, err)
 	}
@@ -440,12 +502,15 @@ func (s *Server) cron(i int, hz int) {
 	s.loops[i].dirty.Store(sh.Dirty())
 	if s.settings.ActiveExpire.Load() {
 		// Redis spends up to 25% of each cron period on active expiry.
+		start := time.Now()
 		sh.ActiveExpireCycle(time.Second / time.Duration(hz) / 4)
+		s.obs.recordEvent("expire-cycle", time.Since(start)) // latency.go
 	}
 	if t := s.cfg.timeoutSeconds(); t > 0 {
 		now := time.Now().UnixMilli()
 		for _, c := range s.loops[i].clients {
-			if c.inflight() {
+			// Subscribers wait for messages, not commands: Redis never times them out.
+			if c.inflight() || c.subscribed() {
 				continue
 			}
 			if now-c.lastInteraction > int64(t)*1000 {
@@ -458,6 +523,13 @@ func (s *Server) cron(i int, hz int) {
 // OnOpen registers a client on the loop that accepted it.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if _, ok := c.Context().(internalConn); ok {
+		return nil, gnet.None
+	}
+	if _, ok := c.Context().(loaderConn); ok {
+		cl := newClient(s, c)
+		cl.loader, cl.authed = true, true
+		c.SetContext(cl)
+		cl.attach()
 		return nil, gnet.None
 	}
 	if max := s.cfg.maxClients(); max > 0 && s.connected.Load() >= int64(max) {
@@ -490,6 +562,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		delete(cl.loop.clients, cl.id)
 	}
 	cl.unwatch()
+	cl.leavePubsub()
 	if wt := cl.blocked; wt != nil {
 		// A value served in the instant before the close is lost with the connection,
 		// as it would be had the client closed just after receiving it.
@@ -501,6 +574,9 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		s.blockedClients.Add(-1)
 	}
 	cl.closed = true
+	if cl.monitoring {
+		s.obs.monitors.remove(cl)
+	}
 	s.connected.Add(-1)
 	return gnet.None
 }

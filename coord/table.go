@@ -2,6 +2,7 @@ package coord
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/basaltdb/basalt/shard"
@@ -232,6 +233,8 @@ const (
 	ls = FlagLoading | FlagStale
 	// conn: connection commands any client may run before it authenticates.
 	conn = FlagNoAuth | FlagNoScript | ls | fast | FlagAllowBusy
+	// scriptCall: EVAL, FCALL and their read-only forms.
+	scriptCall = FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys | FlagMovableKeys
 	// adm: server administration.
 	adm = FlagAdmin | FlagNoScript | ls
 )
@@ -265,6 +268,24 @@ var table = []*Command{
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CLIENT's subcommands."},
 	}},
 
+	// pub/sub (pubsub.go)
+	{Name: "subscribe", Arity: -2, Flags: FlagPubsub | FlagNoScript | ls, Group: "pubsub", Since: "2.0.0", Summary: "Listens for messages published to the given channels."},
+	{Name: "unsubscribe", Arity: -1, Flags: FlagPubsub | FlagNoScript | ls, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to the given channels, or to all of them."},
+	{Name: "psubscribe", Arity: -2, Flags: FlagPubsub | FlagNoScript | ls, Group: "pubsub", Since: "2.0.0", Summary: "Listens for messages published to channels matching the given glob patterns."},
+	{Name: "punsubscribe", Arity: -1, Flags: FlagPubsub | FlagNoScript | ls, Group: "pubsub", Since: "2.0.0", Summary: "Stops listening to the given patterns, or to all of them."},
+	{Name: "publish", Arity: 3, Flags: FlagPubsub | ls | fast, Group: "pubsub", Since: "2.0.0", Summary: "Sends a message to a channel and returns how many subscriptions received it."},
+	{Name: "ssubscribe", Arity: -2, Flags: FlagPubsub | FlagNoScript | ls, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyNotKey)}, Group: "pubsub", Since: "7.0.0", Summary: "Listens for messages published to the given shard channels."},
+	{Name: "sunsubscribe", Arity: -1, Flags: FlagPubsub | FlagNoScript | ls, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyNotKey)}, Group: "pubsub", Since: "7.0.0", Summary: "Stops listening to the given shard channels, or to all of them."},
+	{Name: "spublish", Arity: 3, Flags: FlagPubsub | ls | fast, KeySpecs: []KeySpec{keysFrom(1, 0, 1, KeyNotKey)}, Group: "pubsub", Since: "7.0.0", Summary: "Sends a message to a shard channel and returns how many subscribers received it."},
+	{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Summary: "Reports on channels, patterns and their subscribers.", Subs: []*Command{
+		{Name: "channels", Arity: -2, Flags: FlagPubsub | ls, Summary: "Lists the channels that have subscribers, optionally only those matching a pattern."},
+		{Name: "numsub", Arity: -2, Flags: FlagPubsub | ls, Summary: "Counts the subscribers of each given channel, pattern subscriptions not included."},
+		{Name: "numpat", Arity: 2, Flags: FlagPubsub | ls, Summary: "Counts the distinct patterns that have subscribers."},
+		{Name: "shardchannels", Arity: -2, Flags: FlagPubsub | ls, Since: "7.0.0", Summary: "Lists the shard channels that have subscribers, optionally only those matching a pattern."},
+		{Name: "shardnumsub", Arity: -2, Flags: FlagPubsub | ls, Since: "7.0.0", Summary: "Counts the subscribers of each given shard channel."},
+		{Name: "help", Arity: 2, Flags: ls, Since: "6.2.0", Summary: "Lists PUBSUB's subcommands."},
+	}},
+
 	// blocking list commands
 	{Name: "blpop", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "2.0.0", Summary: "Pops the head of the first non-empty list among several, waiting for one if all are empty."},
 	{Name: "brpop", Arity: -3, Flags: wr | FlagNoScript | FlagBlocking, ACL: []string{"list"}, KeySpecs: []KeySpec{keysFrom(1, -2, 1, KeyRW|KeyAccess|KeyDelete)}, Group: "list", Since: "2.0.0", Summary: "Pops the tail of the first non-empty list among several, waiting for one if all are empty."},
@@ -283,6 +304,30 @@ var table = []*Command{
 	{Name: "discard", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "2.0.0", Summary: "Drops the queued commands and closes the transaction."},
 	{Name: "watch", Arity: -2, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, KeySpecs: []KeySpec{keysFrom(1, -1, 1, KeyRO)}, Group: "transactions", Since: "2.2.0", Summary: "Makes the next EXEC fail if any of the keys changes before it."},
 	{Name: "unwatch", Arity: 1, Flags: FlagNoScript | ls | fast | FlagAllowBusy, ACL: []string{"transaction"}, Group: "transactions", Since: "2.2.0", Summary: "Forgets every watched key."},
+
+	// scripting (coord/scripting.go, coord/functions.go)
+	{Name: "eval", Arity: -3, Flags: scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyUpdate).withNotes("A script may do anything with its keys.")}, Group: "scripting", Since: "2.6.0", Summary: "Runs a Lua script atomically."},
+	{Name: "evalsha", Arity: -3, Flags: scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyUpdate)}, Group: "scripting", Since: "2.6.0", Summary: "Runs a cached Lua script, named by its SHA1, atomically."},
+	{Name: "eval_ro", Arity: -3, Flags: ro | scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRO|KeyAccess).withNotes("A read-only script only reads its keys.")}, Group: "scripting", Since: "7.0.0", Summary: "Runs a Lua script that may only read."},
+	{Name: "evalsha_ro", Arity: -3, Flags: ro | scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRO|KeyAccess)}, Group: "scripting", Since: "7.0.0", Summary: "Runs a cached Lua script that may only read."},
+	{Name: "fcall", Arity: -3, Flags: scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRW|KeyAccess|KeyUpdate).withNotes("A function may do anything with its keys.")}, Group: "scripting", Since: "7.0.0", Summary: "Calls a function of a loaded library atomically."},
+	{Name: "fcall_ro", Arity: -3, Flags: ro | scriptCall, ACL: []string{"scripting"}, KeySpecs: []KeySpec{keysCounted(2, KeyRO|KeyAccess).withNotes("A read-only function only reads its keys.")}, Group: "scripting", Since: "7.0.0", Summary: "Calls a function that may only read."},
+	{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0", Summary: "Manages the cache of Lua scripts.", Subs: []*Command{
+		{Name: "load", Arity: 3, Flags: FlagNoScript | FlagStale, ACL: []string{"scripting"}, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Since: "2.6.0", Summary: "Compiles a script and caches it without running it."},
+		{Name: "exists", Arity: -3, Flags: FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, "response_policy:agg_logical_and"}, Since: "2.6.0", Summary: "Tells which SHA1s name cached scripts."},
+		{Name: "flush", Arity: -2, Flags: FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Since: "2.6.0", Summary: "Empties the script cache."},
+		{Name: "kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, "response_policy:one_succeeded"}, Since: "2.6.0", Summary: "Stops the running scripts that have not written."},
+		{Name: "help", Arity: 2, Flags: ls, ACL: []string{"scripting"}, Since: "5.0.0", Summary: "Describes the SCRIPT subcommands."},
+	}},
+	{Name: "function", Arity: -2, Group: "scripting", Since: "7.0.0", Summary: "Manages function libraries.", Subs: []*Command{
+		{Name: "load", Arity: -3, Flags: rw | FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, tipAllSucceeded}, Since: "7.0.0", Summary: "Loads a library of functions."},
+		{Name: "delete", Arity: 3, Flags: wr | FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, tipAllSucceeded}, Since: "7.0.0", Summary: "Deletes a library and its functions."},
+		{Name: "flush", Arity: -2, Flags: wr | FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, tipAllSucceeded}, Since: "7.0.0", Summary: "Deletes every library."},
+		{Name: "list", Arity: -2, Flags: FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipNondetOrder}, Since: "7.0.0", Summary: "Describes the loaded libraries, optionally with their code."},
+		{Name: "stats", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: []string{"scripting"}, Tips: []string{tipNondetOutput, tipRequestAllShards, tipResponseSpecial}, Since: "7.0.0", Summary: "Describes the running function and the engines."},
+		{Name: "kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, "response_policy:one_succeeded"}, Since: "7.0.0", Summary: "Stops the running functions that have not written."},
+		{Name: "help", Arity: 2, Flags: ls, ACL: []string{"scripting"}, Since: "7.0.0", Summary: "Describes the FUNCTION subcommands."},
+	}},
 
 	// strings
 	{Name: "get", Arity: 2, Flags: ro | fast, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "string", Since: "1.0.0", Summary: "Returns a key's string value."},
@@ -435,8 +480,24 @@ var table = []*Command{
 	{Name: "xtrim", Arity: -4, Flags: wr, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "stream", Since: "5.0.0", Summary: "Removes the oldest entries of a stream, by length or by id."},
 	{Name: "xsetid", Arity: -3, Flags: rw | fast, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "stream", Since: "5.0.0", Summary: "Sets a stream's last id and its counters of added and deleted entries."},
 	{Name: "xread", Arity: -4, Flags: ro | FlagBlocking | FlagMovableKeys, ACL: []string{"stream"}, KeySpecs: []KeySpec{keysAfterKeyword("STREAMS", 1, -1, 2, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Reads entries after given ids from one or more streams, optionally waiting for new ones.", keysFn: xreadKeys},
+	{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "Manages a stream's consumer groups and their consumers.", Subs: []*Command{
+		{Name: "create", Arity: -5, Flags: rw, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyInsert)}, Summary: "Creates a consumer group, optionally creating an empty stream."},
+		{Name: "setid", Arity: -5, Flags: wr, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyUpdate)}, Summary: "Moves a consumer group's last delivered id."},
+		{Name: "destroy", Arity: 4, Flags: wr, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyDelete)}, Summary: "Deletes a consumer group with its pending entries and consumers."},
+		{Name: "createconsumer", Arity: 5, Flags: rw, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyInsert)}, Since: "6.2.0", Summary: "Adds a consumer to a consumer group."},
+		{Name: "delconsumer", Arity: 5, Flags: wr, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRW|KeyDelete)}, Summary: "Removes a consumer and its pending entries from a consumer group."},
+		{Name: "help", Arity: 2, Flags: ls, ACL: []string{"stream"}, Since: "5.0.0", Summary: "Lists XGROUP's subcommands."},
+	}},
+	{Name: "xreadgroup", Arity: -7, Flags: wr | FlagBlocking | FlagMovableKeys, ACL: []string{"stream"}, KeySpecs: []KeySpec{keysAfterKeyword("STREAMS", 4, -1, 2, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Reads entries for a consumer of a group: new ones, or its own pending ones, optionally waiting for new ones.", keysFn: xreadgroupKeys},
+	{Name: "xack", Arity: -4, Flags: wr | fast, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "stream", Since: "5.0.0", Summary: "Acknowledges entries: removes them from a consumer group's pending list."},
+	{Name: "xpending", Arity: -3, Flags: ro, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "stream", Since: "5.0.0", Summary: "Describes the entries a consumer group delivered and nobody acknowledged yet."},
+	{Name: "xclaim", Arity: -6, Flags: wr | fast, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyUpdate)}, Group: "stream", Since: "5.0.0", Summary: "Gives pending entries, chosen by id, to another consumer."},
+	{Name: "xautoclaim", Arity: -6, Flags: wr | fast, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyDelete)}, Group: "stream", Since: "6.2.0", Summary: "Gives pending entries idle for long enough to another consumer, scanning from a cursor."},
 	{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "Describes streams and their consumer groups.", Subs: []*Command{
 		{Name: "stream", Arity: -3, Flags: ro, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRO|KeyAccess)}, Summary: "Describes a stream, or with FULL, its entries and groups."},
+		{Name: "groups", Arity: 3, Flags: ro, ACL: []string{"stream"}, KeySpecs: []KeySpec{keyAt(2, KeyRO|KeyAccess)}, Summary: "Describes a stream's consumer groups."},
+		{Name: "consumers", Arity: 4, Flags: ro, ACL: []string{"stream"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(2, KeyRO|KeyAccess)}, Summary: "Describes the consumers of a stream's consumer group."},
+		{Name: "help", Arity: 2, Flags: ls, ACL: []string{"stream"}, Since: "5.0.0", Summary: "Lists XINFO's subcommands."},
 	}},
 
 	// keyspace
@@ -489,9 +550,31 @@ var table = []*Command{
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CONFIG's subcommands."},
 	}},
 	{Name: "time", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, Group: "server", Since: "2.6.0", Summary: "Returns the server's clock."},
-	{Name: "debug", Arity: -2, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Debugging aids (SLEEP, SET-ACTIVE-EXPIRE)."},
+	{Name: "debug", Arity: -2, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Debugging aids (SLEEP, OBJECT, SET-ACTIVE-EXPIRE)."},
+	{Name: "slowlog", Arity: -2, Group: "server", Since: "2.2.12", Summary: "Reads and clears the log of slow commands.", Subs: []*Command{
+		{Name: "get", Arity: -2, Flags: FlagAdmin | ls, Tips: []string{tipRequestAllNodes, tipNondetOutput}, Summary: "Returns the newest slow log entries."},
+		{Name: "len", Arity: 2, Flags: FlagAdmin | ls, Tips: []string{tipRequestAllNodes, tipAggSum, tipNondetOutput}, Summary: "Returns the number of slow log entries."},
+		{Name: "reset", Arity: 2, Flags: FlagAdmin | ls, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Summary: "Empties the slow log."},
+		{Name: "help", Arity: 2, Flags: ls, Since: "6.2.0", Summary: "Lists SLOWLOG's subcommands."},
+	}},
+	{Name: "latency", Arity: -2, Group: "server", Since: "2.8.13", Summary: "Reads and resets latency spikes and per-command latency histograms.", Subs: []*Command{
+		{Name: "latest", Arity: 2, Flags: adm, Tips: []string{tipNondetOutput, tipRequestAllNodes, tipResponseSpecial}, Summary: "Returns the latest spike of every latency event."},
+		{Name: "history", Arity: 3, Flags: adm, Tips: []string{tipNondetOutput, tipRequestAllNodes, tipResponseSpecial}, Summary: "Returns the spikes recorded for one latency event."},
+		{Name: "reset", Arity: -2, Flags: adm, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Summary: "Forgets the spikes of some or all latency events."},
+		{Name: "histogram", Arity: -2, Flags: adm, Tips: []string{tipNondetOutput, tipRequestAllNodes, tipResponseSpecial}, Since: "7.0.0", Summary: "Returns cumulative latency histograms of commands."},
+		{Name: "doctor", Arity: 2, Flags: adm, Tips: []string{tipNondetOutput, tipRequestAllNodes, tipResponseSpecial}, Summary: "Describes the recorded latency spikes in words."},
+		{Name: "help", Arity: 2, Flags: ls, Summary: "Lists LATENCY's subcommands."},
+	}},
+	{Name: "monitor", Arity: 1, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Streams every command the server runs to this connection."},
+	{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "Reports on memory use.", Subs: []*Command{
+		{Name: "usage", Arity: -3, Flags: ro, KeySpecs: []KeySpec{keyAt(2, KeyRO)}, Summary: "Estimates the bytes a key and its value use."},
+		{Name: "stats", Arity: 2, Tips: []string{tipNondetOutput, tipRequestAllShards, tipResponseSpecial}, Summary: "Returns memory figures of the server."},
+		{Name: "doctor", Arity: 2, Tips: []string{tipNondetOutput, tipRequestAllShards, tipResponseSpecial}, Summary: "Describes memory problems in words."},
+		{Name: "help", Arity: 2, Flags: ls, Summary: "Lists MEMORY's subcommands."},
+	}},
 	{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading | FlagNoMulti, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file and waits for it."},
 	{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file in the background."},
+	{Name: "bgrewriteaof", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Rewrites the append-only file from a snapshot, in the background."},
 	{Name: "lastsave", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, ACL: []string{"admin", "dangerous"}, Group: "server", Since: "1.0.0", Summary: "Returns the Unix time of the last successful save."},
 	{Name: "shutdown", Arity: -1, Flags: adm | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0", Summary: "Stops the server."},
 	{Name: "command", Arity: -1, Flags: ls, ACL: []string{"connection"}, Tips: []string{tipNondetOrder}, Group: "server", Since: "2.8.13", Summary: "Describes the commands the server knows.", Subs: []*Command{
@@ -700,7 +783,8 @@ func (c *Command) aclCategories() []string {
 	if c.Flags&FlagWrite != 0 {
 		has["write"] = true
 	}
-	if c.Flags&FlagReadonly != 0 {
+	// As in Redis, read-only scripting commands (EVAL_RO, FCALL_RO) are not @read.
+	if c.Flags&FlagReadonly != 0 && !slices.Contains(c.ACL, "scripting") {
 		has["read"] = true
 	}
 	if c.Flags&FlagAdmin != 0 {

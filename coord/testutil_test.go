@@ -51,6 +51,7 @@ func startBasaltWith(t testing.TB, setup func(cfg *coord.Config)) (*coord.Server
 		cfg.Bind = []string{"127.0.0.1"}
 		cfg.LogLevel = "warning"
 		cfg.Dir = dir
+		cfg.MetricsPort = 0
 		setup(cfg)
 		srv, err := coord.Start(cfg)
 		if err != nil {

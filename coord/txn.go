@@ -38,6 +38,9 @@ type txn struct {
 	// exec is the enclosing EXEC when this is a command inside a transaction: the claims
 	// belong to the EXEC, and the reply goes to its reply list.
 	exec *execState
+	// journal, when set, is the command the AOF logs for this transaction; it is
+	// appended before the claims are released, so no conflicting write can come first.
+	journal [][]byte
 }
 
 // newTxn starts a transaction for the client's current database.
@@ -187,6 +190,9 @@ func (t *txn) release(shards []int, part func(sh *shard.Shard, i int), reply fun
 	}
 	db := t.db
 	t.locked = false
+	if t.journal != nil && t.exec == nil {
+		srv.appendRecords(false, aofRecord{db, t.journal})
+	}
 	t.cl.fanout(all, func(sh *shard.Shard, _ int) {
 		if i, runs := slot[sh.ID]; runs {
 			sh.Begin(db)

@@ -118,19 +118,23 @@ func (ls *loopState) probeClaim(sh *shard.Shard, r *lockRequest) []watchProbe {
 
 // runShardCommand runs a single-shard command's handler on its shard's loop, with
 // statistics and WATCH signalling. Every path that runs a shard handler goes through it.
-func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byte, db int, w *proto.Writer) {
+// It returns how long the handler ran (the slow log's measure).
+func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byte, db int, w *proto.Writer) time.Duration {
 	start := time.Now()
 	mark := w.Len()
 	sh.BeginAt(db, start)
+	before := sh.Dirty()
 	if len(ls.watches) == 0 {
 		cmd.shard(sh, args, w)
 	} else {
 		probes := ls.watchedKeys(sh, db, args, writtenKeyPositions(cmd, args))
-		before := sh.Dirty()
 		cmd.shard(sh, args, w)
 		ls.touched(sh, before, probes)
 	}
-	ls.account(cmd, w, mark, start)
+	if cmd.Flags&FlagWrite != 0 {
+		ls.journalCommand(ls.srv, sh, args, db, before)
+	}
+	return ls.account(cmd, w, mark, start)
 }
 
 // touchLive marks dirty the watchers of every watched key of the databases in dbs that

@@ -13,7 +13,7 @@ import (
 )
 
 // Value types: the byte before a key, and the first byte of a DUMP payload. The gaps
-// (8) and the stream, module and field-TTL types are recognised only to be refused.
+// (8) and the module and field-TTL types are recognised only to be refused.
 const (
 	typeString      = 0
 	typeList        = 1 // plain list, before quicklists
@@ -371,6 +371,8 @@ func appendValue(dst []byte, o *shard.Object, opt Options) (byte, []byte, error)
 			return true
 		})
 		return typeHash, dst, nil
+	case shard.TypeStream:
+		return appendStream(dst, o.Coll.(*shard.Stream), v, compress)
 	}
 	return 0, dst, fmt.Errorf("rdb: cannot encode a %s value", shard.TypeName(o.Type))
 }

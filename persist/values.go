@@ -114,7 +114,7 @@ func (d *Decoder) readValue(t byte, at int64) (o shard.Object, ok bool, err erro
 		}
 		return o, ok, nil
 	case typeStream, typeStream2, typeStream3:
-		return o, false, &Error{Offset: at, Msg: fmt.Sprintf("stream values (type %d) are not supported yet", t)}
+		return d.readStream(t)
 	case typeHashMetaPre, typeHashLPExPre, typeHashMeta, typeHashLPEx:
 		return o, false, &Error{Offset: at, Msg: fmt.Sprintf("hashes with field expiry (type %d) are not supported", t)}
 	case typeModulePreGA, typeModule2:

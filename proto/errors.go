@@ -25,6 +25,7 @@ const (
 	ErrNoProto         = "NOPROTO unsupported protocol version"
 	ErrCursor          = "ERR invalid cursor"
 	ErrTimeoutNegative = "ERR timeout is negative"
+	ErrLoading         = "LOADING Redis is loading the dataset in memory"
 	ErrMisconf         = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 )
 

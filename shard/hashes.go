@@ -333,6 +333,8 @@ func hincrbyfloatCommand(s *Shard, a Args, w *proto.Writer) {
 	s.dirty++
 	s.hashWritten(h)
 	w.Bulk(val)
+	// Float arithmetic is replayed as its result.
+	s.Propagate([]byte("HSET"), a[1], a[2], val)
 }
 
 // HRANDFIELD key [count [WITHVALUES]]

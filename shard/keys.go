@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,8 +200,10 @@ func (s *Shard) expireGeneric(a Args, cmd string, ms, absolute bool, w *proto.Wr
 	}
 	if when <= s.now {
 		s.db.removeAt(i)
+		s.Propagate([]byte("DEL"), a[1])
 	} else {
 		s.db.setExpire(i, when)
+		s.Propagate([]byte("PEXPIREAT"), a[1], strconv.AppendInt(nil, when, 10))
 	}
 	s.dirty++
 	w.Int(1)

@@ -174,7 +174,10 @@ func spopCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	var buf [64]byte
 	i := st.randomIndex()
-	w.Bulk(st.appendAt(buf[:0], i))
+	m := st.appendAt(buf[:0], i)
+	w.Bulk(m)
+	// A random pop is replayed as the removal of what it popped.
+	s.Propagate([]byte("SREM"), a[1], m)
 	st.removeIndex(i)
 	s.dirty++
 	s.afterSetRemoval(a[1], st)
@@ -205,8 +208,11 @@ func (s *Shard) spopCount(a Args, w *proto.Writer) {
 		WriteSet(w, st)
 		s.dirty += int64(size)
 		s.remove(a[1])
+		s.Propagate([]byte("DEL"), a[1])
 		return
 	}
+	journal := s.Journaling()
+	srem := [][]byte{[]byte("SREM"), a[1]}
 	n := int(count)
 	s.dirty += int64(n)
 	w.Set(n)
@@ -217,7 +223,13 @@ func (s *Shard) spopCount(a Args, w *proto.Writer) {
 			i := st.randomIndex()
 			buf = st.appendAt(buf[:0], i)
 			w.Bulk(buf)
+			if journal {
+				srem = append(srem, Own(buf))
+			}
 			st.removeIndex(i)
+		}
+		if journal {
+			s.Propagate(srem...)
 		}
 		return
 	}
@@ -239,8 +251,14 @@ func (s *Shard) spopCount(a Args, w *proto.Writer) {
 	}
 	st.each(func(m []byte) bool {
 		w.Bulk(m)
+		if journal {
+			srem = append(srem, Own(m))
+		}
 		return true
 	})
+	if journal {
+		s.Propagate(srem...)
+	}
 	if i, found := s.db.find(a[1]); found {
 		s.db.entries[i].Coll = kept
 	}

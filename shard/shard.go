@@ -23,6 +23,9 @@ type Handler func(s *Shard, a Args, w *proto.Writer)
 // Settings are the server-wide parameters shards read on their hot path. They are shared
 // by every shard and changed by CONFIG SET from any loop, hence atomics.
 type Settings struct {
+	// Journal is set while the append-only file is on: handlers then record rewritten
+	// commands with Propagate.
+	Journal atomic.Bool
 	// MaxBulk is proto-max-bulk-len: the largest string a command may build.
 	MaxBulk atomic.Int64
 	// ActiveExpire enables the active expire cycle (DEBUG SET-ACTIVE-EXPIRE).
@@ -131,6 +134,9 @@ type Shard struct {
 	// epoch numbers snapshots; snapshot is the running one, or nil (see snapshot.go).
 	epoch    uint32
 	snapshot *Snapshot
+	// propagated holds the current handler's Propagate records.
+	propagated   [][][]byte
+	propagateSet bool
 }
 
 // New returns an empty shard with n databases.
@@ -310,4 +316,32 @@ func (s *Shard) SwapDB(a, b int) {
 // KeyCount returns the number of keys and of keys with a TTL in database db.
 func (s *Shard) KeyCount(db int) (keys, expiring int) {
 	return s.dbs[db].Len(), s.dbs[db].Expiring()
+}
+
+// Propagate records a command that replays this handler's effect, in place of the
+// handler's own arguments, for the append-only file: a relative TTL becomes absolute, a
+// random pop names what it popped, a float increment stores its result. A handler may
+// call it several times; with no call the coordinator logs the command as given when it
+// changed anything. It copies args.
+func (s *Shard) Propagate(args ...[]byte) {
+	if !s.Settings.Journal.Load() {
+		return
+	}
+	rec := make([][]byte, len(args))
+	for i, a := range args {
+		rec[i] = Own(a)
+	}
+	s.propagated = append(s.propagated, rec)
+	s.propagateSet = true
+}
+
+// Journaling reports whether writes are being logged (Propagate is worth calling).
+func (s *Shard) Journaling() bool { return s.Settings.Journal.Load() }
+
+// TakePropagated returns and clears what the last handler recorded with Propagate;
+// explicit is false when it recorded nothing.
+func (s *Shard) TakePropagated() (recs [][][]byte, explicit bool) {
+	recs, explicit = s.propagated, s.propagateSet
+	s.propagated, s.propagateSet = nil, false
+	return recs, explicit
 }

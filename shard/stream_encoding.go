@@ -118,6 +118,9 @@ type StreamGroup struct {
 	LastID StreamID
 	// EntriesRead counts the entries the group read, or -1 when unknown.
 	EntriesRead int64
+	// pel and consumers are the pending entries and the consumers (stream_groups.go).
+	pel       pelList
+	consumers []*StreamConsumer
 }
 
 // Entry flags.
@@ -152,7 +155,7 @@ type Stream struct {
 	maxDeleted StreamID
 	// entriesAdded counts every entry ever added, deleted ones included.
 	entriesAdded int64
-	// Groups are the stream's consumer groups, in creation order.
+	// Groups are the stream's consumer groups, sorted by name.
 	Groups []*StreamGroup
 }
 
@@ -187,9 +190,7 @@ func (st *Stream) Clone() any {
 	}
 	c.Groups = make([]*StreamGroup, len(st.Groups))
 	for i, g := range st.Groups {
-		cg := *g
-		cg.Name = Own(g.Name)
-		c.Groups[i] = &cg
+		c.Groups[i] = g.clone()
 	}
 	return &c
 }

@@ -10,8 +10,8 @@ import (
 
 // The stream commands: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID and XINFO
 // STREAM, plus the per-shard steps of XREAD. The data structure is in
-// stream_encoding.go. Consumer groups are a later family; they find their groups in
-// Stream.Groups.
+// stream_encoding.go. The consumer-group commands are in stream_group_cmds.go; XINFO
+// STREAM FULL shows the groups with writeGroupFull from there.
 
 func init() {
 	register("xadd", xaddCmd)
@@ -301,9 +301,16 @@ func xaddCmd(s *Shard, a Args, w *proto.Writer) {
 	st.Append(id, a[p.idPos+1:], lim)
 	s.dirty++
 	var buf [48]byte
-	w.Bulk(id.AppendTo(buf[:0]))
+	idText := id.AppendTo(buf[:0])
+	w.Bulk(idText)
 	if p.trimming {
 		st.Trim(p.trim)
+	}
+	if (p.autoID || p.autoSq) && s.Journaling() {
+		// A generated id is replayed as the id it became.
+		rec := append([][]byte(nil), a...)
+		rec[p.idPos] = idText
+		s.Propagate(rec...)
 	}
 	s.listReady(a[1])
 }
@@ -603,10 +610,9 @@ func xinfoStreamCmd(s *Shard, a Args, w *proto.Writer) {
 		}
 		WriteStreamRange(w, st, StreamID{}, MaxStreamID, false, count)
 		w.BulkString("groups")
-		// Groups have no pending entries or consumers until the group commands exist.
 		w.Array(len(st.Groups))
 		for _, g := range st.Groups {
-			writeGroupFull(w, st, g)
+			writeGroupFull(w, st, g, count)
 		}
 		return
 	}
@@ -634,34 +640,6 @@ func xinfoStreamCmd(s *Shard, a Args, w *proto.Writer) {
 			w.Bulk(b)
 		}
 	}
-}
-
-// writeGroupFull writes a group as XINFO STREAM FULL shows it.
-func writeGroupFull(w *proto.Writer, st *Stream, g *StreamGroup) {
-	var buf [48]byte
-	w.Map(6)
-	w.BulkString("name")
-	w.Bulk(g.Name)
-	w.BulkString("last-delivered-id")
-	w.Bulk(g.LastID.AppendTo(buf[:0]))
-	w.BulkString("entries-read")
-	if g.EntriesRead < 0 {
-		w.Null()
-	} else {
-		w.Int(g.EntriesRead)
-	}
-	w.BulkString("lag")
-	if g.EntriesRead < 0 {
-		w.Null()
-	} else {
-		w.Int(st.entriesAdded - g.EntriesRead)
-	}
-	w.BulkString("pel-count")
-	w.Int(0)
-	w.BulkString("pending")
-	w.Array(0)
-	w.BulkString("consumers")
-	w.Array(0)
 }
 
 // radixNodes counts the nodes of the radix tree Redis would keep for this stream's

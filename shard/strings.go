@@ -150,14 +150,17 @@ func getexCommand(s *Shard, a Args, w *proto.Writer) {
 	switch {
 	case opts&optExpire != 0 && at <= s.now:
 		s.remove(a[1])
+		s.Propagate([]byte("DEL"), a[1])
 	case opts&optExpire != 0:
 		i, _ := s.db.find(a[1])
 		s.db.setExpire(i, at)
 		s.dirty++
+		s.Propagate([]byte("PEXPIREAT"), a[1], strconv.AppendInt(nil, at, 10))
 	case opts&optPersist != 0 && e.ExpireAt != 0:
 		i, _ := s.db.find(a[1])
 		s.db.setExpire(i, 0)
 		s.dirty++
+		s.Propagate([]byte("PERSIST"), a[1])
 	}
 }
 
@@ -423,6 +426,8 @@ func incrbyfloatCommand(s *Shard, a Args, w *proto.Writer) {
 		e.Str, e.Flags = val, flagNoInt
 		s.dirty++
 	}
+	// Float arithmetic is replayed as its result.
+	s.Propagate([]byte("SET"), a[1], val, []byte("KEEPTTL"))
 	w.Bulk(val)
 }
 
@@ -789,9 +794,14 @@ func (s *Shard) setGeneric(key, val []byte, opts int, expire []byte, cmd string,
 		// next access. Nobody can observe the difference from deleting it now.
 		if found {
 			s.remove(key)
+			s.Propagate([]byte("DEL"), key)
 		}
 	} else {
 		s.setString(key, val, at, opts&optKeepTTL != 0)
+		if opts&optExpire != 0 {
+			// A relative TTL is replayed as the absolute time it stands for.
+			s.Propagate([]byte("SET"), key, val, []byte("PXAT"), strconv.AppendInt(nil, at, 10))
+		}
 	}
 	switch {
 	case opts&optGet != 0:

@@ -1,0 +1,636 @@
+package coord
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/basaltdb/basalt/proto"
+	"github.com/basaltdb/basalt/shard"
+)
+
+// FUNCTION LOAD|DELETE|FLUSH|LIST|STATS|KILL, FCALL and FCALL_RO.
+//
+// A library is Lua code that starts with "#!lua name=<library>" and registers functions
+// with redis.register_function when it runs. FUNCTION LOAD compiles the code and runs it
+// once in a pooled state to validate it and learn its functions; every pooled state
+// loads the libraries again, lazily, when the registry's generation has moved since it
+// last did (libFunction). FCALL then runs a registered function like a script (see
+// scripting.go for claims and atomicity), with KEYS and ARGV as its two arguments.
+
+// functionRegistry holds the loaded libraries. mu guards every field.
+type functionRegistry struct {
+	mu     sync.RWMutex
+	libs   map[string]*functionLibrary
+	byName map[string]*libFunction
+	gen    uint64
+}
+
+// functionLibrary is one loaded library. Immutable once registered.
+type functionLibrary struct {
+	name  string
+	code  []byte
+	proto *lua.FunctionProto
+	funcs []*libFunction
+}
+
+// libFunction is one registered function.
+type libFunction struct {
+	name, description string
+	hasDescription    bool
+	flags             int
+	lib               *functionLibrary
+	// clean and undeclared are learned as for scripts (scripting.go).
+	clean, undeclared atomic.Bool
+}
+
+// libraryLoad collects a library's registrations while its code runs.
+type libraryLoad struct {
+	funcs []*libFunction
+	// callbacks are the registered closures, by function name.
+	callbacks map[string]*lua.LFunction
+}
+
+// parseLibraryHeader reads "#!<engine> name=<name>" from the first line of code.
+func parseLibraryHeader(code []byte) (string, string) {
+	if len(code) < 2 || code[0] != '#' || code[1] != '!' {
+		return "", "ERR Missing library metadata"
+	}
+	line := string(code[2:])
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	parts := strings.Split(line, " ")
+	if !strings.EqualFold(parts[0], "lua") {
+		return "", "ERR Engine '" + parts[0] + "' not found"
+	}
+	name := ""
+	for _, p := range parts[1:] {
+		if p == "" {
+			continue
+		}
+		v, ok := strings.CutPrefix(p, "name=")
+		if !ok {
+			return "", "ERR Invalid metadata value given: " + p
+		}
+		name = v
+	}
+	if name == "" {
+		return "", "ERR Library name was not given"
+	}
+	if !validFunctionName(name) {
+		return "", errFunctionName
+	}
+	return name, ""
+}
+
+const errFunctionName = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+
+func validFunctionName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// compileLibrary compiles code and runs it in a pooled state to collect its functions.
+func (e *scriptEngine) compileLibrary(code []byte) (*functionLibrary, string) {
+	name, msg := parseLibraryHeader(code)
+	if msg != "" {
+		return nil, msg
+	}
+	body := append([]byte("--"), code[2:]...)
+	p, err := compileLua(body, "user_function")
+	if err != nil {
+		return nil, "ERR Error compiling function: " + err.Error()
+	}
+	lib := &functionLibrary{name: name, code: append([]byte(nil), code...), proto: p}
+	vm := e.pool.Get().(*luaVM)
+	defer e.pool.Put(vm)
+	load, msg := vm.runLibrary(lib)
+	if msg != "" {
+		return nil, "ERR Error registering functions: " + msg
+	}
+	if len(load.funcs) == 0 {
+		return nil, "ERR No functions registered"
+	}
+	lib.funcs = load.funcs
+	for _, f := range lib.funcs {
+		f.lib = lib
+	}
+	return lib, ""
+}
+
+// runLibrary runs a library's code in this state and returns what it registered.
+// During the load only register_function and log are usable: the library sees a redis
+// table without call and pcall, as in Redis.
+func (vm *luaVM) runLibrary(lib *functionLibrary) (*libraryLoad, string) {
+	L := vm.L
+	load := &libraryLoad{callbacks: map[string]*lua.LFunction{}}
+	vm.loading = load
+	defer func() { vm.loading = nil; L.SetTop(0) }()
+	fn := L.NewFunctionFromProto(lib.proto)
+	fn.Env = vm.loadEnv()
+	L.Push(fn)
+	if err := L.PCall(0, 0, nil); err != nil {
+		var obj lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			e, _ := t.RawGetString("err").(lua.LString)
+			return nil, string(e)
+		}
+		return nil, "ERR " + lua.LVAsString(obj)
+	}
+	return load, ""
+}
+
+// loadEnv is the global environment of library code while it loads: the usual
+// read-only globals, but a redis table limited to registration and logging.
+func (vm *luaVM) loadEnv() *lua.LTable {
+	L := vm.L
+	real := vm.globals.RawGetString("redis").(*lua.LTable)
+	limited := L.NewTable()
+	for _, name := range []string{"register_function", "log", "setresp", "LOG_DEBUG", "LOG_VERBOSE",
+		"LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		limited.RawSetString(name, real.RawGetString(name))
+	}
+	proxied := L.NewTable()
+	meta := L.NewTable()
+	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		v := limited.RawGet(L.Get(2))
+		if v == lua.LNil {
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(L.Get(2)))
+		}
+		L.Push(v)
+		return 1
+	}))
+	meta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
+	L.SetMetatable(proxied, meta)
+	env := L.NewTable()
+	envMeta := L.NewTable()
+	envMeta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if s, ok := L.Get(2).(lua.LString); ok && s == "redis" {
+			// The full redis table once the library has loaded and its functions run.
+			if vm.loading != nil {
+				L.Push(proxied)
+			} else {
+				L.Push(real)
+			}
+			return 1
+		}
+		return vm.globalGet(L)
+	}))
+	envMeta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
+	L.SetMetatable(env, envMeta)
+	return env
+}
+
+// registerFunction is redis.register_function(name, fn) and
+// redis.register_function{function_name=..., callback=..., flags={...}, description=...}.
+func (vm *luaVM) registerFunction(L *lua.LState) int {
+	load := vm.loading
+	fail := func(msg string) int {
+		t := L.CreateTable(0, 1)
+		t.RawSetString("err", lua.LString(msg))
+		L.Error(t, 0)
+		return 0
+	}
+	if load == nil {
+		return fail("ERR redis.register_function can only be called on FUNCTION LOAD command")
+	}
+	f := &libFunction{}
+	var cb *lua.LFunction
+	switch L.GetTop() {
+	case 1:
+		t, ok := L.Get(1).(*lua.LTable)
+		if !ok {
+			return fail("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+		}
+		var bad string
+		t.ForEach(func(k, v lua.LValue) {
+			if bad != "" {
+				return
+			}
+			switch lua.LVAsString(k) {
+			case "function_name":
+				s, ok := v.(lua.LString)
+				if !ok {
+					bad = "ERR function_name argument given to redis.register_function must be a string"
+				}
+				f.name = string(s)
+			case "description":
+				s, ok := v.(lua.LString)
+				if !ok {
+					bad = "ERR description argument given to redis.register_function must be a string"
+				}
+				f.description, f.hasDescription = string(s), true
+			case "callback":
+				c, ok := v.(*lua.LFunction)
+				if !ok {
+					bad = "ERR callback argument given to redis.register_function must be a function"
+				}
+				cb = c
+			case "flags":
+				ft, ok := v.(*lua.LTable)
+				if !ok {
+					bad = "ERR flags argument to redis.register_function must be a table representing function flags"
+					return
+				}
+				var names []string
+				ft.ForEach(func(_, n lua.LValue) { names = append(names, lua.LVAsString(n)) })
+				flags, msg := parseScriptFlags(names, "ERR unknown flag given")
+				if msg != "" {
+					bad = "ERR unknown flag given"
+				}
+				f.flags = flags
+			default:
+				bad = "ERR unknown argument given to redis.register_function"
+			}
+		})
+		if bad != "" {
+			return fail(bad)
+		}
+		if f.name == "" {
+			return fail("ERR redis.register_function must get a function name argument")
+		}
+		if cb == nil {
+			return fail("ERR redis.register_function must get a callback argument")
+		}
+	case 2:
+		s, ok := L.Get(1).(lua.LString)
+		if !ok {
+			return fail("ERR first argument to redis.register_function must be a string")
+		}
+		c, ok := L.Get(2).(*lua.LFunction)
+		if !ok {
+			return fail("ERR second argument to redis.register_function must be a function")
+		}
+		f.name, cb = string(s), c
+	default:
+		return fail("ERR wrong number of arguments to redis.register_function")
+	}
+	if !validFunctionName(f.name) {
+		return fail(errFunctionName)
+	}
+	if _, dup := load.callbacks[f.name]; dup {
+		return fail("ERR Function already exists in the library")
+	}
+	load.funcs = append(load.funcs, f)
+	load.callbacks[f.name] = cb
+	return 0
+}
+
+// libFunction returns this state's closure for f, loading every library into the
+// state first when the registry changed since the state last did.
+func (vm *luaVM) libFunction(reg *functionRegistry, f *libFunction) *lua.LFunction {
+	reg.mu.RLock()
+	gen := reg.gen
+	var libs []*functionLibrary
+	if vm.libGen != gen || len(vm.libFns) == 0 {
+		for _, lib := range reg.libs {
+			libs = append(libs, lib)
+		}
+	}
+	reg.mu.RUnlock()
+	if libs != nil {
+		clear(vm.libFns)
+		for _, lib := range libs {
+			load, msg := vm.runLibrary(lib)
+			if msg != "" {
+				continue
+			}
+			for name, cb := range load.callbacks {
+				vm.libFns[name] = cb
+			}
+		}
+		vm.libGen = gen
+	}
+	return vm.libFns[f.name]
+}
+
+// FUNCTION LOAD [REPLACE] function-code
+func functionLoadCmd(cl *client, args [][]byte, w *proto.Writer) {
+	replace := false
+	code := args[len(args)-1]
+	for _, a := range args[2 : len(args)-1] {
+		if !strings.EqualFold(string(a), "replace") {
+			w.Error("ERR Unknown option given: " + string(a))
+			return
+		}
+		replace = true
+	}
+	e := cl.srv.scripts()
+	lib, msg := e.compileLibrary(code)
+	if msg != "" {
+		w.Error(msg)
+		return
+	}
+	if msg := e.funcs.add(lib, replace); msg != "" {
+		w.Error(msg)
+		return
+	}
+	w.BulkString(lib.name)
+}
+
+// add registers lib, replacing a library of the same name when replace is set.
+func (reg *functionRegistry) add(lib *functionLibrary, replace bool) string {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	old := reg.libs[lib.name]
+	if old != nil && !replace {
+		return "ERR Library '" + lib.name + "' already exists"
+	}
+	for _, f := range lib.funcs {
+		if have := reg.byName[f.name]; have != nil && have.lib != old {
+			return "ERR Function " + f.name + " already exists"
+		}
+	}
+	if old != nil {
+		for _, f := range old.funcs {
+			delete(reg.byName, f.name)
+		}
+	}
+	reg.libs[lib.name] = lib
+	for _, f := range lib.funcs {
+		reg.byName[f.name] = f
+	}
+	reg.gen++
+	return ""
+}
+
+// FUNCTION DELETE library-name
+func functionDeleteCmd(cl *client, args [][]byte, w *proto.Writer) {
+	reg := &cl.srv.scripts().funcs
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	lib := reg.libs[string(args[2])]
+	if lib == nil {
+		w.Error("ERR Library not found")
+		return
+	}
+	for _, f := range lib.funcs {
+		delete(reg.byName, f.name)
+	}
+	delete(reg.libs, lib.name)
+	reg.gen++
+	w.OK()
+}
+
+// FUNCTION FLUSH [ASYNC|SYNC]
+func functionFlushCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
+		w.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+		return
+	}
+	cl.srv.scripts().funcs.flush()
+	w.OK()
+}
+
+func (reg *functionRegistry) flush() {
+	reg.mu.Lock()
+	reg.libs = map[string]*functionLibrary{}
+	reg.byName = map[string]*libFunction{}
+	reg.gen++
+	reg.mu.Unlock()
+}
+
+// FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]
+func functionListCmd(cl *client, args [][]byte, w *proto.Writer) {
+	withCode, pattern, hasPattern := false, "", false
+	for i := 2; i < len(args); i++ {
+		switch a := strings.ToLower(string(args[i])); {
+		case a == "withcode" && !withCode:
+			withCode = true
+		case a == "libraryname" && !hasPattern:
+			if i+1 >= len(args) {
+				w.Error("ERR library name argument was not given")
+				return
+			}
+			pattern, hasPattern = string(args[i+1]), true
+			i++
+		default:
+			w.Error("ERR Unknown argument " + string(args[i]))
+			return
+		}
+	}
+	reg := &cl.srv.scripts().funcs
+	reg.mu.RLock()
+	defer reg.mu.RUnlock()
+	var libs []*functionLibrary
+	for _, lib := range reg.libs {
+		if hasPattern {
+			if !shard.Match([]byte(pattern), []byte(lib.name), false) {
+				continue
+			}
+		}
+		libs = append(libs, lib)
+	}
+	sort.Slice(libs, func(i, j int) bool { return libs[i].name < libs[j].name })
+	w.Array(len(libs))
+	for _, lib := range libs {
+		n := 3
+		if withCode {
+			n++
+		}
+		w.Map(n)
+		w.BulkString("library_name")
+		w.BulkString(lib.name)
+		w.BulkString("engine")
+		w.BulkString("LUA")
+		w.BulkString("functions")
+		w.Array(len(lib.funcs))
+		for _, f := range lib.funcs {
+			w.Map(3)
+			w.BulkString("name")
+			w.BulkString(f.name)
+			w.BulkString("description")
+			if f.hasDescription {
+				w.BulkString(f.description)
+			} else {
+				w.Null()
+			}
+			w.BulkString("flags")
+			var names []string
+			for i, fn := range scriptFlagNames {
+				if f.flags&(1<<i) != 0 {
+					names = append(names, fn)
+				}
+			}
+			w.Set(len(names))
+			for _, fn := range names {
+				w.Simple(fn)
+			}
+		}
+		if withCode {
+			w.BulkString("library_code")
+			w.Bulk(lib.code)
+		}
+	}
+}
+
+// FUNCTION STATS
+func functionStatsCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	e := cl.srv.scripts()
+	reg := &e.funcs
+	reg.mu.RLock()
+	libs, funcs := len(reg.libs), len(reg.byName)
+	reg.mu.RUnlock()
+	w.Map(2)
+	w.BulkString("running_script")
+	if r := e.running.oldest(true); r != nil {
+		w.Map(3)
+		w.BulkString("name")
+		w.BulkString(r.name)
+		w.BulkString("command")
+		w.Array(2 + len(r.keys) + len(r.argv))
+		w.BulkString("fcall")
+		w.BulkString(r.name)
+		for _, k := range r.keys {
+			w.Bulk(k)
+		}
+		for _, a := range r.argv {
+			w.Bulk(a)
+		}
+		w.BulkString("duration_ms")
+		w.Int(r.elapsedMs())
+	} else {
+		w.Null()
+	}
+	w.BulkString("engines")
+	w.Map(1)
+	w.BulkString("LUA")
+	w.Map(2)
+	w.BulkString("libraries_count")
+	w.Int(int64(libs))
+	w.BulkString("functions_count")
+	w.Int(int64(funcs))
+}
+
+// FUNCTION KILL
+func functionKillCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	msg := cl.srv.scripts().running.kill(true)
+	if msg == "" {
+		w.OK()
+		return
+	}
+	w.Error(msg)
+}
+
+// FUNCTION HELP
+func functionHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
+	lines := []string{
+		"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"LOAD [REPLACE] <FUNCTION CODE>",
+		"    Create a new library with the given library name and code.",
+		"DELETE <LIBRARY NAME>",
+		"    Delete the given library.",
+		"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+		"    Return general information on all the libraries:",
+		"    * Library name",
+		"    * The engine used to run the Library",
+		"    * Library description",
+		"    * Functions list",
+		"    * Library code (if WITHCODE is given)",
+		"    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+		"STATS",
+		"    Return information about the current function running:",
+		"    * Function name",
+		"    * Command used to run the function",
+		"    * Duration in MS that the function is running",
+		"    If no function is running, return nil",
+		"    In addition, returns a list of available engines.",
+		"KILL",
+		"    Kill the current running function.",
+		"FLUSH [ASYNC|SYNC]",
+		"    Delete all the libraries.",
+		"    When called without the optional mode argument, the behavior is determined by the",
+		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+		"    * ASYNC: Asynchronously flush the libraries.",
+		"    * SYNC: Synchronously flush the libraries.",
+		"HELP",
+		"    Prints this help.",
+	}
+	w.Array(len(lines))
+	for _, l := range lines {
+		w.Simple(l)
+	}
+}
+
+// FCALL function numkeys [key ...] [arg ...], and FCALL_RO.
+func fcallCmd(readOnly bool) clientHandler {
+	return func(cl *client, args [][]byte, w *proto.Writer) {
+		n, msg := parseNumKeys(args)
+		if msg == proto.ErrNotInt {
+			msg = "ERR Bad number of keys provided"
+		}
+		if msg != "" {
+			w.Error(msg)
+			return
+		}
+		reg := &cl.srv.scripts().funcs
+		reg.mu.RLock()
+		f := reg.byName[string(args[1])]
+		reg.mu.RUnlock()
+		if f == nil {
+			w.Error("ERR Function not found")
+			return
+		}
+		if readOnly && f.flags&scriptNoWrites == 0 {
+			w.Error(errScriptWriteFlagRO)
+			return
+		}
+		own := ownArgs(args[3:])
+		cl.runScript(&scriptRun{
+			srv: cl.srv, cl: cl, fn: f, name: f.name, kind: "user_function",
+			keys: own[:n], argv: own[n:],
+			readOnly: readOnly || f.flags&scriptNoWrites != 0,
+		})
+	}
+}
+
+// FunctionLibraries returns the source code of every loaded function library, sorted
+// by library name, for the RDB writer (each one is written as an RDB_OPCODE_FUNCTION2
+// record). Any goroutine may call it.
+func (s *Server) FunctionLibraries() [][]byte {
+	reg := &s.scripts().funcs
+	reg.mu.RLock()
+	defer reg.mu.RUnlock()
+	names := make([]string, 0, len(reg.libs))
+	for name := range reg.libs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		out[i] = reg.libs[n].code
+	}
+	return out
+}
+
+// LoadFunctionLibrary loads one library's code read from an RDB file (the callback of
+// persist.Decoder.Function). A library that exists already is replaced.
+func (s *Server) LoadFunctionLibrary(code []byte) error {
+	e := s.scripts()
+	lib, msg := e.compileLibrary(code)
+	if msg != "" {
+		return &functionLoadError{msg}
+	}
+	if msg := e.funcs.add(lib, true); msg != "" {
+		return &functionLoadError{msg}
+	}
+	return nil
+}
+
+type functionLoadError struct{ msg string }
+
+func (e *functionLoadError) Error() string { return "cannot load function library: " + e.msg }

@@ -1,0 +1,393 @@
+package coord
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Lua states for scripts and functions.
+//
+// A luaVM is one gopher-lua state with Redis's script environment: the libraries
+// scripts expect (base without file access, table, string, math, cjson, cmsgpack, bit),
+// the redis table, and a global table that raises on reads of undefined names
+// and on every write. States are pooled (Server.scripts.pool): a script run takes one
+// for its duration, so each state is used by one goroutine at a time. Compiled chunks
+// are shared by every state (gopher-lua's FunctionProto is immutable); each state keeps
+// the closures it made from them, by SHA1.
+
+// luaVM is one pooled Lua state. Owner: the goroutine of the script run that took it
+// from the pool; it touches no server state by itself, only through run.
+type luaVM struct {
+	L *lua.LState
+	// globals holds the real global names; scripts see them through a read-only proxy.
+	globals *lua.LTable
+	proxy   *lua.LTable
+	// fns caches closures by SHA1, valid while gen matches the script cache's.
+	fns map[string]*lua.LFunction
+	gen uint64
+	// libGen is the function-library generation loaded into this state; libFns its
+	// registered functions by name.
+	libGen uint64
+	libFns map[string]*lua.LFunction
+	// run is the script run using the state, nil while pooled.
+	run *scriptRun
+	// loading collects register_function calls while a library's code runs.
+	loading *libraryLoad
+	// jsonNull is cjson.null, a value distinct from every other.
+	jsonNull *lua.LUserData
+	// rnd is the rand48 state of math.random.
+	rnd uint64
+}
+
+// newLuaVM builds a state with the script environment.
+func newLuaVM() *luaVM {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024})
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	vm := &luaVM{L: L, fns: map[string]*lua.LFunction{}, libFns: map[string]*lua.LFunction{}}
+	g := L.G.Global
+	// No file or module access, no bytecode loading: scripts must be self-contained and
+	// deterministic.
+	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "newproxy", "collectgarbage"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	g.RawSetString("error", L.NewFunction(vm.luaError))
+	g.RawSetString("pcall", L.NewFunction(vm.pcall))
+	vm.openRedis(g)
+	vm.openMath(g)
+	openBit(L, g)
+	vm.openJSON(g)
+	openMsgpack(L, g)
+	vm.globals = g
+	vm.proxy = L.NewTable()
+	meta := L.NewTable()
+	meta.RawSetString("__index", L.NewFunction(vm.globalGet))
+	meta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
+	meta.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(vm.proxy, meta)
+	g.RawSetString("_G", vm.proxy)
+	return vm
+}
+
+// globalGet reads a global; an undefined one is an error, as in Redis.
+func (vm *luaVM) globalGet(L *lua.LState) int {
+	name := L.Get(2)
+	v := vm.globals.RawGet(name)
+	if v == lua.LNil {
+		vm.noteLine(L)
+		L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(name))
+	}
+	L.Push(v)
+	return 1
+}
+
+// globalSet rejects every global write: state must not leak from one run to the next.
+func (vm *luaVM) globalSet(L *lua.LState) int {
+	vm.noteLine(L)
+	L.RaiseError("Attempt to modify a readonly table")
+	return 0
+}
+
+// luaError is Lua's error() that also records the line, for the "on @user_script:N"
+// part of the final error.
+func (vm *luaVM) luaError(L *lua.LState) int {
+	v := L.Get(1)
+	level := L.OptInt(2, 1)
+	vm.noteLine(L)
+	if n, ok := v.(lua.LNumber); ok {
+		v = lua.LString(n.String())
+	}
+	L.Error(v, level)
+	return 0
+}
+
+// raise fails the running Lua code with a Redis error (a table {err=...}), as the
+// functions of the redis table do: the final error shows msg without a position.
+func (vm *luaVM) raise(L *lua.LState, msg string) {
+	vm.noteLine(L)
+	t := L.CreateTable(0, 1)
+	t.RawSetString("err", lua.LString("ERR "+msg))
+	L.Error(t, 0)
+}
+
+// pcall is Lua's pcall, except that an error raised as a Redis error table reaches the
+// handler as its text, as in Redis.
+func (vm *luaVM) pcall(L *lua.LState) int {
+	L.CheckAny(1)
+	err := L.PCall(L.GetTop()-1, lua.MultRet, nil)
+	if err == nil {
+		L.Insert(lua.LTrue, 1)
+		return L.GetTop()
+	}
+	var obj lua.LValue = lua.LString(err.Error())
+	if ae, ok := err.(*lua.ApiError); ok {
+		obj = ae.Object
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		if e, ok := t.RawGetString("err").(lua.LString); ok {
+			obj = e
+		}
+	}
+	L.SetTop(0)
+	L.Push(lua.LFalse)
+	L.Push(obj)
+	return 2
+}
+
+// noteLine records the line of the Lua code that called the running Go function.
+func (vm *luaVM) noteLine(L *lua.LState) {
+	if vm.run == nil {
+		return
+	}
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("l", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
+			vm.run.errLine = dbg.CurrentLine
+		}
+	}
+}
+
+// function returns this state's closure for a compiled chunk, making it on first use.
+func (vm *luaVM) function(sc *luaScript, gen uint64) *lua.LFunction {
+	if vm.gen != gen {
+		clear(vm.fns)
+		vm.gen = gen
+	}
+	fn := vm.fns[sc.sha]
+	if fn == nil {
+		fn = vm.L.NewFunctionFromProto(sc.proto)
+		fn.Env = vm.proxy
+		vm.fns[sc.sha] = fn
+	}
+	return fn
+}
+
+// setArgs sets the KEYS and ARGV globals of a run.
+func (vm *luaVM) setArgs(keys, argv [][]byte) {
+	L := vm.L
+	kt := L.CreateTable(len(keys), 0)
+	for i, k := range keys {
+		kt.RawSetInt(i+1, lua.LString(k))
+	}
+	at := L.CreateTable(len(argv), 0)
+	for i, a := range argv {
+		at.RawSetInt(i+1, lua.LString(a))
+	}
+	vm.globals.RawSetString("KEYS", kt)
+	vm.globals.RawSetString("ARGV", at)
+}
+
+// openRedis installs the redis table.
+func (vm *luaVM) openRedis(g *lua.LTable) {
+	L := vm.L
+	r := L.NewTable()
+	set := func(name string, fn lua.LGFunction) { r.RawSetString(name, L.NewFunction(fn)) }
+	set("call", func(L *lua.LState) int { return vm.redisCall(L, false) })
+	set("pcall", func(L *lua.LState) int { return vm.redisCall(L, true) })
+	set("error_reply", func(L *lua.LState) int {
+		msg, ok := L.Get(1).(lua.LString)
+		if !ok || L.GetTop() != 1 {
+			vm.raise(L, "wrong number or type of arguments")
+		}
+		s := strings.TrimPrefix(string(msg), "-")
+		if !strings.Contains(s, " ") {
+			s = "ERR " + s
+		}
+		t := L.CreateTable(0, 1)
+		t.RawSetString("err", lua.LString(s))
+		L.Push(t)
+		return 1
+	})
+	set("status_reply", func(L *lua.LState) int {
+		msg, ok := L.Get(1).(lua.LString)
+		if !ok || L.GetTop() != 1 {
+			vm.raise(L, "wrong number or type of arguments")
+		}
+		t := L.CreateTable(0, 1)
+		t.RawSetString("ok", msg)
+		L.Push(t)
+		return 1
+	})
+	set("sha1hex", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			vm.raise(L, "wrong number of arguments")
+		}
+		sum := sha1.Sum([]byte(L.ToString(1)))
+		L.Push(lua.LString(hex.EncodeToString(sum[:])))
+		return 1
+	})
+	set("log", vm.redisLog)
+	set("setresp", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			vm.raise(L, "redis.setresp() requires one argument.")
+		}
+		n := L.ToInt(1)
+		if n != 2 && n != 3 {
+			vm.raise(L, "RESP version must be 2 or 3.")
+		}
+		if vm.run != nil {
+			vm.run.resp3 = n == 3
+		}
+		return 0
+	})
+	set("set_repl", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			vm.raise(L, "redis.set_repl() requires one argument.")
+		}
+		if n := L.ToInt(1); n&^3 != 0 {
+			vm.raise(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+		}
+		return 0
+	})
+	// Effects replication is the only mode since Redis 7: the call is a no-op that
+	// answers true.
+	set("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
+	set("breakpoint", func(L *lua.LState) int { L.Push(lua.LFalse); return 1 })
+	set("debug", func(*lua.LState) int { return 0 })
+	set("register_function", vm.registerFunction)
+	for name, v := range map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
+		"REPL_NONE": 0, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_AOF": 1, "REPL_ALL": 3} {
+		r.RawSetString(name, lua.LNumber(v))
+	}
+	r.RawSetString("REDIS_VERSION", lua.LString(redisVersion))
+	r.RawSetString("REDIS_VERSION_NUM", lua.LNumber(redisVersionNum()))
+	g.RawSetString("redis", r)
+}
+
+// redisVersionNum is redisVersion as 0x00MMmmpp.
+func redisVersionNum() int {
+	parts := strings.Split(redisVersion, ".")
+	n := 0
+	for _, p := range parts {
+		v, _ := strconv.Atoi(p)
+		n = n<<8 | v
+	}
+	return n
+}
+
+// redisLog writes redis.log(level, message...) to the server log.
+func (vm *luaVM) redisLog(L *lua.LState) int {
+	if L.GetTop() < 2 {
+		vm.raise(L, "redis.log() requires two arguments or more.")
+	}
+	level, ok := L.Get(1).(lua.LNumber)
+	if !ok {
+		vm.raise(L, "First argument must be a number (log level).")
+	}
+	if level < 0 || level > 3 {
+		vm.raise(L, "Invalid debug level.")
+	}
+	parts := make([]string, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		parts = append(parts, L.ToString(i))
+	}
+	if vm.run != nil {
+		msg := strings.Join(parts, " ")
+		lg := vm.run.srv.log
+		switch int(level) {
+		case 0:
+			lg.logf(levelDebug, '.', "%s", msg)
+		case 1:
+			lg.verbose("%s", msg)
+		case 2:
+			lg.notice("%s", msg)
+		default:
+			lg.warning("%s", msg)
+		}
+	}
+	return 0
+}
+
+// openMath replaces math.random and math.randomseed with a deterministic generator
+// (Redis's rand48), so a script's result depends only on its inputs.
+func (vm *luaVM) openMath(g *lua.LTable) {
+	L := vm.L
+	m := g.RawGetString("math").(*lua.LTable)
+	m.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
+		r := float64(vm.rand48()%(1<<31)) / float64(1<<31)
+		switch L.GetTop() {
+		case 0:
+			L.Push(lua.LNumber(r))
+		case 1:
+			u := L.CheckInt(1)
+			if u < 1 {
+				L.ArgError(1, "interval is empty")
+			}
+			L.Push(lua.LNumber(int(r*float64(u)) + 1))
+		default:
+			l, u := L.CheckInt(1), L.CheckInt(2)
+			if l > u {
+				L.ArgError(2, "interval is empty")
+			}
+			L.Push(lua.LNumber(int(r*float64(u-l+1)) + l))
+		}
+		return 1
+	}))
+	m.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
+		vm.seed48(int64(L.CheckInt(1)))
+		return 0
+	}))
+}
+
+// seed48 seeds the state's generator; every run starts from seed 0.
+func (vm *luaVM) seed48(seed int64) {
+	vm.rnd = uint64(seed)<<16 | 0x330e
+}
+
+// rand48 steps a 48-bit linear congruential generator (the lrand48 recurrence) and
+// returns its top 31 bits.
+func (vm *luaVM) rand48() uint64 {
+	vm.rnd = (vm.rnd*0x5DEECE66D + 0xB) & (1<<48 - 1)
+	return vm.rnd >> 17
+}
+
+// compileLua compiles a chunk under Lua's chunk name. Parse errors are reworded in
+// Lua 5.1's "name:line: message" form.
+func compileLua(code []byte, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(string(code)), name)
+	if err != nil {
+		return nil, luaSyntaxError(err, name, bytes.Count(code, []byte("\n"))+1)
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, luaSyntaxError(err, name, bytes.Count(code, []byte("\n"))+1)
+	}
+	return proto, nil
+}
+
+var parseErrLine = regexp.MustCompile(`line:(\d+)\(column:\d+\) near '([^']*)':\s*(.*)$`)
+
+// luaSyntaxError turns gopher-lua's "name line:L(column:C) near 'T': msg" into
+// "name:L: msg near 'T'".
+func luaSyntaxError(err error, name string, lines int) error {
+	msg := err.Error()
+	if m := parseErrLine.FindStringSubmatch(msg); m != nil {
+		near := m[2]
+		if near == "EOF" {
+			near = "<eof>"
+		}
+		text := m[3]
+		if text == "syntax error" {
+			text = "unexpected symbol"
+		}
+		return fmt.Errorf("%s:%s: %s near '%s'", name, m[1], text, near)
+	}
+	if strings.Contains(msg, " at EOF:") {
+		return fmt.Errorf("%s:%d: unexpected symbol near '<eof>'", name, lines)
+	}
+	return fmt.Errorf("%s: %s", name, strings.TrimSpace(msg))
+}

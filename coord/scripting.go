@@ -1,0 +1,870 @@
+package coord
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/basaltdb/basalt/proto"
+)
+
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT.
+//
+// Atomicity. A script runs as one transaction. Its Lua code runs on a goroutine of its
+// own while the transaction holds its claims; every redis.call goes to the shard that
+// owns the command's keys and runs there (post and wait) under those claims, so no other
+// client observes a state between two calls. The client's loop is never blocked: it only
+// waits for the transaction like for any multi-shard command. Commands that need the
+// coordinator themselves (keys on several shards, KEYS, FLUSHALL, ...) are started on the
+// client's loop as steps of the script's transaction.
+//
+// Which claims. A script may touch keys it did not declare in KEYS, and the keys it
+// touches are only known as it runs, while claims must be taken up front in the global
+// order. So:
+//   - a script that has not yet run cleanly (its first run) claims every shard;
+//   - a script that once ran touching only its declared keys claims just those keys;
+//   - when such a script touches an undeclared key before it wrote anything, the run is
+//     abandoned (nothing was changed, nothing observed) and started again claiming every
+//     shard; the script is marked and claims every shard from then on;
+//   - when it touches an undeclared key after a write, the claims cannot grow without
+//     risking a deadlock, so the call fails with errUndeclaredAfterWrite (what the script
+//     wrote stays, as after any script error; still nobody saw a partial state), and the
+//     script claims every shard from its next run on.
+//
+// Fast path: a script in key-claim mode whose declared keys all live on one shard runs
+// entirely on that shard's loop, in one hop (runScriptOnShard), like a single-shard
+// MULTI/EXEC block: it waits for transactions holding its keys, then nothing else runs
+// on that loop until it ends. Like Redis, a long script there delays that loop's other
+// clients (they get no BUSY reply meanwhile; clients of other loops do).
+//
+// Read-only scripts (EVAL_RO, EVALSHA_RO, no-writes) take shared claims.
+//
+// Inside MULTI/EXEC a script is claimed as a whole-shard write by EXEC (see init) and
+// runs under EXEC's claims.
+
+const (
+	errNoScript             = "NOSCRIPT No matching script. Please use EVAL."
+	errNegativeKeys         = "ERR Number of keys can't be negative"
+	errTooManyKeys          = "ERR Number of keys can't be greater than number of args"
+	errScriptUnknownCommand = "ERR Unknown Redis command called from script"
+	errScriptArity          = "ERR Wrong number of args calling Redis command from script"
+	errScriptNoScript       = "ERR This Redis command is not allowed from script"
+	errScriptReadOnly       = "ERR Write commands are not allowed from read-only scripts."
+	errScriptNoArgs         = "ERR Please specify at least one argument for this redis lib call"
+	errScriptArgType        = "ERR Lua redis lib command arguments must be strings or integers"
+	errScriptWriteFlagRO    = "ERR Can not execute a script with write flag using *_ro command."
+	errUndeclaredAfterWrite = "ERR Script accessed a key it did not declare in KEYS after writing; from its next run on it claims every shard"
+	// errScriptRestart aborts a run that must start again with every shard claimed; the
+	// client never sees it.
+	errScriptRestart = "ERR script restarts claiming every shard"
+)
+
+func init() {
+	// EXEC claims a script as a write of every shard: the keys it touches are unknown.
+	for _, name := range []string{"eval", "evalsha", "fcall"} {
+		globalClaims[name] = true
+	}
+	for _, name := range []string{"eval_ro", "evalsha_ro", "fcall_ro"} {
+		globalClaims[name] = false
+	}
+}
+
+// Script flags, from a script's shebang line or a function's registration.
+const (
+	scriptNoWrites = 1 << iota
+	scriptAllowOOM
+	scriptAllowStale
+	scriptNoCluster
+	scriptAllowCrossSlot
+)
+
+var scriptFlagNames = []string{"no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"}
+
+// luaScript is one compiled EVAL script. Immutable after creation but for the two
+// learned flags, which any run may set.
+type luaScript struct {
+	sha   string
+	body  []byte
+	proto *lua.FunctionProto
+	// shebang is set when the body starts with "#!lua"; flags are then its flags, and a
+	// script without no-writes counts as writing.
+	shebang bool
+	flags   int
+	// clean is set once a run touched only declared keys; undeclared once a run touched
+	// another key. Only clean and not undeclared scripts run with key claims.
+	clean, undeclared atomic.Bool
+}
+
+// scriptEngine is a server's script cache, function libraries and Lua state pool.
+// Any goroutine may use it; mu guards scripts and gen.
+type scriptEngine struct {
+	mu      sync.RWMutex
+	scripts map[string]*luaScript
+	gen     uint64
+	pool    sync.Pool
+	funcs   functionRegistry
+	running runningScripts
+}
+
+// engines maps a Server to its script engine; the server struct stays as it is.
+var engines sync.Map
+
+// scripts returns the server's script engine, creating it on first use.
+func (s *Server) scripts() *scriptEngine {
+	if e, ok := engines.Load(s); ok {
+		return e.(*scriptEngine)
+	}
+	e, _ := engines.LoadOrStore(s, newScriptEngine())
+	return e.(*scriptEngine)
+}
+
+func newScriptEngine() *scriptEngine {
+	e := &scriptEngine{scripts: map[string]*luaScript{}}
+	e.pool.New = func() any { return newLuaVM() }
+	e.funcs.libs = map[string]*functionLibrary{}
+	e.funcs.byName = map[string]*libFunction{}
+	return e
+}
+
+// lookup finds a cached script by SHA1 (any case).
+func (e *scriptEngine) lookup(sha []byte) (*luaScript, uint64) {
+	key := strings.ToLower(string(sha))
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.scripts[key], e.gen
+}
+
+// load compiles body and caches it, or returns the cached script. errMsg is the
+// client-visible compile or shebang error.
+func (e *scriptEngine) load(body []byte) (sc *luaScript, gen uint64, errMsg string) {
+	sum := sha1.Sum(body)
+	sha := hex.EncodeToString(sum[:])
+	if sc, gen := e.lookup([]byte(sha)); sc != nil {
+		return sc, gen, ""
+	}
+	sc = &luaScript{sha: sha, body: append([]byte(nil), body...)}
+	code := sc.body
+	if len(code) >= 2 && code[0] == '#' && code[1] == '!' {
+		flags, msg := parseShebang(code)
+		if msg != "" {
+			return nil, 0, msg
+		}
+		sc.shebang, sc.flags = true, flags
+		// The shebang line becomes a comment, so line numbers stay right.
+		code = append([]byte("--"), code[2:]...)
+	}
+	p, err := compileLua(code, "user_script")
+	if err != nil {
+		return nil, 0, "ERR Error compiling script (new function): " + err.Error()
+	}
+	sc.proto = p
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if have := e.scripts[sha]; have != nil {
+		return have, e.gen, ""
+	}
+	e.scripts[sha] = sc
+	return sc, e.gen, ""
+}
+
+// parseShebang reads "#!lua [flags=a,b]" on a script's first line.
+func parseShebang(code []byte) (int, string) {
+	line := string(code[2:])
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	parts := strings.Split(line, " ")
+	if parts[0] != "lua" {
+		return 0, "ERR Unexpected engine in script shebang: #!" + parts[0]
+	}
+	flags := 0
+	for _, p := range parts[1:] {
+		if p == "" {
+			continue
+		}
+		list, ok := strings.CutPrefix(p, "flags=")
+		if !ok {
+			return 0, "ERR Unknown lua shebang option: " + p
+		}
+		f, msg := parseScriptFlags(strings.Split(list, ","), "ERR Unexpected flag in script shebang: ")
+		if msg != "" {
+			return 0, msg
+		}
+		flags |= f
+	}
+	return flags, ""
+}
+
+// parseScriptFlags maps flag names to bits; an unknown name yields prefix+name.
+func parseScriptFlags(names []string, prefix string) (int, string) {
+	flags := 0
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		found := false
+		for i, known := range scriptFlagNames {
+			if n == known {
+				flags |= 1 << i
+				found = true
+			}
+		}
+		if !found {
+			return 0, prefix + n
+		}
+	}
+	return flags, ""
+}
+
+// flush empties the script cache.
+func (e *scriptEngine) flush() {
+	e.mu.Lock()
+	e.scripts = map[string]*luaScript{}
+	e.gen++
+	e.mu.Unlock()
+}
+
+// parseNumKeys reads EVAL's and FCALL's numkeys argument.
+func parseNumKeys(args [][]byte) (int, string) {
+	n, ok := proto.ParseInt(args[2])
+	switch {
+	case !ok:
+		return 0, proto.ErrNotInt
+	case n < 0:
+		return 0, errNegativeKeys
+	case n > int64(len(args)-3):
+		return 0, errTooManyKeys
+	}
+	return int(n), ""
+}
+
+// EVAL script numkeys [key ...] [arg ...], and EVALSHA, EVAL_RO, EVALSHA_RO.
+func evalCmd(readOnly, bySHA bool) clientHandler {
+	return func(cl *client, args [][]byte, w *proto.Writer) {
+		if bySHA && len(args[1]) != 40 {
+			w.Error(errNoScript)
+			return
+		}
+		numKeys, msg := parseNumKeys(args)
+		if msg != "" {
+			w.Error(msg)
+			return
+		}
+		e := cl.srv.scripts()
+		var sc *luaScript
+		var gen uint64
+		if bySHA {
+			if sc, gen = e.lookup(args[1]); sc == nil {
+				w.Error(errNoScript)
+				return
+			}
+		} else if sc, gen, msg = e.load(args[1]); msg != "" {
+			w.Error(msg)
+			return
+		}
+		if readOnly && sc.shebang && sc.flags&scriptNoWrites == 0 {
+			w.Error(errScriptWriteFlagRO)
+			return
+		}
+		own := ownArgs(args[3:])
+		r := &scriptRun{
+			srv: cl.srv, cl: cl, script: sc, gen: gen,
+			name: sc.sha, kind: "user_script",
+			keys: own[:numKeys], argv: own[numKeys:],
+			readOnly: readOnly || (sc.shebang && sc.flags&scriptNoWrites != 0),
+		}
+		cl.runScript(r)
+	}
+}
+
+// scriptRun is one execution of a script or function.
+//
+// Owner: created on the client's loop; while the Lua code runs, its goroutine owns the
+// run, and the client's loop reads the result only after the goroutine acknowledged
+// the end (the fanout's counter orders the two).
+type scriptRun struct {
+	srv *Server
+	cl  *client
+	// script is the EVAL script, or nil for a function (fn).
+	script *luaScript
+	gen    uint64
+	fn     *libFunction
+	// name and kind appear in errors: "script: <name>, on @<kind>:<line>".
+	name, kind string
+	keys, argv [][]byte
+	readOnly   bool
+
+	db          int
+	resp3Client bool
+	// resp3 is the protocol the script speaks to redis.call (redis.setresp).
+	resp3 bool
+	// declared lists the claimed keys when the run holds key claims, nil when it holds
+	// every shard.
+	declared map[lockKey]bool
+	// claims is the transaction whose claims cover the calls (the EXEC's inside EXEC).
+	claims *txn
+	// onShard is set when the whole run executes on the loop of shard (the fast path
+	// of runScriptOnShard).
+	onShard bool
+	shard   int
+	// wrote is set once the run called a write command (KILL reads it).
+	wrote   atomic.Bool
+	restart bool
+	// errLine is the script line of the last raised error.
+	errLine int
+	// killed is set by SCRIPT KILL / FUNCTION KILL; the Lua code then stops.
+	killed atomic.Bool
+	reply  proto.Writer
+	// scratch lower-cases command names.
+	scratch [32]byte
+}
+
+// runScript starts r as a transaction of cl: it takes the claims, runs the Lua code on
+// its own goroutine, and replies when the code has finished and the claims are gone.
+func (cl *client) runScript(r *scriptRun) {
+	r.db = cl.db
+	r.resp3Client = cl.out.RESP3()
+	if cl.exec == nil && r.keyClaims() {
+		if s, ok := r.keysShard(); ok {
+			cl.runScriptOnShard(r, s)
+			return
+		}
+	}
+	t := cl.newTxn(r.readOnly)
+	r.claims = t
+	switch {
+	case cl.exec != nil:
+		r.claims = cl.exec.t
+	case r.keyClaims():
+		r.declared = make(map[lockKey]bool, len(r.keys))
+		for _, k := range r.keys {
+			t.claim(cl.db, k, !r.readOnly)
+			r.declared[lockKey{cl.db, string(k)}] = true
+		}
+	default:
+		t.claimAll(!r.readOnly)
+	}
+	begin := func() {
+		cl.fanoutWith(1, func(ack func(int)) {
+			go func() {
+				r.execute()
+				ack(0)
+			}()
+		}, func(w *proto.Writer) {
+			finish := func(w *proto.Writer) {
+				if r.restart {
+					again := *r.fresh()
+					cl.runScript(&again)
+					return
+				}
+				w.Raw(r.reply.Bytes())
+			}
+			if t.locked {
+				t.release(nil, nil, finish)
+				return
+			}
+			finish(w)
+		})
+	}
+	if len(t.shards) == 0 {
+		begin()
+		return
+	}
+	t.schedule(true, nil, nil, begin)
+}
+
+// keysShard returns the shard that owns every declared key (the client's own shard
+// when there are none).
+func (r *scriptRun) keysShard() (int, bool) {
+	target := r.cl.loop.idx
+	for i, k := range r.keys {
+		s := r.srv.shardOf(k)
+		if i > 0 && s != target {
+			return 0, false
+		}
+		target = s
+	}
+	return target, true
+}
+
+// runScriptOnShard is the fast path of a script whose declared keys all live on one
+// shard and that keeps to them: the whole script runs on that shard's loop, in one hop,
+// its calls executed in place. Like a single-shard command it first waits for any
+// transaction holding one of its keys; while it runs, the loop does nothing else, so no
+// claims are needed. A call outside the shard's declared keys restarts the script on
+// the general path (or fails after a write), as in key-claim mode.
+func (cl *client) runScriptOnShard(r *scriptRun, s int) {
+	r.onShard, r.shard = true, s
+	srv := cl.srv
+	req := &lockRequest{}
+	mode := lockExclusive
+	if r.readOnly {
+		mode = lockShared
+	}
+	for _, k := range r.keys {
+		req.keys = append(req.keys, lockKey{r.db, string(k)})
+		req.modes = append(req.modes, mode)
+	}
+	cl.fanoutWith(1, func(ack func(int)) {
+		start := func() {
+			ls := srv.loops[s]
+			if ls.locks.active() && ls.locks.conflictsHeld(req) {
+				req.granted = func() { r.execute(); ack(s) }
+				ls.locks.request(req)
+				return
+			}
+			r.execute()
+			ack(s)
+		}
+		if s == cl.loop.idx {
+			start()
+		} else {
+			srv.run(s, start)
+		}
+	}, func(w *proto.Writer) {
+		if r.restart {
+			cl.runScript(r.fresh())
+			return
+		}
+		w.Raw(r.reply.Bytes())
+	})
+}
+
+// keyClaims reports whether the run may claim only its declared keys.
+func (r *scriptRun) keyClaims() bool {
+	if r.script != nil {
+		return r.script.clean.Load() && !r.script.undeclared.Load()
+	}
+	return r.fn.clean.Load() && !r.fn.undeclared.Load()
+}
+
+// markUndeclared records that the script touched an undeclared key.
+func (r *scriptRun) markUndeclared() {
+	if r.script != nil {
+		r.script.undeclared.Store(true)
+	} else {
+		r.fn.undeclared.Store(true)
+	}
+}
+
+// fresh is a copy of the run's inputs for a new attempt.
+func (r *scriptRun) fresh() *scriptRun {
+	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
+		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, readOnly: r.readOnly}
+}
+
+// execute runs the Lua code and leaves the reply in r.reply. It runs on the run's own
+// goroutine.
+func (r *scriptRun) execute() {
+	e := r.srv.scripts()
+	vm := e.pool.Get().(*luaVM)
+	vm.run = r
+	vm.seed48(0)
+	e.running.add(r)
+	defer func() {
+		e.running.remove(r)
+		vm.run = nil
+		vm.globals.RawSetString("KEYS", lua.LNil)
+		vm.globals.RawSetString("ARGV", lua.LNil)
+		vm.L.SetTop(0)
+		e.pool.Put(vm)
+	}()
+	var fn *lua.LFunction
+	if r.script != nil {
+		fn = vm.function(r.script, r.gen)
+	} else {
+		fn = vm.libFunction(&e.funcs, r.fn)
+		if fn == nil {
+			r.reply.Error("ERR Function not found")
+			return
+		}
+	}
+	L := vm.L
+	r.reply.SetRESP3(r.resp3Client)
+	ctx, cancel := r.killContext()
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	if r.script != nil {
+		vm.setArgs(r.keys, r.argv)
+		L.Push(fn)
+		err := L.PCall(0, 1, nil)
+		r.finish(L, err)
+		return
+	}
+	// A function receives KEYS and ARGV as its two arguments.
+	L.Push(fn)
+	for _, list := range [][][]byte{r.keys, r.argv} {
+		t := L.CreateTable(len(list), 0)
+		for i, a := range list {
+			t.RawSetInt(i+1, lua.LString(a))
+		}
+		L.Push(t)
+	}
+	err := L.PCall(2, 1, nil)
+	r.finish(L, err)
+}
+
+// finish writes the script's result or error. A clean run (no undeclared key) makes
+// the script eligible for key claims.
+func (r *scriptRun) finish(L *lua.LState, err error) {
+	if r.restart {
+		return
+	}
+	if r.declared == nil && !r.touchedUndeclared() {
+		if r.script != nil {
+			r.script.clean.Store(true)
+		} else {
+			r.fn.clean.Store(true)
+		}
+	}
+	if err != nil {
+		r.reply.Error(r.errorText(err))
+		return
+	}
+	v := L.Get(-1)
+	L.Pop(1)
+	luaToReply(&r.reply, v, r.resp3, 0)
+}
+
+func (r *scriptRun) touchedUndeclared() bool {
+	if r.script != nil {
+		return r.script.undeclared.Load()
+	}
+	return r.fn.undeclared.Load()
+}
+
+// errorText formats a failed run as Redis does: the error's text, then
+// " script: <name>, on @<kind>:<line>.".
+func (r *scriptRun) errorText(err error) string {
+	if r.killed.Load() && !r.wrote.Load() {
+		return "ERR Script killed by user with SCRIPT KILL..."
+	}
+	var obj lua.LValue = lua.LString(err.Error())
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		obj = ae.Object
+	}
+	line := r.errLine
+	var msg string
+	switch o := obj.(type) {
+	case *lua.LTable:
+		e, _ := o.RawGetString("err").(lua.LString)
+		msg = string(e)
+	case lua.LString:
+		msg = "ERR " + string(o)
+		if n, ok := leadingLine(string(o), r.kind+":"); ok {
+			line = n
+		}
+	case *lua.LNilType:
+		msg = "ERR nil"
+	default:
+		msg = "ERR " + obj.String()
+	}
+	return msg + " script: " + r.name + ", on @" + r.kind + ":" + strconv.Itoa(max(line, 1)) + "."
+}
+
+// leadingLine reads N from a message that starts with "<prefix>N:".
+func leadingLine(msg, prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(msg, prefix)
+	if !ok {
+		return 0, false
+	}
+	i := strings.IndexByte(rest, ':')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest[:i])
+	return n, err == nil
+}
+
+// redisCall is redis.call (protected false) and redis.pcall (protected true).
+func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
+	r := vm.run
+	fail := func(msg string) int {
+		t := L.CreateTable(0, 1)
+		t.RawSetString("err", lua.LString(msg))
+		if protected {
+			L.Push(t)
+			return 1
+		}
+		vm.noteLine(L)
+		L.Error(t, 0)
+		return 0
+	}
+	if r == nil {
+		return fail("ERR redis.call is not available while a library loads")
+	}
+	n := L.GetTop()
+	if n == 0 {
+		return fail(errScriptNoArgs)
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(luaNumberString(float64(v)))
+		default:
+			return fail(errScriptArgType)
+		}
+	}
+	if r.restart {
+		return fail(errScriptRestart)
+	}
+	reply, msg := r.command(args)
+	if msg != "" {
+		return fail(msg)
+	}
+	_, emsg, isErr := replyToLua(L, reply)
+	if isErr && !protected {
+		L.Pop(1)
+		return fail(emsg)
+	}
+	return 1
+}
+
+// luaNumberString formats a number as Lua 5.1 turns it into a string ("%.14g").
+func luaNumberString(f float64) string {
+	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+// command runs one redis.call under the run's claims and returns its reply, or the
+// script-level error that kept it from running.
+func (r *scriptRun) command(args [][]byte) ([]byte, string) {
+	cmd := lookupCommand(args[0], &r.scratch)
+	if cmd == nil {
+		return nil, errScriptUnknownCommand
+	}
+	if len(cmd.Subs) > 0 && len(args) >= 2 {
+		sub := lookupSub(cmd, args[1])
+		if sub == nil {
+			return nil, "ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP."
+		}
+		cmd = sub
+	}
+	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		return nil, errScriptArity
+	}
+	if cmd.Flags&FlagNoScript != 0 {
+		return nil, errScriptNoScript
+	}
+	write := cmd.Flags&FlagWrite != 0
+	if write && r.readOnly {
+		return nil, errScriptReadOnly
+	}
+	if r.killed.Load() {
+		return nil, "ERR Script killed by user with SCRIPT KILL..."
+	}
+	var w proto.Writer
+	w.SetRESP3(r.resp3)
+	if cmd.Name == "select" {
+		n, ok := proto.ParseInt(args[1])
+		switch {
+		case !ok:
+			w.Error(proto.ErrNotInt)
+		case n < 0 || n >= int64(r.srv.cfg.Databases):
+			w.Error("ERR DB index is out of range")
+		default:
+			r.db = int(n)
+			w.OK()
+		}
+		return w.Bytes(), ""
+	}
+	// Undeclared keys are detected in every mode: a run holding every shard only learns
+	// from them, one holding key claims must not go on.
+	if !r.covers(cmd, args) {
+		r.markUndeclared()
+	}
+	if (r.declared != nil || r.onShard) && !r.covers(cmd, args) {
+		if !r.wrote.Load() {
+			r.restart = true
+			return nil, errScriptRestart
+		}
+		return nil, errUndeclaredAfterWrite
+	}
+	if write {
+		r.wrote.Store(true)
+	}
+	if r.onShard {
+		// covers kept every call on this shard's declared keys, and we are on its loop.
+		r.srv.loops[r.shard].runShardCommand(r.srv.shards[r.shard], cmd, args, r.db, &w)
+		return w.Bytes(), ""
+	}
+	if cmd.client != nil {
+		return r.viaClient(func(cl *client, w *proto.Writer) { cmd.client(cl, args, w) }), ""
+	}
+	s, multi := r.cl.route(cmd, args)
+	if multi {
+		return r.viaClient(func(cl *client, _ *proto.Writer) {
+			t := &txn{cl: cl, db: r.db, readOnly: !write, claims: map[int]*lockRequest{}, exec: &execState{t: r.claims}}
+			cmd.multi(t, cmd, args)
+		}), ""
+	}
+	srv := r.srv
+	srv.runWait(s, func() {
+		srv.loops[s].runShardCommand(srv.shards[s], cmd, args, r.db, &w)
+	})
+	return w.Bytes(), ""
+}
+
+// covers reports whether the run's key claims cover every key of the command.
+func (r *scriptRun) covers(cmd *Command, args [][]byte) bool {
+	positions := keyPositionsOf(cmd, args)
+	if r.onShard && cmd.client != nil {
+		// Client handlers need the client's loop, which may be this very loop.
+		return false
+	}
+	if len(positions) == 0 {
+		_, global := globalClaims[cmd.Name]
+		return !global && cmd.client == nil || cmd.Name == "ping" || cmd.Name == "echo" || cmd.Name == "time"
+	}
+	for _, p := range positions {
+		if !r.isDeclared(args[p]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isDeclared reports whether key is one of the run's KEYS in the database the run
+// started in.
+func (r *scriptRun) isDeclared(key []byte) bool {
+	if r.db != r.cl.db && r.cl.exec == nil {
+		return false
+	}
+	for _, k := range r.keys {
+		if string(k) == string(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// viaClient runs start on the client's loop as a step of the script's transaction and
+// waits for its reply. start may begin coordinator work (a fanout); its steps run as
+// they would inside EXEC, under the script's claims, and the reply is the last step's.
+//
+// While the script runs, the client's in-flight operation is the script itself; start's
+// fanouts temporarily take its place and hand it back when the command is done.
+func (r *scriptRun) viaClient(start func(cl *client, w *proto.Writer)) []byte {
+	cl := r.cl
+	done := make(chan []byte, 1)
+	var w proto.Writer
+	w.SetRESP3(r.resp3)
+	r.srv.run(cl.loop.idx, func() {
+		outer := cl.async
+		cl.async = nil
+		db, exec := cl.db, cl.exec
+		// The command's transaction views (newTxn) see an EXEC whose claims are the
+		// script's, so they run under them instead of queueing behind them.
+		cl.db, cl.exec = r.db, &execState{t: r.claims}
+		start(cl, &w)
+		cl.exec = exec
+		r.follow(outer, db, &w, done)
+	})
+	return <-done
+}
+
+// follow hands the reply to the script once start's last step is done, restoring the
+// client's in-flight operation and database.
+func (r *scriptRun) follow(outer *fanout, db int, w *proto.Writer, done chan<- []byte) {
+	cl := r.cl
+	if cl.async == nil {
+		cl.async = outer
+		cl.db = db
+		done <- w.Bytes()
+		return
+	}
+	step := cl.async
+	step.drop = outer.drop
+	next := step.done
+	step.done = func(*proto.Writer) {
+		// The step's own continuation may start another step (a txn hop).
+		cl.db = r.db
+		next(w)
+		r.follow(outer, db, w, done)
+	}
+	if step.pending.Load() == 0 {
+		// Every part ran synchronously on this loop; nobody else will wake the client.
+		cl.wake()
+	}
+}
+
+// SCRIPT LOAD script
+func scriptLoadCmd(cl *client, args [][]byte, w *proto.Writer) {
+	sc, _, msg := cl.srv.scripts().load(args[2])
+	if msg != "" {
+		w.Error(msg)
+		return
+	}
+	w.BulkString(sc.sha)
+}
+
+// SCRIPT EXISTS sha1 [sha1 ...]
+func scriptExistsCmd(cl *client, args [][]byte, w *proto.Writer) {
+	e := cl.srv.scripts()
+	w.Array(len(args) - 2)
+	for _, a := range args[2:] {
+		if sc, _ := e.lookup(a); sc != nil {
+			w.Int(1)
+		} else {
+			w.Int(0)
+		}
+	}
+}
+
+// SCRIPT FLUSH [ASYNC|SYNC]
+func scriptFlushCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
+		w.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	cl.srv.scripts().flush()
+	w.OK()
+}
+
+// SCRIPT KILL
+func scriptKillCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	msg := cl.srv.scripts().running.kill(false)
+	if msg == "" {
+		w.OK()
+		return
+	}
+	w.Error(msg)
+}
+
+// SCRIPT HELP
+func scriptHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
+	lines := []string{
+		"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"EXISTS <sha1> [<sha1> ...]",
+		"    Return information about the existence of the scripts in the script cache.",
+		"FLUSH [ASYNC|SYNC]",
+		"    Flush the Lua scripts cache. Very dangerous on replicas.",
+		"    When called without the optional mode argument, the behavior is determined by the",
+		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+		"    * ASYNC: Asynchronously flush the scripts cache.",
+		"    * SYNC: Synchronously flush the scripts cache.",
+		"KILL",
+		"    Kill the currently executing Lua script.",
+		"LOAD <script>",
+		"    Load a script into the scripts cache without executing it.",
+		"HELP",
+		"    Prints this help.",
+	}
+	w.Array(len(lines))
+	for _, l := range lines {
+		w.Simple(l)
+	}
+}
