@@ -847,7 +847,10 @@ func (s *Server) loadRDBFile(path string) error {
 			}
 		})
 	}
-	err = persist.Load(countingReader{f, &s.loadDone}, s.settings, func(db int, key []byte, o shard.Object) error {
+	dec := persist.NewDecoder(s.settings)
+	dec.Now = nowMs
+	dec.Function = s.LoadFunctionLibrary
+	err = dec.Decode(countingReader{f, &s.loadDone}, func(db int, key []byte, o shard.Object) error {
 		if db < 0 || db >= s.cfg.Databases {
 			return fmt.Errorf("database %d is out of range (databases %d)", db, s.cfg.Databases)
 		}
@@ -964,4 +967,16 @@ func (s *Server) finishLoading() {
 func (s *Server) setJournaling(on bool) {
 	s.aof.on.Store(on)
 	s.settings.Journal.Store(on)
+}
+
+// journalFunction logs a FUNCTION LOAD, DELETE, FLUSH or RESTORE that succeeded: the
+// libraries are part of the dataset a replay must rebuild.
+func (cl *client) journalFunction(cmd *Command, args [][]byte, w *proto.Writer, mark int) {
+	if cmd.Flags&FlagWrite == 0 || cmd.parent == nil || cmd.parent.Name != "function" || !cl.srv.aof.on.Load() {
+		return
+	}
+	if out := w.Bytes()[mark:]; len(out) > 0 && out[0] == '-' {
+		return
+	}
+	cl.srv.journal(cl.db, args...)
 }

@@ -64,6 +64,15 @@ func aofScript(t *testing.T, addr string) {
 	must("ZADD", "z", "1", "a", "2", "b", "3", "c")
 	must("BZPOPMIN", "z", "0")
 	must("BZMPOP", "0", "1", "z", "MAX", "COUNT", "1")
+	must("FUNCTION", "LOAD", "#!lua name=aoflib\nredis.register_function('aofanswer', function(keys, args) return 42 end)")
+	must("RPUSH", "sortsrc", "3", "1", "2")
+	must("SORT", "sortsrc", "STORE", "sorted")
+	payload, err := c.Dump(ctx, "plain").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	must("RESTORE", "restored", "100000", payload)
+	must("EVAL", "redis.call('MSET', KEYS[1], ARGV[1], KEYS[2], ARGV[1]) return redis.call('INCR', KEYS[3])", "3", "ev1", "ev2", "ev3", "x")
 	must("XADD", "stream", "*", "f", "v")
 	must("XADD", "stream", "MAXLEN", "~", "10", "*", "f", "w")
 	must("MSET", "m1", "1", "m2", "2", "m3", "3")
@@ -132,6 +141,9 @@ func TestAOFReplaysToTheSameDataset(t *testing.T) {
 	srv2, addr2 := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads = 2; cfg.AppendOnly = true; cfg.Dir = dir })
 	sameDataset(t, "Basalt replaying its AOF", exact, dataset(t, addr2, true))
 	c := redis.NewClient(&redis.Options{Addr: addr2})
+	if v, err := c.Do(context.Background(), "FCALL", "aofanswer", "0").Result(); err != nil || v != int64(42) {
+		t.Errorf("after replay FCALL aofanswer = %v, %v", v, err)
+	}
 	if got := do(t, c, "BGREWRITEAOF"); got != "Background append only file rewriting started" {
 		t.Fatalf("BGREWRITEAOF answered %v", got)
 	}

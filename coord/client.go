@@ -388,6 +388,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		w, mark := cl.beginReply()
 		cl.feedQueued(cmd) // MONITOR shows EXEC's queued commands ahead of it
 		cmd.client(cl, args, w)
+		cl.journalFunction(cmd, args, w, mark)
 		d := cl.loop.account(cmd, w, mark, start)
 		cl.logSlow(cmd, args, d)
 		cl.feedMonitors(cmd, args)

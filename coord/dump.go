@@ -2,6 +2,7 @@ package coord
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/basaltdb/basalt/persist"
@@ -142,11 +143,17 @@ func restoreCmd(cl *client, args [][]byte, w *proto.Writer) {
 		if opt.replace {
 			sh.Remove(key)
 		}
+		ls := cl.srv.loops[sh.ID]
 		if ttl > 0 && ttl <= sh.Now() {
+			if opt.replace {
+				ls.record(cl.srv, cl.db, [][]byte{[]byte("DEL"), key})
+			}
 			return // already expired: the key is gone, as Redis leaves it
 		}
 		obj.ExpireAt = ttl
 		sh.Put(key, obj)
+		// Logged with the absolute expiry it got, so a replay restores the same TTL.
+		ls.record(cl.srv, cl.db, [][]byte{[]byte("RESTORE"), key, []byte(strconv.FormatInt(ttl, 10)), args[3], []byte("REPLACE"), []byte("ABSTTL")})
 		if obj.Type == shard.TypeList || obj.Type == shard.TypeZSet {
 			sh.SignalReady(key)
 		}

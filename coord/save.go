@@ -326,7 +326,8 @@ func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep 
 	s.persist.mu.Unlock()
 
 	written := make(chan error, 1)
-	go func() { written <- mergeChunks(f, opt, queue, keys, expiring) }()
+	libs := s.FunctionLibraries()
+	go func() { written <- mergeChunks(f, opt, queue, keys, expiring, libs) }()
 	var wg sync.WaitGroup
 	for i, sv := range savers {
 		wg.Add(1)
@@ -375,7 +376,7 @@ func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep 
 
 // mergeChunks writes the RDB stream: header, the chunks as they arrive with a SELECTDB
 // (and the first time a RESIZEDB) wherever the database changes, EOF and checksum.
-func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expiring []int) error {
+func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expiring []int, libs [][]byte) error {
 	enc := persist.NewEncoder(f, opt)
 	var err error
 	fail := func(e error) {
@@ -384,6 +385,9 @@ func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expir
 		}
 	}
 	fail(enc.Header(time.Now().Unix()))
+	for _, lib := range libs {
+		fail(enc.Function(lib))
+	}
 	cur := -1
 	resized := make([]bool, len(keys))
 	for {
@@ -642,7 +646,10 @@ func (s *Server) debugReload() error {
 	}
 	defer f.Close()
 	perShard := make([][]loadedKey, s.n)
-	err = persist.Load(f, s.settings, func(db int, key []byte, o shard.Object) error {
+	dec := persist.NewDecoder(s.settings)
+	dec.Now = time.Now().UnixMilli()
+	dec.Function = s.LoadFunctionLibrary
+	err = dec.Decode(f, func(db int, key []byte, o shard.Object) error {
 		if db < 0 || db >= s.cfg.Databases {
 			return fmt.Errorf("database %d is out of range (databases %d)", db, s.cfg.Databases)
 		}

@@ -425,3 +425,44 @@ func TestShutdownSaves(t *testing.T) {
 		t.Fatal("SHUTDOWN NOSAVE saved anyway")
 	}
 }
+
+// TestFunctionsPersist saves a function library in the RDB file: Basalt and redis-server
+// load it from Basalt's file, and Basalt loads redis-server's.
+func TestFunctionsPersist(t *testing.T) {
+	ctx := context.Background()
+	const lib = "#!lua name=persisted\nredis.register_function('answer', function(keys, args) return 42 end)"
+	var dir string
+	srv, addr := startBasaltWith(t, func(cfg *coord.Config) { dir = cfg.Dir })
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	do(t, c, "FUNCTION", "LOAD", lib)
+	do(t, c, "SET", "k", "v")
+	do(t, c, "SAVE")
+	c.Close()
+	srv.Stop()
+	check := func(who, addr string) {
+		t.Helper()
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		v, err := c.Do(ctx, "FCALL", "answer", "0").Result()
+		if err != nil || v != int64(42) {
+			t.Errorf("%s: FCALL answer = %v, %v", who, v, err)
+		}
+	}
+	_, addr2 := startBasaltWith(t, func(cfg *coord.Config) { cfg.Dir = dir })
+	check("Basalt reloading its RDB", addr2)
+	redisDir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(redisDir, "dump.rdb"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	redisAddr := startRedisIn(t, redisDir)
+	check("redis-server loading Basalt's RDB", redisAddr)
+	rc := redis.NewClient(&redis.Options{Addr: redisAddr})
+	do(t, rc, "SAVE")
+	rc.Close()
+	_, addr3 := startBasaltWith(t, func(cfg *coord.Config) { cfg.Dir = redisDir })
+	check("Basalt loading redis-server's RDB", addr3)
+}

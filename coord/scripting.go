@@ -709,6 +709,10 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 		return r.viaClient(func(cl *client, _ *proto.Writer) {
 			t := &txn{cl: cl, db: r.db, readOnly: !write, claims: map[int]*lockRequest{}, exec: &execState{t: r.claims}}
 			cmd.multi(t, cmd, args)
+			if write {
+				// The script holds its claims: no conflicting write can be logged first.
+				r.srv.appendRecords(false, aofRecord{r.db, ownArgs(args)})
+			}
 		}), ""
 	}
 	srv := r.srv

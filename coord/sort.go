@@ -368,8 +368,16 @@ func sortFinish(t *txn, o *sortOptions, items []sortItem) {
 		}
 		var stored int
 		dst := o.store
+		srv, db := t.cl.srv, t.db
 		t.last([]int{t.cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
 			stored = sh.ListStore(dst, vals)
+			// The AOF gets the stored list itself: a replayed sort of a set could
+			// come out in another order.
+			ls := srv.loops[sh.ID]
+			ls.record(srv, db, [][]byte{[]byte("DEL"), dst})
+			if stored > 0 {
+				ls.record(srv, db, append([][]byte{[]byte("RPUSH"), dst}, vals...))
+			}
 		}, func(w *proto.Writer) { w.Int(int64(stored)) })
 	})
 }

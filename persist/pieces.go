@@ -38,3 +38,12 @@ func AppendKey(dst []byte, key string, o *shard.Object, idle int64, freq int, op
 
 // Raw writes records made by AppendKey with the same options.
 func (e *Encoder) Raw(p []byte) error { return e.write(p) }
+
+// Function writes one function library's source (RDB_OPCODE_FUNCTION2); Redis writes
+// them after the aux fields, before the databases.
+func (e *Encoder) Function(code []byte) error {
+	b := append(e.scratch[:0], opFunction2)
+	b = appendString(b, code, !e.opt.NoCompression)
+	e.scratch = b
+	return e.write(b)
+}
