@@ -593,6 +593,12 @@ func (s *Server) sendAOFFile(path string, w *bufio.Writer, sent *atomic.Int64) e
 		}
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
+				s.cfg.mu.Lock()
+				truncatedOK := s.cfg.AOFLoadTruncated
+				s.cfg.mu.Unlock()
+				if !truncatedOK {
+					return fmt.Errorf("unexpected end of file reading the append only file %s at byte %d (aof-load-truncated is no)", filepath.Base(path), off)
+				}
 				s.log.warning("!!! Warning: short read while loading the AOF file %s!!!", filepath.Base(path))
 				s.log.warning("AOF %s loaded anyway because aof-load-truncated is enabled (the last %d bytes were cut)", filepath.Base(path), n)
 				return os.Truncate(path, off)

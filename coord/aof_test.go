@@ -204,6 +204,13 @@ func TestAOFTruncatedAndCorrupt(t *testing.T) {
 	if err := os.WriteFile(incr, torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	strict := coord.DefaultConfig()
+	strict.Port, strict.Bind, strict.LogLevel, strict.MetricsPort = freePort(t), []string{"127.0.0.1"}, "nothing", 0
+	strict.Dir, strict.AppendOnly, strict.AOFLoadTruncated = dir, true, false
+	if s, err := coord.Start(strict); err == nil {
+		s.Stop()
+		t.Error("aof-load-truncated no: a torn AOF was loaded")
+	}
 	srv2, addr2 := startBasaltWith(t, func(cfg *coord.Config) { cfg.AppendOnly = true; cfg.Dir = dir })
 	c2 := redis.NewClient(&redis.Options{Addr: addr2})
 	if n := c2.DBSize(context.Background()).Val(); n != 100 {

@@ -87,8 +87,8 @@ type Config struct {
 	AppendOnly    bool   // appendonly
 	// The append-only file: its directory and file prefix (fixed at start-up), the fsync
 	// policy, and when a rewrite starts by itself. The base is always an RDB snapshot;
-	// aof-use-rdb-preamble is accepted for redis.conf files. A truncated last command
-	// is always cut off at load, as with aof-load-truncated yes.
+	// aof-use-rdb-preamble is accepted for redis.conf files. A truncated last command is
+	// cut off at load with aof-load-truncated yes and stops start-up with no.
 	AppendFilename           string
 	AppendDirName            string
 	AppendFsync              string

@@ -85,7 +85,7 @@ func (c *Config) rdbPath() string {
 func (c *Config) rdbOptions() persist.Options {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return persist.Options{Version: persist.DefaultVersion, NoCompression: !c.RDBCompression}
+	return persist.Options{Version: persist.DefaultVersion, NoCompression: !c.RDBCompression, NoChecksum: !c.RDBChecksum}
 }
 
 // atCut runs part on every shard at one point of the global transaction order. It

@@ -466,3 +466,32 @@ func TestFunctionsPersist(t *testing.T) {
 	_, addr3 := startBasaltWith(t, func(cfg *coord.Config) { cfg.Dir = redisDir })
 	check("Basalt loading redis-server's RDB", addr3)
 }
+
+// TestRDBChecksumOff writes a file with rdbchecksum no: its checksum is zero, which
+// redis-server and Basalt both accept as "not computed".
+func TestRDBChecksumOff(t *testing.T) {
+	var dir string
+	srv, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.RDBChecksum = false; dir = cfg.Dir })
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	do(t, c, "SET", "k", "v")
+	do(t, c, "SAVE")
+	c.Close()
+	srv.Stop()
+	data, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data[len(data)-8:], make([]byte, 8)) {
+		t.Fatalf("rdbchecksum no wrote checksum %x", data[len(data)-8:])
+	}
+	for name, addr := range map[string]string{
+		"redis-server": startRedisIn(t, dir),
+		"basalt":       func() string { _, a := startBasaltWith(t, func(cfg *coord.Config) { cfg.Dir = dir }); return a }(),
+	} {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		if v := c.Get(context.Background(), "k").Val(); v != "v" {
+			t.Errorf("%s loading a file without checksum: k = %q", name, v)
+		}
+		c.Close()
+	}
+}

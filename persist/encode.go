@@ -102,6 +102,9 @@ type Options struct {
 	Version int
 	// NoCompression turns off LZF for strings longer than 20 bytes (rdbcompression no).
 	NoCompression bool
+	// NoChecksum writes a zero checksum, which loaders take as "not computed"
+	// (rdbchecksum no).
+	NoChecksum bool
 }
 
 func (o Options) version() int {
@@ -194,7 +197,9 @@ func (e *Encoder) Close() error {
 		return e.err
 	}
 	var sum [8]byte
-	binary.LittleEndian.PutUint64(sum[:], e.crc)
+	if !e.opt.NoChecksum {
+		binary.LittleEndian.PutUint64(sum[:], e.crc)
+	}
 	if e.opt.version() < 5 {
 		return e.w.Flush()
 	}
