@@ -54,6 +54,9 @@ type client struct {
 	closeAfterReply bool
 	// monitoring is set by MONITOR (monitor.go).
 	monitoring bool
+	// timed is the multi-shard command in flight, timed from dispatch to reply for the
+	// slow log and INFO commandstats.
+	timed timedCommand
 
 	createdAt       int64
 	lastInteraction int64
@@ -177,6 +180,8 @@ func (cl *client) serve() gnet.Action {
 			if cl.async != nil {
 				// done started the command's next step; it inherits the reply mode.
 				cl.async.drop = f.drop
+			} else {
+				cl.finishTimed()
 			}
 			continue
 		}
@@ -419,6 +424,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 			t.journal = own
 		}
 		t.claimCommand(cmd, own, cl.db)
+		cl.timed = timedCommand{cmd: cmd, args: own, start: time.Now()}
 		cmd.multi(t, cmd, own)
 		cl.feedMonitors(cmd, args)
 		if cl.async != nil {

@@ -184,3 +184,23 @@ func (s *slowlog) lastID() int64 {
 	defer s.mu.Unlock()
 	return s.nextID - 1
 }
+
+// timedCommand is a command whose reply comes after hops.
+type timedCommand struct {
+	cmd   *Command
+	args  [][]byte
+	start time.Time
+}
+
+// finishTimed records the multi-shard command that just replied: its time from
+// dispatch to reply goes to INFO commandstats and, when long enough, the slow log.
+func (cl *client) finishTimed() {
+	tc := cl.timed
+	if tc.cmd == nil {
+		return
+	}
+	cl.timed = timedCommand{}
+	d := time.Since(tc.start)
+	cl.loop.stats[tc.cmd.id].usec += d.Microseconds()
+	cl.logSlow(tc.cmd, tc.args, d)
+}
