@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -405,9 +406,17 @@ func TestLoadingAnswersLOADING(t *testing.T) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 
-	port := freePort(t)
+	port, metricsPort := freePort(t), freePort(t)
 	restart := exec.Command(buildServer(t), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--loglevel", "warning", "--metrics-port", "0")
+		"--appendonly", "yes", "--loglevel", "warning", "--metrics-port", strconv.Itoa(metricsPort), "--metrics-bind", "127.0.0.1")
+	readyz := func() int {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 	restart.SysProcAttr = &syscall.SysProcAttr{}
 	setParentDeathSignal(restart.SysProcAttr)
 	if err := restart.Start(); err != nil {
@@ -418,7 +427,7 @@ func TestLoadingAnswersLOADING(t *testing.T) {
 		_ = restart.Wait()
 	}()
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	sawLoading := false
+	sawLoading, sawNotReady := false, false
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.Dial("tcp", addr)
@@ -434,6 +443,9 @@ func TestLoadingAnswersLOADING(t *testing.T) {
 		}
 		if line == "-LOADING Redis is loading the dataset in memory\r\n" {
 			sawLoading = true
+			if readyz() == http.StatusServiceUnavailable {
+				sawNotReady = true
+			}
 			continue
 		}
 		if line != ":"+strconv.Itoa(keys)+"\r\n" {
@@ -443,5 +455,11 @@ func TestLoadingAnswersLOADING(t *testing.T) {
 	}
 	if !sawLoading {
 		t.Error("no client saw -LOADING while the AOF was replayed")
+	}
+	if !sawNotReady {
+		t.Error("/readyz never answered 503 while loading")
+	}
+	if code := readyz(); code != http.StatusOK {
+		t.Errorf("/readyz after loading answered %d", code)
 	}
 }

@@ -1,0 +1,151 @@
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/basaltdb/basalt/coord"
+)
+
+// parseArgs parses basalt-server arguments as the server does. The --dir value is
+// swapped for a temporary directory (the server changes into it, as redis-server does)
+// and returned; the working directory is restored afterwards.
+func parseArgs(t *testing.T, args []string) (cfg *coord.Config, dir string) {
+	t.Helper()
+	args = append([]string(nil), args...)
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--dir" {
+			dir, args[i+1] = args[i+1], t.TempDir()
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.Chdir(wd) }()
+	cfg, err = coord.ConfigFromArgs(args)
+	if err != nil {
+		t.Fatalf("basalt-server refuses the arguments %q: %v", args, err)
+	}
+	return cfg, dir
+}
+
+// documents splits a multi-document YAML file.
+func documents(t *testing.T, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs [][]byte
+	for _, d := range bytes.Split(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	var sts *appsv1.StatefulSet
+	services := map[string]*corev1.Service{}
+	for _, doc := range documents(t, "kubernetes/basalt.yaml") {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatal(err)
+		}
+		switch meta.Kind {
+		case "StatefulSet":
+			sts = &appsv1.StatefulSet{}
+			if err := yaml.UnmarshalStrict(doc, sts); err != nil {
+				t.Fatalf("StatefulSet: %v", err)
+			}
+		case "Service":
+			svc := &corev1.Service{}
+			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
+				t.Fatalf("Service: %v", err)
+			}
+			services[svc.Name] = svc
+		default:
+			t.Fatalf("unexpected kind %q", meta.Kind)
+		}
+	}
+	if sts == nil {
+		t.Fatal("no StatefulSet")
+	}
+	headless := services[sts.Spec.ServiceName]
+	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
+		t.Fatalf("the StatefulSet's service %q is missing or not headless", sts.Spec.ServiceName)
+	}
+	for name, svc := range services {
+		for k, v := range svc.Spec.Selector {
+			if sts.Spec.Template.Labels[k] != v {
+				t.Errorf("service %s selects %s=%s, which the pods do not carry", name, k, v)
+			}
+		}
+	}
+	if len(sts.Spec.VolumeClaimTemplates) != 1 {
+		t.Fatal("the StatefulSet needs one volume claim for its data")
+	}
+	c := sts.Spec.Template.Spec.Containers[0]
+	cfg, dir := parseArgs(t, c.Args)
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		if m.Name == sts.Spec.VolumeClaimTemplates[0].Name && m.MountPath == dir {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("dir %s is not the mounted volume", dir)
+	}
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	if ports["redis"] != int32(cfg.Port) || ports["metrics"] != int32(cfg.MetricsPort) {
+		t.Errorf("container ports %v do not match port %d and metrics-port %d", ports, cfg.Port, cfg.MetricsPort)
+	}
+	if p := c.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" || p.HTTPGet.Port.String() != "metrics" {
+		t.Errorf("the readiness probe must ask /readyz on the metrics port: %+v", p)
+	}
+	if p := c.LivenessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/livez" {
+		t.Errorf("the liveness probe must ask /livez: %+v", p)
+	}
+	if g := sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g < 60 {
+		t.Error("the grace period must leave time for the save on SIGTERM")
+	}
+	if !cfg.AppendOnly {
+		t.Error("the manifest should run with the AOF on")
+	}
+}
+
+func TestDockerfile(t *testing.T) {
+	data, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "CMD "); ok {
+			rest = strings.Trim(rest, "[]")
+			for _, a := range strings.Split(rest, ",") {
+				args = append(args, strings.Trim(strings.TrimSpace(a), `"`))
+			}
+		}
+	}
+	if len(args) == 0 {
+		t.Fatal("no CMD in the Dockerfile")
+	}
+	if _, dir := parseArgs(t, args); dir != "/data" {
+		t.Errorf("the image runs with dir %q, not its volume /data", dir)
+	}
+	if !strings.Contains(string(data), "./cmd/basalt-server") {
+		t.Error("the image does not build cmd/basalt-server")
+	}
+}
