@@ -28,7 +28,7 @@ deps:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 $(PLAIN_PKGS)
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -race -parallel 12 $(RACE_PKGS)
 
 race:
 	$(GO) test -count=1 -race ./...

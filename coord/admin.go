@@ -71,7 +71,7 @@ func snapshotLoop(sh *shard.Shard, ls *loopState) loopSnapshot {
 	s.hists = ls.copyHists()
 	s.hops, s.squashed, s.squashedN = ls.hops, ls.squashed, ls.squashedN
 	s.queued = ls.queued.Load()
-	s.memory = sh.EstimateMemory(memorySamplesPerDB)
+	s.memory = sh.UsedMemory()
 	s.watchedKeys = len(ls.watches)
 	for _, c := range ls.clients {
 		if len(c.watched) > 0 {
@@ -143,6 +143,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		total.shard.Hits += sn.shard.Hits
 		total.shard.Misses += sn.shard.Misses
 		total.shard.ExpiredKeys += sn.shard.ExpiredKeys
+		total.shard.EvictedKeys += sn.shard.EvictedKeys
 		for k, v := range sn.errStats {
 			total.errStats[k] += v
 		}
@@ -191,7 +192,8 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("client_recent_max_input_buffer", 0)
 		field("client_recent_max_output_buffer", 0)
 		field("blocked_clients", s.blockedClients.Load())
-		field("tracking_clients", 0)
+		trackClients, _, _, _ := s.trackingInfo()
+		field("tracking_clients", trackClients)
 		field("pubsub_clients", s.pubsub.clients.Load())
 		var watching, watchedKeys int
 		for _, sn := range snaps {
@@ -205,9 +207,15 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 	})
 	section("Memory", func() {
 		s.memoryInfo(field, keyTotal(snaps)) // metrics.go
-		field("maxmemory", 0)
-		field("maxmemory_human", "0B")
-		field("maxmemory_policy", "noeviction")
+		maxmemory, policy := s.cfg.maxMemory()
+		field("maxmemory", maxmemory)
+		field("maxmemory_human", humanBytes(uint64(maxmemory)))
+		field("maxmemory_policy", policy)
+		var accounted int64
+		for _, sn := range snaps {
+			accounted += sn.memory
+		}
+		field("used_memory_accounted", accounted)
 		s.memoryInfoTail(field) // metrics.go
 		field("mem_allocator", "go-"+runtime.Version())
 		field("active_defrag_running", 0)
@@ -224,7 +232,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("total_net_output_bytes", total.netOut)
 		field("rejected_connections", s.rejected.Load())
 		field("expired_keys", total.shard.ExpiredKeys)
-		field("evicted_keys", 0)
+		field("evicted_keys", total.shard.EvictedKeys)
 		field("keyspace_hits", total.shard.Hits)
 		field("keyspace_misses", total.shard.Misses)
 		subs := s.pubsubNames()
@@ -241,6 +249,10 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 			rejected += st.rejected
 			failed += st.failed
 		}
+		_, trackKeys, trackItems, trackPrefixes := s.trackingInfo()
+		field("tracking_total_keys", trackKeys)
+		field("tracking_total_items", trackItems)
+		field("tracking_total_prefixes", trackPrefixes)
 		field("unexpected_error_replies", 0)
 		field("total_reads_processed", 0)
 		field("total_writes_processed", 0)

@@ -88,21 +88,16 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 		},
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 			if srcShard == dstShard {
-				if exists, isList := sh.IsList(dst); exists && !isList {
-					w.Error(proto.ErrWrongType)
-					return
-				}
+				// One step, so that the events come in Redis's order (push, then pop).
+				sh.ListMove(key, dst, fromLeft, toLeft, w)
+				return
 			}
 			vals, _, wrong := sh.ListPop(key, fromLeft, 1)
 			if wrong {
 				w.Error(proto.ErrWrongType)
 				return
 			}
-			if srcShard == dstShard {
-				sh.ListPush(dst, toLeft, vals)
-			} else {
-				moved = vals[0]
-			}
+			moved = vals[0]
 			w.Bulk(vals[0])
 		},
 		// Redis answers a timed-out BLMOVE with a null array, not a null bulk.

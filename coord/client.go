@@ -87,6 +87,9 @@ type client struct {
 	// first stayed above the normal class's soft limit.
 	sub           *subState
 	obufSoftSince int64
+	// track is the client's CLIENT TRACKING state, nil while tracking is off
+	// (tracking.go).
+	track *trackState
 }
 
 func newClient(s *Server, c gnet.Conn) *client {
@@ -222,6 +225,9 @@ func (cl *client) serve() gnet.Action {
 		} else {
 			cl.out.Reset()
 		}
+	}
+	if cl.track != nil && cl.track.deferred.Len() > 0 && !cl.inflight() {
+		cl.releaseDeferred() // tracking.go
 	}
 	if cl.closeAfterReply && !cl.inflight() {
 		return gnet.Close
@@ -367,6 +373,10 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.reject(cmd, proto.ErrMisconf)
 		return true, false
 	}
+	if cl.rejectsOnOOM(cmd) && cl.srv.overMemory() {
+		cl.reject(cmd, errOOM) // evict.go
+		return true, false
+	}
 	// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
 	if cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd) {
 		cl.reject(cmd, "ERR Can't execute '"+cmd.FullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
@@ -383,6 +393,9 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.queue(cmd, args, w)
 		cl.endReply(w, mark)
 		return true, false
+	}
+	if cl.track != nil {
+		cl.trackCommand(cmd, args) // tracking.go
 	}
 	if cmd.client != nil {
 		if cmd.barrier && cl.batch != nil {
@@ -435,6 +448,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	cl.lastCmd = cmd.FullName()
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
 		w, mark := cl.beginReply()
+		cl.srv.setWriter(target, cl.id) // tracking.go: NOLOOP
 		d := cl.loop.runShardCommand(cl.srv.shards[target], cmd, args, cl.db, w)
 		cl.logSlow(cmd, args, d)
 		cl.feedMonitors(cmd, args)
@@ -718,6 +732,7 @@ func (g *group) exec(s *Server, from int) {
 
 func (g *group) run(sh *shard.Shard, ls *loopState, rc *remoteCmd) {
 	rc.start = g.w.Len()
+	ls.srv.setWriter(g.shard, g.b.cl.id) // tracking.go: NOLOOP
 	rc.dur = ls.runShardCommand(sh, rc.cmd, rc.args, rc.db, &g.w)
 	rc.end = g.w.Len()
 }

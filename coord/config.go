@@ -47,6 +47,11 @@ type Config struct {
 	RequirePass string
 	MaxClients  int
 	Timeout     int // seconds; 0 = never close idle clients
+
+	// TrackingTableMaxKeys caps the keys the client-side caching table remembers
+	// (tracking-table-max-keys; 0 = no cap).
+	TrackingTableMaxKeys int
+
 	// BusyReplyThreshold is busy-reply-threshold (alias lua-time-limit), in ms: how
 	// long a script runs before other clients get BUSY replies (coord/lua_busy.go).
 	BusyReplyThreshold     int
@@ -105,6 +110,8 @@ type Config struct {
 	StopWritesOnBgsaveErr  bool   // stop-writes-on-bgsave-error
 	MaxMemory              int64  // maxmemory in bytes; 0 = no limit
 	MaxMemoryPolicy        string // maxmemory-policy
+	MaxMemorySamples       int    // maxmemory-samples: keys sampled per eviction round
+	MaxMemoryTenacity      int    // maxmemory-eviction-tenacity, 0..100
 	UnixSocket             string // unixsocket; always "": unix sockets are unsupported
 	Supervised             string // supervised: no, upstart, systemd or auto
 	PidFile                string // pidfile
@@ -218,6 +225,8 @@ var directives = []*directive{
 		strp: func(c *Config) *string { return &c.RequirePass }},
 	{name: "maxclients", kind: kindInt, def: "10000", min: 1, max: maxUint32, mutable: true,
 		intp: func(c *Config) *int { return &c.MaxClients }},
+	{name: "tracking-table-max-keys", kind: kindInt, def: "1000000", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.TrackingTableMaxKeys }},
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.Timeout }},
 	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, kind: kindInt, def: "5000", min: 0, max: maxInt64, mutable: true,
@@ -319,6 +328,10 @@ var directives = []*directive{
 	{name: "maxmemory-policy", kind: kindEnum, def: "noeviction", mutable: true,
 		enum: maxMemoryPolicies,
 		strp: func(c *Config) *string { return &c.MaxMemoryPolicy }},
+	{name: "maxmemory-samples", kind: kindInt, def: "5", min: 1, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.MaxMemorySamples }},
+	{name: "maxmemory-eviction-tenacity", kind: kindInt, def: "10", min: 0, max: 100, mutable: true,
+		intp: func(c *Config) *int { return &c.MaxMemoryTenacity }},
 	{name: "unixsocket", kind: kindString, def: "",
 		strp:  func(c *Config) *string { return &c.UnixSocket },
 		apply: refuseUnixSocket},

@@ -383,8 +383,8 @@ func TestConfigGet(t *testing.T) {
 	f([]string{"nope"})
 	f([]string{"nope*"})
 	f([]string{"hz", "HZ", "h?"}, "hz=10")
-	f([]string{"maxmemory*"}, "maxmemory=0", "maxmemory-policy=noeviction")
-	f([]string{"MAXMEM*"}, "maxmemory=0", "maxmemory-policy=noeviction")
+	f([]string{"maxmemory*"}, "maxmemory=0", "maxmemory-policy=noeviction", "maxmemory-samples=5", "maxmemory-eviction-tenacity=10")
+	f([]string{"MAXMEM*"}, "maxmemory=0", "maxmemory-policy=noeviction", "maxmemory-samples=5", "maxmemory-eviction-tenacity=10")
 	f([]string{"*threads"}, "threads=0", "io-threads=0")
 	f([]string{"io-threads"}, "io-threads=0")
 	f([]string{"bind", "save", "appendonly", "proto-max-bulk-len"},

@@ -173,6 +173,7 @@ func resetCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	cl.multi = nil
 	cl.unwatch()
 	cl.leavePubsub()
+	cl.stopTracking()
 	cl.db = 0
 	cl.name = ""
 	cl.replyMode = replyOn

@@ -140,18 +140,18 @@ func restoreCmd(cl *client, args [][]byte, w *proto.Writer) {
 		if ttl > 0 && !opt.absTTL {
 			ttl += sh.Now()
 		}
-		if opt.replace {
-			sh.Remove(key)
-		}
+		deleted := opt.replace && sh.Remove(key)
 		ls := cl.srv.loops[sh.ID]
 		if ttl > 0 && ttl <= sh.Now() {
 			if opt.replace {
 				ls.record(cl.srv, cl.db, [][]byte{[]byte("DEL"), key})
+				notifyDeleted(sh, key, deleted)
 			}
 			return // already expired: the key is gone, as Redis leaves it
 		}
 		obj.ExpireAt = ttl
 		sh.Put(key, obj)
+		sh.NotifyEvent(shard.NotifyGeneric, "restore", key)
 		// Logged with the absolute expiry it got, so a replay restores the same TTL.
 		ls.record(cl.srv, cl.db, [][]byte{[]byte("RESTORE"), key, []byte(strconv.FormatInt(ttl, 10)), args[3], []byte("REPLACE"), []byte("ABSTTL")})
 		if obj.Type == shard.TypeList || obj.Type == shard.TypeZSet {

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"sync"
@@ -8,11 +9,12 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/basaltdb/basalt/persist"
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
 )
 
-// FUNCTION LOAD|DELETE|FLUSH|LIST|STATS|KILL, FCALL and FCALL_RO.
+// FUNCTION LOAD|DELETE|FLUSH|LIST|STATS|KILL|DUMP|RESTORE, FCALL and FCALL_RO.
 //
 // A library is Lua code that starts with "#!lua name=<library>" and registers functions
 // with redis.register_function when it runs. FUNCTION LOAD compiles the code and runs it
@@ -43,8 +45,8 @@ type libFunction struct {
 	hasDescription    bool
 	flags             int
 	lib               *functionLibrary
-	// clean and undeclared are learned as for scripts (scripting.go).
-	clean, undeclared atomic.Bool
+	// clean, undeclared and slow are learned as for scripts (scripting.go).
+	clean, undeclared, slow atomic.Bool
 }
 
 // libraryLoad collects a library's registrations while its code runs.
@@ -526,6 +528,128 @@ func functionKillCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	w.Error(msg)
 }
 
+// FUNCTION DUMP: every library, in the payload format of redis-server's FUNCTION DUMP.
+func functionDumpCmd(cl *client, _ [][]byte, w *proto.Writer) {
+	w.Bulk(persist.AppendFunctionPayload(nil, cl.srv.FunctionLibraries()))
+}
+
+// Restore policies: what FUNCTION RESTORE does with the libraries already loaded.
+const (
+	restoreAppend  = iota // keep them; a library name in both is an error
+	restoreReplace        // keep them, but the payload's library of the same name wins
+	restoreFlush          // drop them all
+)
+
+// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
+//
+// Every library of the payload is compiled before anything changes, and the registry
+// changes under one lock, so a failed restore leaves the libraries as they were.
+func functionRestoreCmd(cl *client, args [][]byte, w *proto.Writer) {
+	if len(args) > 4 {
+		w.Error("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try FUNCTION HELP.")
+		return
+	}
+	policy := restoreAppend
+	if len(args) == 4 {
+		switch strings.ToLower(string(args[3])) {
+		case "append":
+		case "replace":
+			policy = restoreReplace
+		case "flush":
+			policy = restoreFlush
+		default:
+			w.Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+			return
+		}
+	}
+	codes, err := persist.DecodeFunctionPayload(args[2])
+	if err != nil {
+		switch {
+		case errors.Is(err, persist.ErrPayload):
+			w.Error("ERR DUMP payload version or checksum are wrong")
+		case errors.Is(err, persist.ErrNotFunction):
+			w.Error("ERR given type is not a function")
+		default:
+			w.Error("ERR Failed loading library payload")
+		}
+		return
+	}
+	libs, msg := cl.srv.scripts().compilePayload(codes)
+	if msg == "" {
+		msg = cl.srv.scripts().funcs.restore(libs, policy)
+	}
+	if msg != "" {
+		w.Error(msg)
+		return
+	}
+	w.OK()
+}
+
+// compilePayload compiles the libraries of a FUNCTION RESTORE payload, which must not
+// clash among themselves.
+func (e *scriptEngine) compilePayload(codes [][]byte) ([]*functionLibrary, string) {
+	libs := make([]*functionLibrary, 0, len(codes))
+	libNames, funcNames := map[string]bool{}, map[string]bool{}
+	for _, code := range codes {
+		lib, msg := e.compileLibrary(code)
+		if msg != "" {
+			return nil, msg
+		}
+		if libNames[lib.name] {
+			return nil, "ERR Library '" + lib.name + "' already exists"
+		}
+		libNames[lib.name] = true
+		for _, f := range lib.funcs {
+			if funcNames[f.name] {
+				return nil, "ERR Function " + f.name + " already exists"
+			}
+			funcNames[f.name] = true
+		}
+		libs = append(libs, lib)
+	}
+	return libs, ""
+}
+
+// restore joins libs into the registry under policy, or changes nothing and returns
+// Redis's error (which, unlike FUNCTION LOAD's, does not quote the library name).
+func (reg *functionRegistry) restore(libs []*functionLibrary, policy int) string {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if policy == restoreFlush {
+		reg.libs = map[string]*functionLibrary{}
+		reg.byName = map[string]*libFunction{}
+	}
+	replaced := map[*functionLibrary]bool{}
+	for _, lib := range libs {
+		if old := reg.libs[lib.name]; old != nil {
+			if policy != restoreReplace {
+				return "ERR Library " + lib.name + " already exists"
+			}
+			replaced[old] = true
+		}
+	}
+	for _, lib := range libs {
+		for _, f := range lib.funcs {
+			if have := reg.byName[f.name]; have != nil && !replaced[have.lib] {
+				return "ERR Function " + f.name + " already exists"
+			}
+		}
+	}
+	for old := range replaced {
+		for _, f := range old.funcs {
+			delete(reg.byName, f.name)
+		}
+	}
+	for _, lib := range libs {
+		reg.libs[lib.name] = lib
+		for _, f := range lib.funcs {
+			reg.byName[f.name] = f
+		}
+	}
+	reg.gen++
+	return ""
+}
+
 // FUNCTION HELP
 func functionHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
 	lines := []string{
@@ -557,6 +681,16 @@ func functionHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
 		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
 		"    * ASYNC: Asynchronously flush the libraries.",
 		"    * SYNC: Synchronously flush the libraries.",
+		"DUMP",
+		"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+		"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+		"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+		"    control how to handle existing libraries (default APPEND):",
+		"    * FLUSH: delete all existing libraries.",
+		"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+		"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+		"      libraries with the new libraries (notice that even on this option there is a chance of failure",
+		"      in case of functions name collision with another library).",
 		"HELP",
 		"    Prints this help.",
 	}

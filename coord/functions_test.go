@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/basaltdb/basalt/coord"
@@ -44,5 +45,68 @@ func TestFunctionLibrariesRoundTrip(t *testing.T) {
 		if n, err := c2.FCall(ctx, "bump", []string{"k"}).Int(); err != nil || n != i {
 			t.Fatalf("bump %d: %d %v", i, n, err)
 		}
+	}
+}
+
+// FUNCTION DUMP payloads travel both ways between redis-server and Basalt: a library
+// dumped by one is restored by the other and serves the same reply, and a payload dumped
+// back is restored again by the first.
+func TestFunctionDumpRestoreWithRedis(t *testing.T) {
+	ctx := context.Background()
+	_, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads = 2 })
+	b := scriptClient(t, addr)
+	r := scriptClient(t, startRedis(t))
+	// A library longer than 20 bytes is LZF-compressed in the payload by both servers.
+	long := "#!lua name=big\n" + strings.Repeat("-- padding padding padding\n", 40) +
+		"redis.register_function('big', function() return 'big' end)"
+	for _, code := range []string{
+		"#!lua name=lib1\nredis.register_function('triple', function(keys, args) return tonumber(args[1]) * 3 end)",
+		long,
+	} {
+		if err := r.FunctionLoad(ctx, code).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromRedis, err := r.FunctionDump(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FunctionRestore(ctx, fromRedis).Err(); err != nil {
+		t.Fatalf("Basalt restoring redis-server's dump: %v", err)
+	}
+	if n, err := b.FCall(ctx, "triple", nil, 14).Int(); err != nil || n != 42 {
+		t.Fatalf("FCALL triple on Basalt: %d %v", n, err)
+	}
+	if err := b.FunctionRestore(ctx, fromRedis).Err(); err == nil || err.Error() != "ERR Library big already exists" && err.Error() != "ERR Library lib1 already exists" {
+		t.Fatalf("second restore: %v", err)
+	}
+	fromBasalt, err := b.FunctionDump(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.FunctionRestore(ctx, fromBasalt).Err(); err == nil {
+		t.Fatal("redis-server restored libraries it already has")
+	}
+	if err := r.FunctionFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.FunctionRestore(ctx, fromBasalt).Err(); err != nil {
+		t.Fatalf("redis-server restoring Basalt's dump: %v", err)
+	}
+	if s, err := r.FCall(ctx, "big", nil).Text(); err != nil || s != "big" {
+		t.Fatalf("FCALL big on redis-server: %q %v", s, err)
+	}
+	// REPLACE swaps a library of the same name; FLUSH drops the others.
+	if err := b.FunctionLoad(ctx, "#!lua name=extra\nredis.register_function('extra', function() return 1 end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(ctx, "function", "restore", fromRedis, "replace").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(ctx, "function", "restore", fromRedis, "flush").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FCall(ctx, "extra", nil).Err(); err == nil || !strings.Contains(err.Error(), "Function not found") {
+		t.Fatalf("FCALL extra after RESTORE FLUSH: %v", err)
 	}
 }

@@ -169,6 +169,7 @@ func flushCmd(all bool) clientHandler {
 		srv := cl.srv
 		flush := func(sh *shard.Shard) {
 			srv.loops[sh.ID].touchLive(sh, db)
+			srv.trackFlushed(sh.ID, sh.ID == 0, cl.id) // tracking.go
 			if all {
 				sh.AbortSnapshot()
 			}
@@ -187,13 +188,13 @@ func flushCmd(all bool) clientHandler {
 					_ = srv.save(false)
 					ack(0)
 				}()
-			}, func(w *proto.Writer) { w.OK() })
+			}, func(w *proto.Writer) { w.OK(); cl.trackFlushReply(w) })
 			return
 		}
 		t := cl.newTxn(false)
 		t.claimAll(true)
 		t.journal = ownArgs(args)
-		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) { flush(sh) }, func(w *proto.Writer) { w.OK() })
+		t.last(cl.srv.allShards(), func(sh *shard.Shard, _ int) { flush(sh) }, func(w *proto.Writer) { w.OK(); cl.trackFlushReply(w) })
 	}
 }
 

@@ -31,6 +31,8 @@ type runningScripts struct {
 	mu          sync.Mutex
 	runs        map[*scriptRun]runningScript
 	oldestStart atomic.Int64
+	// watching is set while the fast-path watchdog runs.
+	watching bool
 }
 
 // scriptBusy reports whether a script has been running for longer than
@@ -70,17 +72,20 @@ type runningScript struct {
 }
 
 // killContext returns the context the run's Lua state checks between instructions;
-// KILL cancels it.
-func (r *scriptRun) killContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
+// KILL cancels it. A state keeps its context from run to run until one is cancelled:
+// the run is out of the running set (so out of KILL's reach) before its state is reused.
+func (vm *luaVM) killContext(r *scriptRun) context.Context {
+	if vm.killCtx == nil || vm.killCtx.Err() != nil {
+		vm.killCtx, vm.killCancel = context.WithCancel(context.Background())
+	}
 	e := r.srv.scripts()
 	e.running.mu.Lock()
 	if rs, ok := e.running.runs[r]; ok {
-		rs.cancel = cancel
+		rs.cancel = vm.killCancel
 		e.running.runs[r] = rs
 	}
 	e.running.mu.Unlock()
-	return ctx, cancel
+	return vm.killCtx
 }
 
 func (s *runningScripts) add(r *scriptRun) {
@@ -90,8 +95,79 @@ func (s *runningScripts) add(r *scriptRun) {
 	}
 	s.runs[r] = runningScript{started: time.Now()}
 	s.updateOldest()
+	if r.onShard && !s.watching {
+		s.watching = true
+		go s.watch(r.srv)
+	}
 	s.mu.Unlock()
 	scriptsRunning.Add(1)
+}
+
+// Long scripts on the fast path. A script whose keys live on one shard runs on that
+// shard's loop (runScriptOnShard), which serves nothing else meanwhile, so the loop's
+// other clients could not even send SCRIPT KILL. The watchdog below moves such a run
+// off the loop once it outlives busy-reply-threshold, if it has not written: the run
+// is abandoned (it changed nothing, and nobody saw it) and started again with key
+// claims on a goroutine of its own, where clients of every loop get BUSY and may
+// KILL it; the script is marked slow and keeps off the fast path from then on. A run
+// that wrote before the threshold stays on its loop until it ends: its loop's clients
+// wait (clients of other loops get BUSY and may stop it with SHUTDOWN NOSAVE).
+
+// Phases of a fast-path run, for the watchdog.
+const (
+	phaseReading int32 = iota // no write yet: the run may still move
+	phaseWrote                // it wrote: it stays
+	phaseMoving               // the watchdog stopped it to move it
+)
+
+// watchInterval is how often the watchdog looks at the fast-path runs.
+const watchInterval = 20 * time.Millisecond
+
+// claimWrite lets a fast-path run write unless the watchdog is moving it.
+func (r *scriptRun) claimWrite() bool {
+	return r.phase.CompareAndSwap(phaseReading, phaseWrote) || r.phase.Load() == phaseWrote
+}
+
+// watch runs while fast-path runs are in progress and moves the long ones.
+func (s *runningScripts) watch(srv *Server) {
+	for {
+		time.Sleep(watchInterval)
+		limit := time.Duration(srv.cfg.busyReplyThreshold()) * time.Millisecond
+		s.mu.Lock()
+		onShard := false
+		for r, rs := range s.runs {
+			if !r.onShard {
+				continue
+			}
+			onShard = true
+			if limit > 0 && time.Since(rs.started) > limit && r.phase.CompareAndSwap(phaseReading, phaseMoving) && rs.cancel != nil {
+				rs.cancel()
+			}
+		}
+		if !onShard {
+			s.watching = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// isSlow reports whether the script (or function) once outlived busy-reply-threshold
+// on the fast path.
+func (r *scriptRun) isSlow() bool {
+	if r.script != nil {
+		return r.script.slow.Load()
+	}
+	return r.fn.slow.Load()
+}
+
+func (r *scriptRun) markSlow() {
+	if r.script != nil {
+		r.script.slow.Store(true)
+	} else {
+		r.fn.slow.Store(true)
+	}
 }
 
 func (s *runningScripts) remove(r *scriptRun) {

@@ -2,6 +2,7 @@ package coord
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -30,6 +31,13 @@ type luaVM struct {
 	// globals holds the real global names; scripts see them through a read-only proxy.
 	globals *lua.LTable
 	proxy   *lua.LTable
+	// argArena, argEnds and argSlices are reused by every redis.call for its arguments.
+	argArena  []byte
+	argEnds   []int
+	argSlices [][]byte
+	// killCtx is checked between instructions; killCancel is what KILL calls.
+	killCtx    context.Context
+	killCancel context.CancelFunc
 	// fns caches closures by SHA1, valid while gen matches the script cache's.
 	fns map[string]*lua.LFunction
 	gen uint64
@@ -73,10 +81,16 @@ func newLuaVM() *luaVM {
 	openBit(L, g)
 	vm.openJSON(g)
 	openMsgpack(L, g)
+	openStruct(L, g)
 	vm.globals = g
 	vm.proxy = L.NewTable()
 	meta := L.NewTable()
-	meta.RawSetString("__index", L.NewFunction(vm.globalGet))
+	// Reads go from the proxy to the globals table directly (no Go call, no allocation
+	// per global read); only a miss reaches globalMissing, through g's own metatable.
+	meta.RawSetString("__index", g)
+	gmeta := L.NewTable()
+	gmeta.RawSetString("__index", L.NewFunction(vm.globalMissing))
+	L.SetMetatable(g, gmeta)
 	meta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
 	meta.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(vm.proxy, meta)
@@ -94,6 +108,13 @@ func (vm *luaVM) globalGet(L *lua.LState) int {
 	}
 	L.Push(v)
 	return 1
+}
+
+// globalMissing is the lookup of an undefined global: an error, as in Redis.
+func (vm *luaVM) globalMissing(L *lua.LState) int {
+	vm.noteLine(L)
+	L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(L.Get(2)))
+	return 0
 }
 
 // globalSet rejects every global write: state must not leak from one run to the next.

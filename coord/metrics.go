@@ -41,10 +41,6 @@ import (
 // scrapeTimeout bounds how long a scrape waits for the loops.
 const scrapeTimeout = 2 * time.Second
 
-// memorySamplesPerDB is how many keys per database a snapshot looks at to estimate a
-// shard's memory (basalt_shard_memory_bytes).
-const memorySamplesPerDB = 32
-
 // metricsServer is the running /metrics listener. Owner: the Server; created by Run,
 // closed when Run returns.
 type metricsServer struct {
@@ -373,7 +369,7 @@ func (c *collector) collectShards(snaps []loopSnapshot, ok []bool, emit emitFunc
 		}
 		g, cnt := prometheus.GaugeValue, prometheus.CounterValue
 		emit("basalt_shard_keys", "Keys on the shard, every database.", g, float64(keys), "shard", id)
-		emit("basalt_shard_memory_bytes", "Sampled estimate of the bytes the shard's keys and values use.", g, float64(sn.memory), "shard", id)
+		emit("basalt_shard_memory_bytes", "Bytes the shard accounts for its keys and values (what maxmemory is enforced against).", g, float64(sn.memory), "shard", id)
 		emit("basalt_shard_keys_expiring", "Keys with a TTL on the shard.", g, float64(expiring), "shard", id)
 		emit("basalt_shard_clients", "Connections served by the shard's loop.", g, float64(sn.clients), "shard", id)
 		emit("basalt_shard_queue_depth", "Messages posted to the shard's loop and not yet run.", g, float64(sn.queued), "shard", id)

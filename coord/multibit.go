@@ -37,6 +37,7 @@ func bitopMulti(t *txn, _ *Command, args [][]byte) {
 		var n int
 		t.last([]int{t.cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
 			n = sh.StoreBits(dst, res)
+			sh.NotifyStored(dst, shard.NotifyString, "set")
 		}, func(w *proto.Writer) { w.Int(int64(n)) })
 	})
 }

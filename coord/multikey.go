@@ -45,6 +45,7 @@ func msetMulti(t *txn, _ *Command, args [][]byte) {
 	t.last(shards, func(sh *shard.Shard, i int) {
 		for _, p := range keys[i] {
 			sh.SetString(args[p], args[p+1])
+			sh.NotifyEvent(shard.NotifyString, "set", args[p])
 		}
 	}, func(w *proto.Writer) { w.OK() })
 }
@@ -73,6 +74,7 @@ func msetnxMulti(t *txn, _ *Command, args [][]byte) {
 		t.last(shards, func(sh *shard.Shard, i int) {
 			for _, p := range keys[i] {
 				sh.SetString(args[p], args[p+1])
+				sh.NotifyEvent(shard.NotifyString, "set", args[p])
 			}
 		}, func(w *proto.Writer) { w.Int(1) })
 	})
@@ -125,8 +127,9 @@ func renameMulti(nx bool) multiHandler {
 				t.last([]int{srcShard, dstShard}, func(sh *shard.Shard, i int) {
 					if i == 0 {
 						sh.Remove(src)
+						sh.NotifyEvent(shard.NotifyGeneric, "rename_from", src)
 					} else {
-						sh.Put(dst, obj)
+						putNotified(sh, dst, obj, "rename_to")
 					}
 				}, func(w *proto.Writer) {
 					if nx {
@@ -192,7 +195,7 @@ func copyMulti(t *txn, _ *Command, args [][]byte) {
 		}
 		t.last([]int{dstShard}, func(sh *shard.Shard, _ int) {
 			sh.Begin(dstDB)
-			sh.Put(dst, obj)
+			putNotified(sh, dst, obj, "copy_to")
 		}, func(w *proto.Writer) { w.Int(1) })
 	})
 }
@@ -203,9 +206,23 @@ func (cl *client) replyNow(reply func(w *proto.Writer)) {
 	cl.fanout(nil, nil, reply)
 }
 
-func removeKey(sh *shard.Shard, key []byte) bool { return sh.Remove(key) }
-func existsKey(sh *shard.Shard, key []byte) bool { return sh.Exists(key) }
-func touchKey(sh *shard.Shard, key []byte) bool  { return sh.Touch(key) }
+func removeKey(sh *shard.Shard, key []byte) bool {
+	if sh.Remove(key) {
+		sh.NotifyEvent(shard.NotifyGeneric, "del", key)
+		return true
+	}
+	return false
+}
+
+func existsKey(sh *shard.Shard, key []byte) bool {
+	if sh.Exists(key) {
+		return true
+	}
+	sh.NotifyEvent(shard.NotifyKeyMiss, "keymiss", key)
+	return false
+}
+
+func touchKey(sh *shard.Shard, key []byte) bool { return sh.Touch(key) }
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] across shards: fetch both
 // strings, then compute on the client's loop.

@@ -111,6 +111,9 @@ func algebraStoreMulti(op shard.SetOp) multiHandler {
 			var n int
 			t.last([]int{t.cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
 				n = sh.SetStore(dst, res)
+				if n > 0 {
+					sh.NotifyEvent(shard.NotifySet, shard.SetStoreEvent(op), dst)
+				}
 			}, func(w *proto.Writer) { w.Int(int64(n)) })
 		})
 	}

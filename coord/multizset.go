@@ -30,6 +30,9 @@ func zrangestoreMulti(t *txn, _ *Command, args [][]byte) {
 		var n int
 		t.last([]int{t.cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
 			n = sh.ZSetStore(dst, res)
+			if n > 0 {
+				sh.NotifyEvent(shard.NotifyZSet, "zrangestore", dst)
+			}
 		}, func(w *proto.Writer) { w.Int(int64(n)) })
 	})
 }
@@ -107,6 +110,9 @@ func zalgebraMulti(op shard.ZSetOp, store bool) multiHandler {
 			var n int
 			t.last([]int{t.cl.srv.shardOf(dst)}, func(sh *shard.Shard, _ int) {
 				n = sh.ZSetStore(dst, res)
+				if n > 0 {
+					sh.NotifyEvent(shard.NotifyZSet, shard.ZStoreEvent(op), dst)
+				}
 			}, func(w *proto.Writer) { w.Int(int64(n)) })
 		})
 	}

@@ -40,8 +40,12 @@ import (
 // Fast path: a script in key-claim mode whose declared keys all live on one shard runs
 // entirely on that shard's loop, in one hop (runScriptOnShard), like a single-shard
 // MULTI/EXEC block: it waits for transactions holding its keys, then nothing else runs
-// on that loop until it ends. Like Redis, a long script there delays that loop's other
-// clients (they get no BUSY reply meanwhile; clients of other loops do).
+// on that loop until it ends. A run there that outlives busy-reply-threshold before
+// writing is moved off the loop (lua_busy.go), so that loop's clients get BUSY and can
+// SCRIPT KILL it; one that wrote first keeps its loop until it ends.
+//
+// AOF: a script is logged by its effects, several writes as one MULTI/EXEC block (see
+// runCaptured).
 //
 // Read-only scripts (EVAL_RO, EVALSHA_RO, no-writes) take shared claims.
 //
@@ -99,6 +103,9 @@ type luaScript struct {
 	// clean is set once a run touched only declared keys; undeclared once a run touched
 	// another key. Only clean and not undeclared scripts run with key claims.
 	clean, undeclared atomic.Bool
+	// slow is set once a run on the single-shard fast path outlived
+	// busy-reply-threshold; the script then runs off the loops (see lua_busy.go).
+	slow atomic.Bool
 }
 
 // scriptEngine is a server's script cache, function libraries and Lua state pool.
@@ -320,7 +327,16 @@ type scriptRun struct {
 	errLine int
 	// killed is set by SCRIPT KILL / FUNCTION KILL; the Lua code then stops.
 	killed atomic.Bool
-	reply  proto.Writer
+	// phase arbitrates, on the fast path, between the first write and the busy
+	// watchdog moving the run off the loop (lua_busy.go).
+	phase atomic.Int32
+	reply proto.Writer
+	// inExec is set for a script run by EXEC, whose writes EXEC's own block logs.
+	inExec bool
+	// effects collects the writes of the run for the AOF, logged when it ends (see
+	// logEffects); effectsMu guards it against the client loop's steps.
+	effectsMu sync.Mutex
+	effects   []aofRecord
 	// scratch lower-cases command names.
 	scratch [32]byte
 }
@@ -330,7 +346,8 @@ type scriptRun struct {
 func (cl *client) runScript(r *scriptRun) {
 	r.db = cl.db
 	r.resp3Client = cl.out.RESP3()
-	if cl.exec == nil && r.keyClaims() {
+	r.inExec = cl.exec != nil
+	if cl.exec == nil && r.keyClaims() && !r.isSlow() {
 		if s, ok := r.keysShard(); ok {
 			cl.runScriptOnShard(r, s)
 			return
@@ -468,6 +485,7 @@ func (r *scriptRun) execute() {
 	vm.seed48(0)
 	e.running.add(r)
 	defer func() {
+		r.logEffects()
 		e.running.remove(r)
 		vm.run = nil
 		vm.globals.RawSetString("KEYS", lua.LNil)
@@ -487,9 +505,7 @@ func (r *scriptRun) execute() {
 	}
 	L := vm.L
 	r.reply.SetRESP3(r.resp3Client)
-	ctx, cancel := r.killContext()
-	defer cancel()
-	L.SetContext(ctx)
+	L.SetContext(vm.killContext(r))
 	defer L.RemoveContext()
 	if r.script != nil {
 		vm.setArgs(r.keys, r.argv)
@@ -514,6 +530,10 @@ func (r *scriptRun) execute() {
 // finish writes the script's result or error. A clean run (no undeclared key) makes
 // the script eligible for key claims.
 func (r *scriptRun) finish(L *lua.LState, err error) {
+	if r.onShard && r.phase.Load() == phaseMoving {
+		r.restart = true
+		r.markSlow()
+	}
 	if r.restart {
 		return
 	}
@@ -605,17 +625,29 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 	if n == 0 {
 		return fail(errScriptNoArgs)
 	}
-	args := make([][]byte, n)
+	// The arguments are copied into buffers the state reuses: every command path
+	// copies what it keeps (as it must for arguments in a connection's read buffer),
+	// and the call is over before the next one reuses them.
+	arena := vm.argArena[:0]
+	ends := vm.argEnds[:0]
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			args[i-1] = []byte(v)
+			arena = append(arena, v...)
 		case lua.LNumber:
-			args[i-1] = []byte(luaNumberString(float64(v)))
+			arena = append(arena, luaNumberString(float64(v))...)
 		default:
 			return fail(errScriptArgType)
 		}
+		ends = append(ends, len(arena))
 	}
+	args := vm.argSlices[:0]
+	start := 0
+	for _, end := range ends {
+		args = append(args, arena[start:end:end])
+		start = end
+	}
+	vm.argArena, vm.argEnds, vm.argSlices = arena, ends, args
 	if r.restart {
 		return fail(errScriptRestart)
 	}
@@ -694,11 +726,16 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 		return nil, errUndeclaredAfterWrite
 	}
 	if write {
+		if r.onShard && !r.claimWrite() {
+			// The busy watchdog is moving the run off the loop: nothing written yet.
+			r.restart = true
+			return nil, errScriptRestart
+		}
 		r.wrote.Store(true)
 	}
 	if r.onShard {
 		// covers kept every call on this shard's declared keys, and we are on its loop.
-		r.srv.loops[r.shard].runShardCommand(r.srv.shards[r.shard], cmd, args, r.db, &w)
+		r.runCaptured(r.shard, cmd, args, &w)
 		return w.Bytes(), ""
 	}
 	if cmd.client != nil {
@@ -710,25 +747,84 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 			t := &txn{cl: cl, db: r.db, readOnly: !write, claims: map[int]*lockRequest{}, exec: &execState{t: r.claims}}
 			cmd.multi(t, cmd, args)
 			if write {
-				// The script holds its claims: no conflicting write can be logged first.
-				r.srv.appendRecords(false, aofRecord{r.db, ownArgs(args)})
+				r.addEffects(aofRecord{r.db, ownArgs(args)})
 			}
 		}), ""
 	}
-	srv := r.srv
-	srv.runWait(s, func() {
-		srv.loops[s].runShardCommand(srv.shards[s], cmd, args, r.db, &w)
-	})
+	r.srv.runWait(s, func() { r.runCaptured(s, cmd, args, &w) })
 	return w.Bytes(), ""
+}
+
+// AOF. Like Redis, a script is logged by its effects, the write commands it called,
+// and when it wrote more than once they are logged as one MULTI ... EXEC block, so a
+// replay (or a replica reading the log) never applies half a script. The writes are
+// collected while the script runs, into the loop's capture as for EXEC, and appended
+// when it ends, while its claims (or, on the fast path, the shard's loop) still keep
+// any conflicting write from being logged first. Inside EXEC the loop already captures
+// into EXEC's block, which the calls join.
+
+// runCaptured runs a call on shard s from that shard's loop, collecting what it logs.
+func (r *scriptRun) runCaptured(s int, cmd *Command, args [][]byte, w *proto.Writer) {
+	ls, sh := r.srv.loops[s], r.srv.shards[s]
+	if ls.capture != nil || !r.srv.aof.on.Load() {
+		ls.runShardCommand(sh, cmd, args, r.db, w)
+		return
+	}
+	var recs []aofRecord
+	ls.capture = &recs
+	ls.runShardCommand(sh, cmd, args, r.db, w)
+	ls.capture = nil
+	r.addEffects(recs...)
+}
+
+// addEffects records writes of the run for logEffects; a run inside EXEC logs them
+// at once, as before EXEC collected them.
+func (r *scriptRun) addEffects(recs ...aofRecord) {
+	if len(recs) == 0 {
+		return
+	}
+	if r.inExec {
+		r.srv.appendRecords(false, recs...)
+		return
+	}
+	r.effectsMu.Lock()
+	r.effects = append(r.effects, recs...)
+	r.effectsMu.Unlock()
+}
+
+// logEffects appends the run's writes to the AOF: one block when there are several.
+func (r *scriptRun) logEffects() {
+	r.effectsMu.Lock()
+	recs := r.effects
+	r.effects = nil
+	r.effectsMu.Unlock()
+	r.srv.appendRecords(len(recs) > 1, recs...)
 }
 
 // covers reports whether the run's key claims cover every key of the command.
 func (r *scriptRun) covers(cmd *Command, args [][]byte) bool {
-	positions := keyPositionsOf(cmd, args)
 	if r.onShard && cmd.client != nil {
 		// Client handlers need the client's loop, which may be this very loop.
 		return false
 	}
+	if cmd.keysFn == nil && cmd.FirstKey > 0 {
+		// The common fixed key range, walked without building a position list.
+		last := cmd.LastKey
+		if last < 0 {
+			last += len(args)
+		}
+		n := 0
+		for i := cmd.FirstKey; i <= last && i < len(args); i += cmd.Step {
+			if !r.isDeclared(args[i]) {
+				return false
+			}
+			n++
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	positions := keyPositionsOf(cmd, args)
 	if len(positions) == 0 {
 		_, global := globalClaims[cmd.Name]
 		return !global && cmd.client == nil || cmd.Name == "ping" || cmd.Name == "echo" || cmd.Name == "time"

@@ -3,6 +3,8 @@ package coord_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/basaltdb/basalt/coord"
 )
 
 // scriptClient is a one-connection client that never retries (a retried script could
@@ -376,5 +380,88 @@ func TestScriptBusyReply(t *testing.T) {
 	}
 	if err := other.Get(ctx, "x").Err(); err != redis.Nil {
 		t.Fatalf("GET after kill: %v", err)
+	}
+}
+
+// A script's writes are logged as one MULTI ... EXEC block (a single write alone), on
+// the single-shard fast path and across shards, and replaying the AOF rebuilds them.
+func TestScriptAOFBlocks(t *testing.T) {
+	ctx := context.Background()
+	var dir string
+	srv, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads = 3; cfg.AppendOnly = true; dir = cfg.Dir })
+	c := scriptClient(t, addr)
+	several := "for i, k in ipairs(KEYS) do redis.call('set', k, ARGV[1]) redis.call('incr', k .. ':n') end return #KEYS"
+	// One shard (a hash tag), twice so that the second run takes the fast path.
+	for _, v := range []string{"1", "2"} {
+		if err := c.Eval(ctx, several, []string{"{t}a", "{t}b"}, v).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Keys on several shards, and keys the script did not declare.
+	if err := c.Eval(ctx, several, []string{"x", "y", "z", "w"}, "3").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Eval(ctx, "redis.call('set', 'undeclared', 'u') redis.call('sadd', 's', 'a', 'b') return 1", nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// One write: no block. A read-only script: nothing.
+	if err := c.Eval(ctx, "return redis.call('set', KEYS[1], 'single')", []string{"one"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Eval(ctx, "return redis.call('get', KEYS[1])", []string{"one"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := dataset(t, addr, true)
+	srv.Stop()
+	checkAOF(t, dir)
+	incr, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(incr)
+	if n := strings.Count(log, "MULTI\r\n"); n != 4 || strings.Count(log, "EXEC\r\n") != 4 {
+		t.Errorf("want 4 MULTI/EXEC blocks, the AOF has %d:\n%q", n, log)
+	}
+	// The writes of one script are contiguous inside their block.
+	if i := strings.Index(log, "MULTI"); i < 0 || !strings.Contains(log[i:], "$4\r\n{t}a\r\n") {
+		t.Errorf("the first block does not hold the script's writes:\n%q", log)
+	}
+	_, addr2 := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads = 2; cfg.AppendOnly = true; cfg.Dir = dir })
+	sameDataset(t, "Basalt replaying scripts from its AOF", want, dataset(t, addr2, true))
+}
+
+// A long script on the single-shard fast path moves off its loop at
+// busy-reply-threshold, so a client of that same loop (with one thread, every client)
+// gets BUSY and can SCRIPT KILL it.
+func TestScriptBusySameLoop(t *testing.T) {
+	addr := startBasalt(t, 1)
+	ctx := context.Background()
+	c := scriptClient(t, addr)
+	other := scriptClient(t, addr)
+	if err := other.ConfigSet(ctx, "busy-reply-threshold", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := "if ARGV[1] == 'spin' then while true do end end return redis.call('get', KEYS[1])"
+	// The first run learns that the script keeps to its keys: the next takes the fast path.
+	if err := c.Eval(ctx, src, []string{"k"}, "once").Err(); err != redis.Nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Eval(ctx, src, []string{"k"}, "spin").Err() }()
+	time.Sleep(400 * time.Millisecond)
+	if err := other.Get(ctx, "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY") {
+		t.Fatalf("GET from the script's loop: %v", err)
+	}
+	if err := other.ScriptKill(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "killed by user") {
+		t.Fatalf("killed script: %v", err)
+	}
+	if err := other.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Eval(ctx, src, []string{"k"}, "again").Text(); err != nil || v != "v" {
+		t.Fatalf("script after the kill: %q %v", v, err)
 	}
 }

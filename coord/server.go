@@ -85,6 +85,8 @@ type Server struct {
 
 	// pubsub is the subscription summary and the loops' subscription tables (pubsub.go).
 	pubsub pubsubIndex
+	// tracking is the client-side caching state (tracking.go).
+	tracking trackRegistry
 
 	nextClientID atomic.Uint64
 	connected    atomic.Int64
@@ -178,14 +180,19 @@ func New(cfg *Config) (*Server, error) {
 		})
 		ls := s.loops[i]
 		sh.Ready = func(db int, key string) { s.keyReady(ls, db, key) }
+		sh.Notify = s.notifier(i) // notify.go
 		sh.Expired = func(db int, key string) {
 			if len(ls.watches) > 0 {
 				ls.watches.expired(lockKey{db, key})
 			}
+			s.invalidateKey(ls.idx, db, []byte(key)) // tracking.go
 			s.journalExpired(db, key)
+			s.notifyKey(ls.idx, db, shard.NotifyExpired, "expired", key)
 		}
+		s.wireEviction(ls, sh) // evict.go
 	}
 	s.initPubsub()
+	s.initTracking()
 	for _, b := range cfg.Bind {
 		host := b
 		optional := false
@@ -223,6 +230,7 @@ func (s *Server) applySettings() {
 	s.aof.mu.Unlock()
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
+	s.applyNotifyClasses() // notify.go
 	s.settings.ActiveExpireEffort.Store(int64(s.cfg.ActiveExpireEffort))
 	s.qbufLimit.Store(s.cfg.ClientQueryBufferLimit)
 	s.settings.ListMaxListpackSize.Store(int64(s.cfg.ListMaxListpackSize))
@@ -236,6 +244,7 @@ func (s *Server) applySettings() {
 	s.settings.StreamNodeMaxEntries.Store(int64(s.cfg.StreamNodeMaxEntries))
 	s.settings.StreamNodeMaxBytes.Store(s.cfg.StreamNodeMaxBytes)
 	s.settings.HLLSparseMaxBytes.Store(s.cfg.HLLSparseMaxBytes)
+	s.applyMaxMemory() // evict.go
 	s.obs.apply(s.cfg)
 }
 
@@ -563,6 +572,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	cl.unwatch()
 	cl.leavePubsub()
+	cl.stopTracking() // tracking.go
 	if wt := cl.blocked; wt != nil {
 		// A value served in the instant before the close is lost with the connection,
 		// as it would be had the client closed just after receiving it.

@@ -265,6 +265,10 @@ var table = []*Command{
 		{Name: "no-touch", Arity: 3, Flags: FlagNoScript | ls, Since: "7.2.0", Summary: "Keeps the connection's reads from changing keys' access times."},
 		{Name: "setinfo", Arity: 4, Flags: FlagNoScript | ls, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Since: "7.2.0", Summary: "Records the client library's name or version."},
 		{Name: "unblock", Arity: -3, Flags: adm, Since: "5.0.0", Summary: "Ends another connection's blocking command, as a timeout or an error."},
+		{Name: "tracking", Arity: -3, Flags: FlagNoScript | ls, Since: "6.0.0", Summary: "Turns server-assisted client-side caching on or off for the connection."},
+		{Name: "caching", Arity: 3, Flags: FlagNoScript | ls, Since: "6.0.0", Summary: "Says whether the next command's keys are tracked, in OPTIN or OPTOUT mode."},
+		{Name: "getredir", Arity: 2, Flags: FlagNoScript | ls, Since: "6.0.0", Summary: "Returns the id of the client receiving this connection's invalidations."},
+		{Name: "trackinginfo", Arity: 2, Flags: FlagNoScript | ls, Since: "6.2.0", Summary: "Describes the connection's client-side caching mode."},
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CLIENT's subcommands."},
 	}},
 
@@ -326,6 +330,8 @@ var table = []*Command{
 		{Name: "list", Arity: -2, Flags: FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipNondetOrder}, Since: "7.0.0", Summary: "Describes the loaded libraries, optionally with their code."},
 		{Name: "stats", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: []string{"scripting"}, Tips: []string{tipNondetOutput, tipRequestAllShards, tipResponseSpecial}, Since: "7.0.0", Summary: "Describes the running function and the engines."},
 		{Name: "kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, "response_policy:one_succeeded"}, Since: "7.0.0", Summary: "Stops the running functions that have not written."},
+		{Name: "dump", Arity: 2, Flags: FlagNoScript, ACL: []string{"scripting"}, Since: "7.0.0", Summary: "Serializes every library into a payload."},
+		{Name: "restore", Arity: -3, Flags: rw | FlagNoScript, ACL: []string{"scripting"}, Tips: []string{tipRequestAllShards, tipAllSucceeded}, Since: "7.0.0", Summary: "Loads the libraries of a FUNCTION DUMP payload."},
 		{Name: "help", Arity: 2, Flags: ls, ACL: []string{"scripting"}, Since: "7.0.0", Summary: "Describes the FUNCTION subcommands."},
 	}},
 

@@ -124,6 +124,9 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 	mark := w.Len()
 	sh.BeginAt(db, start)
 	before := sh.Dirty()
+	if cmd.Flags&FlagDenyOOM != 0 && !makeRoom(sh, w) { // evict.go
+		return ls.account(cmd, w, mark, start)
+	}
 	if len(ls.watches) == 0 {
 		cmd.shard(sh, args, w)
 	} else {
@@ -133,6 +136,11 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 	}
 	if cmd.Flags&FlagWrite != 0 {
 		ls.journalCommand(ls.srv, sh, args, db, before)
+		rechargeWritten(sh, cmd, args) // evict.go
+		sh.RecheckBudget()
+	}
+	if ls.srv.tracking.active.Load() != 0 {
+		ls.srv.trackWritten(ls.idx, sh, cmd, args, db, before) // tracking.go
 	}
 	return ls.account(cmd, w, mark, start)
 }

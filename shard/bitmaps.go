@@ -75,7 +75,9 @@ func bitAt(p []byte, i uint64) byte {
 func (s *Shard) growBits(key []byte, e *entry, maxBit uint64) *entry {
 	need := int(maxBit>>3) + 1
 	if e == nil {
-		return s.db.insert(key, Object{Type: TypeString, Flags: flagRaw, Str: make([]byte, need), Access: s.clock()})
+		e = s.db.insert(key, Object{Type: TypeString, Flags: flagRaw, Str: make([]byte, need), Access: s.clock()})
+		s.notify(NotifyNew, "new", key)
+		return e
 	}
 	if old := len(e.Str); need > old {
 		e.Str = slices.Grow(e.Str, need-old)[:need]
@@ -101,6 +103,7 @@ func setbitCommand(s *Shard, a Args, w *proto.Writer) {
 	if !ok {
 		return
 	}
+	grew := e == nil || uint64(len(e.Str)) <= off>>3
 	e = s.growBits(a[1], e, off)
 	mask := byte(1) << (7 - off&7)
 	b := &e.Str[off>>3]
@@ -111,6 +114,9 @@ func setbitCommand(s *Shard, a Args, w *proto.Writer) {
 		*b &^= mask
 	}
 	s.dirty++
+	if grew || (old != 0) != (on == 1) {
+		s.notify(NotifyString, "setbit", a[1])
+	}
 	if old != 0 {
 		w.Int(1)
 	} else {
@@ -475,6 +481,7 @@ func bitopCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 	}
 	w.Int(int64(s.StoreBits(a[2], CombineBits(op, srcs))))
+	s.notifyStored(a[2], NotifyString, "set")
 }
 
 // StoreBits stores res, which it keeps, under key as BITOP's result: a raw string
@@ -482,7 +489,9 @@ func bitopCommand(s *Shard, a Args, w *proto.Writer) {
 // length of res.
 func (s *Shard) StoreBits(key, res []byte) int {
 	if len(res) == 0 {
-		s.remove(key)
+		if s.remove(key) {
+			s.notify(NotifyGeneric, "del", key)
+		}
 		return 0
 	}
 	s.put(key, Object{Type: TypeString, Flags: flagRaw, Str: res})
@@ -581,7 +590,7 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 		j += 2
 	}
 	var e *entry
-	var ok bool
+	var ok, changed bool
 	if !writes {
 		if e, ok = s.readString(a[1], w); !ok {
 			return
@@ -594,6 +603,7 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 		if e, ok = s.writeString(a[1], w); !ok {
 			return
 		}
+		changed = e == nil || uint64(len(e.Str)) <= maxBit>>3
 		e = s.growBits(a[1], e, maxBit)
 		s.dirty++
 	}
@@ -620,11 +630,15 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 			continue
 		}
 		writeField(e.Str, op.offset, op.bits, uint64(next))
+		changed = changed || next != old
 		if op.kind == fieldSet {
 			w.Int(old)
 		} else {
 			w.Int(next)
 		}
+	}
+	if changed {
+		s.notify(NotifyString, "setbit", a[1])
 	}
 }
 

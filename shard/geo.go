@@ -142,6 +142,7 @@ triples:
 		}
 		z = newZSetFor(n, maxLen, s.zsetLimits())
 		s.db.insert(a[1], Object{Type: TypeZSet, Coll: z, Access: s.clock()})
+		s.notify(NotifyNew, "new", a[1])
 	}
 	lim := s.zsetLimits()
 	added, updated := 0, 0
@@ -154,6 +155,9 @@ triples:
 		}
 	}
 	s.dirty += int64(added + updated)
+	if added+updated > 0 {
+		s.notify(NotifyZSet, "zadd", a[1])
+	}
 	s.afterZSetWrite(a[1], z)
 	if ch {
 		w.Int(int64(added + updated))
@@ -308,6 +312,8 @@ type GeoResult struct {
 	toMeters                      float64
 	matches                       []geoMatch
 	names                         []byte
+	// storeEvent is the keyspace event of a store: "geosearchstore" or "georadiusstore".
+	storeEvent string
 }
 
 // Err returns the error to answer with, or "".
@@ -329,11 +335,12 @@ type geoQuery struct {
 // are read in Redis's order, with the source's members at hand, so that the first
 // error is Redis's.
 func (s *Shard) GeoSearch(a Args) *GeoResult {
-	r := &GeoResult{}
+	r := &GeoResult{storeEvent: "georadiusstore"}
 	kind := geoKindOf(a[0])
 	srcAt := 1
 	if kind == geoSearchStore {
 		srcAt = 2
+		r.storeEvent = "geosearchstore"
 	}
 	var z *ZSet
 	if e, found := s.read(a[srcAt]); found {
@@ -665,7 +672,11 @@ func (r *GeoResult) Stored(settings *Settings) *ZSet {
 // GeoStore stores a storing search's result under its destination on this shard and
 // returns the number of members stored.
 func (s *Shard) GeoStore(r *GeoResult) int {
-	return s.ZSetStore(r.store, r.Stored(s.Settings))
+	n := s.ZSetStore(r.store, r.Stored(s.Settings))
+	if n > 0 {
+		s.notify(NotifyZSet, r.storeEvent, r.store)
+	}
+	return n
 }
 
 // geoSearchCommand runs any search command whose keys all live on this shard.

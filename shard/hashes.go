@@ -73,6 +73,7 @@ func (s *Shard) hashSetPairs(a Args, cmd string, w *proto.Writer) (added int, ok
 	}
 	s.dirty += int64(len(a)/2 - 1)
 	s.hashWritten(h)
+	s.notify(NotifyHash, "hset", a[1])
 	return added, true
 }
 
@@ -92,6 +93,7 @@ func hsetnxCommand(s *Shard, a Args, w *proto.Writer) {
 	h.set(a[2], a[3], maxEntries, maxValue)
 	s.dirty++
 	s.hashWritten(h)
+	s.notify(NotifyHash, "hset", a[1])
 	w.Int(1)
 }
 
@@ -205,6 +207,9 @@ func hdelCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 	}
 	s.dirty += int64(deleted)
+	if deleted > 0 {
+		s.notify(NotifyHash, "hdel", a[1])
+	}
 	s.afterHashRemoval(a[1], h)
 	w.Int(int64(deleted))
 }
@@ -281,6 +286,7 @@ func hincrbyCommand(s *Shard, a Args, w *proto.Writer) {
 	h.set(a[2], strconv.AppendInt(num[:0], cur, 10), maxEntries, maxValue)
 	s.dirty++
 	s.hashWritten(h)
+	s.notify(NotifyHash, "hincrby", a[1])
 	w.Int(cur)
 }
 
@@ -332,6 +338,7 @@ func hincrbyfloatCommand(s *Shard, a Args, w *proto.Writer) {
 	h.set(a[2], val, maxEntries, maxValue)
 	s.dirty++
 	s.hashWritten(h)
+	s.notify(NotifyHash, "hincrbyfloat", a[1])
 	w.Bulk(val)
 	// Float arithmetic is replayed as its result.
 	s.Propagate([]byte("HSET"), a[1], a[2], val)
@@ -546,6 +553,7 @@ func (s *Shard) hashLimits() (maxEntries, maxValue int64) {
 func (s *Shard) newHashKey(key []byte) *Hash {
 	h := newHash()
 	s.db.insert(key, Object{Type: TypeHash, Coll: h, Access: s.clock()})
+	s.notify(NotifyNew, "new", key)
 	return h
 }
 
@@ -564,6 +572,7 @@ func (s *Shard) afterHashRemoval(key []byte, h *Hash) {
 	}
 	if i, ok := s.db.find(key); ok {
 		s.db.removeAt(i)
+		s.notify(NotifyGeneric, "del", key)
 	}
 }
 

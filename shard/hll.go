@@ -586,6 +586,7 @@ func (s *Shard) HLLStore(dst []byte, u *HLLUnion) string {
 	invalidateCard(v)
 	e.Str = v
 	s.dirty++
+	s.notify(NotifyString, "pfadd", dst)
 	return ""
 }
 
@@ -628,6 +629,9 @@ func pfaddCommand(s *Shard, a Args, w *proto.Writer) {
 		s.put(a[1], Object{Type: TypeString, Flags: flagRaw, Str: v})
 	} else {
 		e.Str = v
+	}
+	if !failed && updated > 0 {
+		s.notify(NotifyString, "pfadd", a[1])
 	}
 	switch {
 	case failed:

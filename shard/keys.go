@@ -73,6 +73,7 @@ func delCommand(s *Shard, a Args, w *proto.Writer) {
 	var n int64
 	for _, key := range a[1:] {
 		if s.remove(key) {
+			s.notify(NotifyGeneric, "del", key)
 			n++
 		}
 	}
@@ -85,6 +86,8 @@ func existsCommand(s *Shard, a Args, w *proto.Writer) {
 	for _, key := range a[1:] {
 		if _, ok := s.peek(key); ok {
 			n++
+		} else {
+			s.notify(NotifyKeyMiss, "keymiss", key)
 		}
 	}
 	w.Int(n)
@@ -105,6 +108,7 @@ func touchCommand(s *Shard, a Args, w *proto.Writer) {
 func typeCommand(s *Shard, a Args, w *proto.Writer) {
 	e, ok := s.peek(a[1])
 	if !ok {
+		s.notify(NotifyKeyMiss, "keymiss", a[1])
 		w.Simple("none")
 		return
 	}
@@ -201,9 +205,11 @@ func (s *Shard) expireGeneric(a Args, cmd string, ms, absolute bool, w *proto.Wr
 	if when <= s.now {
 		s.db.removeAt(i)
 		s.Propagate([]byte("DEL"), a[1])
+		s.notify(NotifyGeneric, "del", a[1])
 	} else {
 		s.db.setExpire(i, when)
 		s.Propagate([]byte("PEXPIREAT"), a[1], strconv.AppendInt(nil, when, 10))
+		s.notify(NotifyGeneric, "expire", a[1])
 	}
 	s.dirty++
 	w.Int(1)
@@ -255,6 +261,7 @@ func persistCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	s.db.setExpire(i, 0)
 	s.dirty++
+	s.notify(NotifyGeneric, "persist", a[1])
 	w.Int(1)
 }
 
@@ -288,7 +295,13 @@ func (s *Shard) renameGeneric(a Args, nx bool, w *proto.Writer) {
 	i, _ := s.db.find(src)
 	o := s.db.entries[i].Object
 	s.db.removeAt(i)
+	_, replaced := s.db.find(dst)
 	s.put(dst, o)
+	if replaced {
+		s.notify(NotifyNew, "new", dst) // Redis deletes dst and adds it anew
+	}
+	s.notify(NotifyGeneric, "rename_from", src)
+	s.notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		w.Int(1)
 	} else {
@@ -340,6 +353,8 @@ func copyCommand(s *Shard, a Args, w *proto.Writer) {
 		o.Flags |= flagUnshared
 	}
 	to.insert(dst, o)
+	s.notifyDB(s.dbNumber(to), NotifyNew, "new", dst)
+	s.notifyDB(s.dbNumber(to), NotifyGeneric, "copy_to", dst)
 	s.dirty++
 	w.Int(1)
 }
@@ -364,8 +379,11 @@ func moveCommand(s *Shard, a Args, w *proto.Writer) {
 		return
 	}
 	to.insert(a[1], s.db.entries[i].Object)
+	s.notifyDB(s.dbNumber(to), NotifyNew, "new", a[1])
 	s.db.removeAt(i)
 	s.dirty++
+	s.notify(NotifyGeneric, "move_from", a[1])
+	s.notifyDB(s.dbNumber(to), NotifyGeneric, "move_to", a[1])
 	w.Int(1)
 }
 
@@ -449,19 +467,27 @@ func objectIdletimeCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Null()
 		return
 	}
+	if policyIsLFU(s.Settings.Memory.Policy.Load()) {
+		w.Error(proto.ErrLFUSelected)
+		return
+	}
 	w.Int(max(int64(s.clock())-int64(e.Access), 0))
 }
 
 // OBJECT FREQ key
 //
-// Shards do not know the maxmemory policy yet, so they answer as redis-server does under
-// the default (non-LFU) policy.
+// The counter is kept only under an LFU policy; otherwise Redis's error.
 func objectFreqCommand(s *Shard, a Args, w *proto.Writer) {
-	if _, ok := s.peek(a[2]); !ok {
+	e, ok := s.peek(a[2])
+	if !ok {
 		w.Null()
 		return
 	}
-	w.Error(proto.ErrLFUNotSelected)
+	if !policyIsLFU(s.Settings.Memory.Policy.Load()) {
+		w.Error(proto.ErrLFUNotSelected)
+		return
+	}
+	w.Int(s.freq(e))
 }
 
 // objectHelp is OBJECT HELP's reply, line for line as redis-server sends it.

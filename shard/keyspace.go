@@ -3,6 +3,7 @@ package shard
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/basaltdb/basalt/proto"
 )
@@ -45,6 +46,8 @@ const flagRaw uint8 = 1
 type Object struct {
 	Type  uint8
 	Flags uint8
+	// lfu is the LFU access counter (evict.go); it and size fill what would be padding.
+	lfu uint8
 	// Str is the payload of a string.
 	Str []byte
 	// Coll is the payload of the collection types (later issues).
@@ -53,6 +56,8 @@ type Object struct {
 	ExpireAt int64
 	// Access is the last access time in seconds (OBJECT IDLETIME).
 	Access uint32
+	// size is what the keyspace charged this entry in bytes (evict.go).
+	size uint32
 }
 
 // entry is one key in a DB's dense entry array.
@@ -82,10 +87,15 @@ type DB struct {
 	// snapshot's view of this DB, nil when none runs.
 	epoch uint32
 	snap  *dbSnapshot
+	// used is the accounted bytes of this DB's entries; meter, the shard's total, moves
+	// with it (evict.go).
+	used  int64
+	slack int64
+	meter *atomic.Int64
 }
 
-func newDB() *DB {
-	return &DB{index: make(map[string]uint32)}
+func newDB(meter *atomic.Int64) *DB {
+	return &DB{index: make(map[string]uint32), meter: meter}
 }
 
 // Len returns the number of keys, expired-but-not-yet-reclaimed ones included.
@@ -109,7 +119,13 @@ func (d *DB) find(key []byte) (int, bool) {
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
 	d.index[k] = uint32(len(d.entries))
+	if o.lfu == 0 {
+		o.lfu = lfuInit
+	}
 	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1, saved: d.epoch})
+	d.entries[len(d.entries)-1].size = 0
+	d.charge(len(d.entries) - 1)
+	d.chargeSlack()
 	if o.ExpireAt != 0 {
 		d.addVolatile(len(d.entries) - 1)
 	}
@@ -143,6 +159,8 @@ func (d *DB) removeAt(i int) {
 		d.snap.save(d, i)
 	}
 	e := &d.entries[i]
+	d.used -= int64(e.size)
+	d.meter.Add(-int64(e.size))
 	if e.volPos >= 0 {
 		d.removeVolatile(int(e.volPos))
 	}
@@ -164,6 +182,7 @@ func (d *DB) removeAt(i int) {
 	if cap(d.entries) > 1024 && len(d.entries) < cap(d.entries)/4 {
 		d.entries = append(make([]entry, 0, cap(d.entries)/2), d.entries...)
 	}
+	d.chargeSlack()
 }
 
 // setExpire changes the TTL of entry i, keeping volatile in step.

@@ -63,6 +63,7 @@ func (s *Shard) pushCommand(a Args, left, existing bool, w *proto.Writer) {
 		l = s.newListKey(a[1])
 	}
 	s.pushValues(l, a[2:], left)
+	s.notify(NotifyList, listEvent(left, "lpush", "rpush"), a[1])
 	w.Int(int64(l.Len()))
 	s.listReady(a[1])
 }
@@ -114,6 +115,7 @@ func (s *Shard) popCommand(a Args, left bool, w *proto.Writer) {
 		w.Array(n)
 	}
 	s.popInto(w, l, left, n)
+	s.notify(NotifyList, listEvent(left, "lpop", "rpop"), a[1])
 	s.afterRemoval(a[1], l)
 }
 
@@ -268,6 +270,7 @@ func lsetCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	l.set(i, a[3])
 	s.dirty++
+	s.notify(NotifyList, "lset", a[1])
 	l.shrink(fill)
 	if listChecks {
 		l.mustBeValid()
@@ -304,6 +307,7 @@ func linsertCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	l.insert(ni, off, a[4], after)
 	s.dirty++
+	s.notify(NotifyList, "linsert", a[1])
 	if listChecks {
 		l.mustBeValid()
 	}
@@ -338,6 +342,7 @@ func lremCommand(s *Shard, a Args, w *proto.Writer) {
 	removed := l.removeMatches(a[3], int(limit), fromTail)
 	s.dirty += int64(removed)
 	if removed > 0 {
+		s.notify(NotifyList, "lrem", a[1])
 		s.afterRemoval(a[1], l)
 	}
 	w.Int(int64(removed))
@@ -370,6 +375,7 @@ func ltrimCommand(s *Shard, a Args, w *proto.Writer) {
 	// Redis signals the key as modified even when nothing was trimmed; a dirty count
 	// of at least one makes WATCH see it too.
 	s.dirty += int64(max(from+tail, 1))
+	s.notify(NotifyList, "ltrim", a[1])
 	s.afterRemoval(a[1], l)
 	w.OK()
 }
@@ -537,6 +543,8 @@ func (s *Shard) moveElement(src, dst []byte, fromLeft, toLeft bool, w *proto.Wri
 	to.push(v, toLeft)
 	w.Bulk(v)
 	s.dirty++
+	s.notify(NotifyList, listEvent(toLeft, "lpush", "rpush"), dst)
+	s.notify(NotifyList, listEvent(fromLeft, "lpop", "rpop"), src)
 	s.afterRemoval(src, from)
 	s.listReady(dst)
 }
@@ -561,6 +569,7 @@ func lmpopCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Bulk(key)
 		w.Array(n)
 		s.popInto(w, l, left, n)
+		s.notify(NotifyList, listEvent(left, "lpop", "rpop"), key)
 		s.afterRemoval(key, l)
 		return
 	}
@@ -620,6 +629,7 @@ func (s *Shard) listFill() int { return int(s.Settings.ListMaxListpackSize.Load(
 func (s *Shard) newListKey(key []byte) *List {
 	l := newList()
 	s.db.insert(key, Object{Type: TypeList, Coll: l, Access: s.clock()})
+	s.notify(NotifyNew, "new", key)
 	return l
 }
 
@@ -652,6 +662,7 @@ func (s *Shard) afterRemoval(key []byte, l *List) {
 	}
 	if i, ok := s.db.find(key); ok {
 		s.db.removeAt(i)
+		s.notify(NotifyGeneric, "del", key)
 	}
 }
 
@@ -705,6 +716,7 @@ func (s *Shard) ListPop(key []byte, left bool, count int) (vals [][]byte, exists
 	}
 	l.deleteRange(start, n)
 	s.dirty += int64(n)
+	s.notify(NotifyList, listEvent(left, "lpop", "rpop"), key)
 	s.afterRemoval(key, l)
 	return vals, true, false
 }
@@ -748,9 +760,16 @@ func (s *Shard) ListPush(key []byte, left bool, vals [][]byte) (length int64, wr
 	}
 	s.pushValues(l, vals, left)
 	if len(vals) > 0 {
+		s.notify(NotifyList, listEvent(left, "lpush", "rpush"), key)
 		s.listReady(key)
 	}
 	return int64(l.Len()), false
+}
+
+// ListMove is LMOVE on this shard for a served BLMOVE or BRPOPLPUSH: it moves one
+// element from src to dst and writes the element, or WRONGTYPE, as LMOVE answers.
+func (s *Shard) ListMove(src, dst []byte, fromLeft, toLeft bool, w *proto.Writer) {
+	s.moveElement(src, dst, fromLeft, toLeft, w)
 }
 
 // ListLen returns the length of the list at key, 0 when there is no such key.

@@ -42,6 +42,14 @@ func saddCommand(s *Shard, a Args, w *proto.Writer) {
 	w.Int(int64(s.addMembers(a[1], st, a[2:])))
 }
 
+// notifyAdded reports SADD's event when members were added.
+func (s *Shard) notifyAdded(key []byte, added int) int {
+	if added > 0 {
+		s.notify(NotifySet, "sadd", key)
+	}
+	return added
+}
+
 // addMembers adds members to st, the set at key, or to a new set stored there when st
 // is nil, and returns how many were new. As Redis 7.2 does, the number of arguments
 // picks a new set's encoding, and converts an existing small set up front when they
@@ -51,6 +59,7 @@ func (s *Shard) addMembers(key []byte, st *Set, members [][]byte) int {
 	if st == nil {
 		st = newSetFor(members[0], len(members), lim)
 		s.db.insert(key, Object{Type: TypeSet, Coll: st, Access: s.clock()})
+		s.notify(NotifyNew, "new", key)
 	} else if (st.enc == setListpack && len(members) > lim.listpackEntries) ||
 		(st.enc == setIntset && len(members) > lim.intsetEntries) {
 		st.convert(setHashtable, len(members))
@@ -65,7 +74,7 @@ func (s *Shard) addMembers(key []byte, st *Set, members [][]byte) int {
 	if listChecks {
 		st.mustBeValid()
 	}
-	return added
+	return s.notifyAdded(key, added)
 }
 
 // SREM key member [member ...]
@@ -88,6 +97,9 @@ func sremCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 	}
 	s.dirty += int64(removed)
+	if removed > 0 {
+		s.notify(NotifySet, "srem", a[1])
+	}
 	s.afterSetRemoval(a[1], st)
 	w.Int(int64(removed))
 }
@@ -180,6 +192,7 @@ func spopCommand(s *Shard, a Args, w *proto.Writer) {
 	s.Propagate([]byte("SREM"), a[1], m)
 	st.removeIndex(i)
 	s.dirty++
+	s.notify(NotifySet, "spop", a[1])
 	s.afterSetRemoval(a[1], st)
 }
 
@@ -209,12 +222,15 @@ func (s *Shard) spopCount(a Args, w *proto.Writer) {
 		s.dirty += int64(size)
 		s.remove(a[1])
 		s.Propagate([]byte("DEL"), a[1])
+		s.notify(NotifySet, "spop", a[1])
+		s.notify(NotifyGeneric, "del", a[1])
 		return
 	}
 	journal := s.Journaling()
 	srem := [][]byte{[]byte("SREM"), a[1]}
 	n := int(count)
 	s.dirty += int64(n)
+	s.notify(NotifySet, "spop", a[1])
 	w.Set(n)
 	var buf []byte
 	remaining := size - n
@@ -369,6 +385,7 @@ func smoveCommand(s *Shard, a Args, w *proto.Writer) {
 		return
 	}
 	s.dirty++
+	s.notify(NotifySet, "srem", a[1])
 	s.afterSetRemoval(a[1], src)
 	s.addMembers(a[2], dst, a[3:4])
 	w.Int(1)
@@ -433,7 +450,11 @@ func (s *Shard) algebraCommand(op SetOp, keys [][]byte, dst []byte, w *proto.Wri
 		WriteSet(w, res)
 		return
 	}
-	w.Int(int64(s.SetStore(dst, res)))
+	n := s.SetStore(dst, res)
+	if n > 0 {
+		s.notify(NotifySet, SetStoreEvent(op), dst)
+	}
+	w.Int(int64(n))
 }
 
 // setsAt looks up the sets at keys (nil for a missing key) for a read, writing
@@ -659,6 +680,7 @@ func (s *Shard) afterSetRemoval(key []byte, st *Set) {
 	}
 	if i, ok := s.db.find(key); ok {
 		s.db.removeAt(i)
+		s.notify(NotifyGeneric, "del", key)
 	}
 }
 
@@ -684,7 +706,9 @@ func (s *Shard) SetClone(key []byte) (st *Set, wrongType bool) {
 // The shard takes ownership of st. A nil or empty st deletes key instead.
 func (s *Shard) SetStore(key []byte, st *Set) int {
 	if st == nil || st.Len() == 0 {
-		s.remove(key)
+		if s.remove(key) {
+			s.notify(NotifyGeneric, "del", key)
+		}
 		return 0
 	}
 	s.put(key, Object{Type: TypeSet, Coll: st})
@@ -709,6 +733,7 @@ func (s *Shard) SetRemove(key, member []byte) (removed, wrongType bool) {
 		return false, false
 	}
 	s.dirty++
+	s.notify(NotifySet, "srem", key)
 	s.afterSetRemoval(key, st)
 	return true, false
 }

@@ -62,6 +62,10 @@ type Settings struct {
 	// HLLSparseMaxBytes is hll-sparse-max-bytes: a sparse HyperLogLog becomes dense
 	// rather than grow beyond this many bytes (see hll.go).
 	HLLSparseMaxBytes atomic.Int64
+	// Memory holds maxmemory and its eviction parameters (evict.go).
+	Memory MemorySettings
+	// NotifyClasses holds the notify-keyspace-events classes as Notify* bits (notify.go).
+	NotifyClasses atomic.Uint32
 }
 
 // Defaults of hash-max-listpack-entries and hash-max-listpack-value, as redis-server
@@ -88,6 +92,7 @@ func NewSettings() *Settings {
 	s.StreamNodeMaxEntries.Store(100)
 	s.StreamNodeMaxBytes.Store(4096)
 	s.HLLSparseMaxBytes.Store(3000)
+	s.Memory.init()
 	return s
 }
 
@@ -98,6 +103,8 @@ type Stats struct {
 	ExpireCycleTimeUs  int64
 	ExpiredStalePerc   float64
 	ExpireCycleTimeout int64
+	// EvictedKeys counts keys deleted for maxmemory.
+	EvictedKeys int64
 }
 
 // Shard is one slice of the keyspace: every database's keys whose hash maps here.
@@ -121,6 +128,10 @@ type Shard struct {
 	// is also told of every stream that got an entry (XADD), for XREAD BLOCK. It
 	// runs on the shard's loop and must not call back into the shard.
 	Ready func(db int, key string)
+	// Evicted, when set, is told of every key deleted for maxmemory, before it goes.
+	Evicted func(db int, key string)
+	// Notify, when set, publishes keyspace notifications (notify.go).
+	Notify NotifyHook
 
 	dbs []*DB
 	db  *DB
@@ -137,13 +148,20 @@ type Shard struct {
 	// propagated holds the current handler's Propagate records.
 	propagated   [][][]byte
 	propagateSet bool
+	// pending, pool, nextEvictDB and full are memory accounting and eviction state
+	// (evict.go); full is read by other loops.
+	pending     []pendingEntry
+	pool        []candidate
+	nextEvictDB int
+	full        atomic.Bool
+	published   atomic.Int64
 }
 
 // New returns an empty shard with n databases.
 func New(id, databases int, settings *Settings) *Shard {
 	s := &Shard{ID: id, Settings: settings, dbs: make([]*DB, databases)}
 	for i := range s.dbs {
-		s.dbs[i] = newDB()
+		s.dbs[i] = newDB(&s.published)
 	}
 	s.db = s.dbs[0]
 	s.now = time.Now().UnixMilli()
@@ -159,6 +177,9 @@ func (s *Shard) Begin(db int) {
 // BeginAt is Begin with the clock already read by the caller, who times the command
 // with the same reading.
 func (s *Shard) BeginAt(db int, now time.Time) {
+	if len(s.pending) > 0 {
+		s.Settle()
+	}
 	s.db = s.dbs[db]
 	s.dbIndex = db
 	s.now = now.UnixMilli()
@@ -213,11 +234,12 @@ func (s *Shard) read(key []byte) (*entry, bool) {
 	i, ok := s.lookup(key)
 	if !ok {
 		s.Stats.Misses++
+		s.notify(NotifyKeyMiss, "keymiss", key)
 		return nil, false
 	}
 	s.Stats.Hits++
 	e := &s.db.entries[i]
-	e.Access = uint32(s.now / 1000)
+	s.touch(e)
 	return e, true
 }
 
@@ -229,7 +251,8 @@ func (s *Shard) write(key []byte) (*entry, bool) {
 		return nil, false
 	}
 	e := &s.db.entries[i]
-	e.Access = uint32(s.now / 1000)
+	s.touch(e)
+	s.pending = append(s.pending, pendingEntry{s.db, i})
 	return e, true
 }
 
@@ -239,11 +262,15 @@ func (s *Shard) put(key []byte, o Object) {
 	if i, ok := s.db.find(key); ok {
 		s.db.setExpire(i, o.ExpireAt)
 		e := &s.db.entries[i]
+		o.lfu, o.size = e.lfu, e.size
 		e.Object = o
+		s.touch(e) // an overwrite is an access, as Redis's write lookup counts it
+		s.db.charge(i)
 		s.dirty++
 		return
 	}
 	s.db.insert(key, o)
+	s.notify(NotifyNew, "new", key)
 	s.dirty++
 }
 
@@ -294,15 +321,18 @@ func (o Object) clone() Object {
 // Flush empties database db, or every database when db < 0.
 func (s *Shard) Flush(db int) {
 	s.finishSnapshot()
+	s.Settle()
 	for i := range s.dbs {
 		if db < 0 || i == db {
 			s.dirty += int64(s.dbs[i].Len())
 			epoch := s.dbs[i].epoch
-			s.dbs[i] = newDB()
+			s.published.Add(-s.dbs[i].used)
+			s.dbs[i] = newDB(&s.published)
 			s.dbs[i].epoch = epoch
 		}
 	}
 	s.db = s.dbs[s.dbIndex]
+	s.RecheckBudget()
 }
 
 // SwapDB exchanges databases a and b on this shard.

@@ -84,12 +84,15 @@ func (s *Shard) SortLookup(key, field []byte) (val []byte, ok bool) {
 // Ready hook.
 func (s *Shard) ListStore(key []byte, vals [][]byte) int {
 	if len(vals) == 0 {
-		s.remove(key)
+		if s.remove(key) {
+			s.notify(NotifyGeneric, "del", key)
+		}
 		return 0
 	}
 	l := newList()
 	s.pushValues(l, vals, false)
 	s.put(key, Object{Type: TypeList, Coll: l})
+	s.notify(NotifyList, "sortstore", key)
 	s.listReady(key)
 	return len(vals)
 }

@@ -177,6 +177,7 @@ func xgroupCreateCmd(s *Shard, a Args, w *proto.Writer) {
 		return
 	}
 	s.dirty++
+	s.notify(NotifyStream, "xgroup-create", a[2])
 	w.OK()
 }
 
@@ -206,6 +207,7 @@ func xgroupSetidCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	g.LastID, g.EntriesRead = id, entriesRead
 	s.dirty++
+	s.notify(NotifyStream, "xgroup-setid", a[2])
 	w.OK()
 }
 
@@ -221,6 +223,7 @@ func xgroupDestroyCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	st.DeleteGroup(a[3])
 	s.dirty++
+	s.notify(NotifyStream, "xgroup-destroy", a[2])
 	w.Int(1)
 	// Consumers blocked on the group wake up to learn that it is gone.
 	s.listReady(a[2])
@@ -234,6 +237,7 @@ func xgroupCreateConsumerCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	if _, created := g.AddConsumer(a[4], s.now); created {
 		s.dirty++
+		s.notify(NotifyStream, "xgroup-createconsumer", a[2])
 		w.Int(1)
 		return
 	}
@@ -252,6 +256,7 @@ func xgroupDelConsumerCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	s.dirty++
 	w.Int(g.DeleteConsumer(a[4]))
+	s.notify(NotifyStream, "xgroup-delconsumer", a[2])
 }
 
 // streamGroupOf finds key's stream and its group for XPENDING, XCLAIM and XAUTOCLAIM,
@@ -553,6 +558,7 @@ func xclaimCmd(s *Shard, a Args, w *proto.Writer) {
 			continue
 		}
 		if to == nil {
+			s.notifyNewConsumer(a[1], g, a[3])
 			to = g.claimTo(a[3], s.now)
 		}
 		g.claim(e, to)
@@ -641,6 +647,7 @@ func xautoclaimCmd(s *Shard, a Args, w *proto.Writer) {
 			continue
 		}
 		if to == nil {
+			s.notifyNewConsumer(a[1], g, a[3])
 			to = g.claimTo(a[3], s.now)
 		}
 		g.claim(e, to)
@@ -915,9 +922,11 @@ func (s *Shard) StreamGroupRead(key []byte, x *XReadGroupArgs, after StreamID, n
 		if st.length == 0 || !g.LastID.Less(st.LastEntryID()) {
 			return false
 		}
+		s.notifyNewConsumer(key, g, x.Consumer)
 		s.deliverNew(st, g, x, w)
 		return true
 	}
+	s.notifyNewConsumer(key, g, x.Consumer)
 	c := g.claimTo(x.Consumer, s.now)
 	s.dirty++
 	from, ok := after.Next()
@@ -1005,6 +1014,7 @@ func (s *Shard) StreamGroupServeBlocked(key []byte, x *XReadGroupArgs, w *proto.
 		w.Array(0)
 		return true, ""
 	}
+	s.notifyNewConsumer(key, g, x.Consumer)
 	s.deliverNew(st, g, x, w)
 	return true, ""
 }

@@ -303,8 +303,9 @@ func xaddCmd(s *Shard, a Args, w *proto.Writer) {
 	var buf [48]byte
 	idText := id.AppendTo(buf[:0])
 	w.Bulk(idText)
-	if p.trimming {
-		st.Trim(p.trim)
+	s.notify(NotifyStream, "xadd", a[1])
+	if p.trimming && st.Trim(p.trim) > 0 {
+		s.notify(NotifyStream, "xtrim", a[1])
 	}
 	if (p.autoID || p.autoSq) && s.Journaling() {
 		// A generated id is replayed as the id it became.
@@ -453,6 +454,7 @@ func xdelCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	if n > 0 {
 		s.dirty++
+		s.notify(NotifyStream, "xdel", a[1])
 	}
 	w.Int(n)
 }
@@ -479,6 +481,7 @@ func xtrimCmd(s *Shard, a Args, w *proto.Writer) {
 	n := st.Trim(p.trim)
 	if n > 0 {
 		s.dirty++
+		s.notify(NotifyStream, "xtrim", a[1])
 	}
 	w.Int(n)
 }
@@ -548,6 +551,7 @@ func xsetidCmd(s *Shard, a Args, w *proto.Writer) {
 	}
 	st.SetLastID(id, added, maxDel)
 	s.dirty++
+	s.notify(NotifyStream, "xsetid", a[1])
 	w.OK()
 }
 

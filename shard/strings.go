@@ -70,6 +70,7 @@ func getCommand(s *Shard, a Args, w *proto.Writer) {
 func setCommand(s *Shard, a Args, w *proto.Writer) {
 	if len(a) == 3 {
 		s.setString(a[1], a[2], 0, false)
+		s.notify(NotifyString, "set", a[1])
 		w.OK()
 		return
 	}
@@ -109,6 +110,7 @@ func getsetCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Bulk(e.Str)
 	}
 	s.setString(a[1], a[2], 0, false)
+	s.notify(NotifyString, "set", a[1])
 }
 
 // GETDEL key
@@ -121,6 +123,7 @@ func getdelCommand(s *Shard, a Args, w *proto.Writer) {
 	default:
 		w.Bulk(e.Str)
 		s.remove(a[1])
+		s.notify(NotifyGeneric, "del", a[1])
 	}
 }
 
@@ -151,16 +154,19 @@ func getexCommand(s *Shard, a Args, w *proto.Writer) {
 	case opts&optExpire != 0 && at <= s.now:
 		s.remove(a[1])
 		s.Propagate([]byte("DEL"), a[1])
+		s.notify(NotifyGeneric, "del", a[1])
 	case opts&optExpire != 0:
 		i, _ := s.db.find(a[1])
 		s.db.setExpire(i, at)
 		s.dirty++
+		s.notify(NotifyGeneric, "expire", a[1])
 		s.Propagate([]byte("PEXPIREAT"), a[1], strconv.AppendInt(nil, at, 10))
 	case opts&optPersist != 0 && e.ExpireAt != 0:
 		i, _ := s.db.find(a[1])
 		s.db.setExpire(i, 0)
 		s.dirty++
 		s.Propagate([]byte("PERSIST"), a[1])
+		s.notify(NotifyGeneric, "persist", a[1])
 	}
 }
 
@@ -184,6 +190,7 @@ func msetCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	for i := 1; i < len(a); i += 2 {
 		s.setString(a[i], a[i+1], 0, false)
+		s.notify(NotifyString, "set", a[i])
 	}
 	w.OK()
 }
@@ -205,6 +212,7 @@ func msetnxCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	for i := 1; i < len(a); i += 2 {
 		s.setString(a[i], a[i+1], 0, false)
+		s.notify(NotifyString, "set", a[i])
 	}
 	w.Int(1)
 }
@@ -218,6 +226,7 @@ func appendCommand(s *Shard, a Args, w *proto.Writer) {
 	if e == nil {
 		// A new key gets the same encoding SET would give it.
 		s.setString(a[1], a[2], 0, false)
+		s.notify(NotifyString, "append", a[1])
 		w.Int(int64(len(a[2])))
 		return
 	}
@@ -227,6 +236,7 @@ func appendCommand(s *Shard, a Args, w *proto.Writer) {
 	e.Str = append(e.Str, a[2]...)
 	e.Flags = flagRaw
 	s.dirty++
+	s.notify(NotifyString, "append", a[1])
 	w.Int(int64(len(e.Str)))
 }
 
@@ -304,6 +314,7 @@ func setrangeCommand(s *Shard, a Args, w *proto.Writer) {
 		buf := make([]byte, offset+int64(len(val)))
 		copy(buf[offset:], val)
 		s.put(a[1], Object{Type: TypeString, Flags: flagRaw, Str: buf})
+		s.notify(NotifyString, "setrange", a[1])
 		w.Int(int64(len(buf)))
 		return
 	}
@@ -322,6 +333,7 @@ func setrangeCommand(s *Shard, a Args, w *proto.Writer) {
 	copy(e.Str[offset:], val)
 	e.Flags = flagRaw
 	s.dirty++
+	s.notify(NotifyString, "setrange", a[1])
 	w.Int(int64(len(e.Str)))
 }
 
@@ -381,6 +393,7 @@ func (s *Shard) incrBy(key []byte, delta int64, w *proto.Writer) {
 		e.Flags = 0
 		s.dirty++
 	}
+	s.notify(NotifyString, "incrby", key)
 	w.Int(v)
 }
 
@@ -426,6 +439,7 @@ func incrbyfloatCommand(s *Shard, a Args, w *proto.Writer) {
 		e.Str, e.Flags = val, flagNoInt
 		s.dirty++
 	}
+	s.notify(NotifyString, "incrbyfloat", a[1])
 	// Float arithmetic is replayed as its result.
 	s.Propagate([]byte("SET"), a[1], val, []byte("KEEPTTL"))
 	w.Bulk(val)
@@ -796,9 +810,13 @@ func (s *Shard) setGeneric(key, val []byte, opts int, expire []byte, cmd string,
 			s.remove(key)
 			s.Propagate([]byte("DEL"), key)
 		}
+		s.notify(NotifyString, "set", key)
+		s.notify(NotifyGeneric, "expire", key)
 	} else {
 		s.setString(key, val, at, opts&optKeepTTL != 0)
+		s.notify(NotifyString, "set", key)
 		if opts&optExpire != 0 {
+			s.notify(NotifyGeneric, "expire", key)
 			// A relative TTL is replayed as the absolute time it stands for.
 			s.Propagate([]byte("SET"), key, val, []byte("PXAT"), strconv.AppendInt(nil, at, 10))
 		}
@@ -820,6 +838,7 @@ func (s *Shard) setString(key, v []byte, at int64, keepTTL bool) {
 	i, ok := s.lookup(key)
 	if !ok {
 		s.db.insert(key, Object{Type: TypeString, Str: Own(v), ExpireAt: at, Access: s.clock()})
+		s.notify(NotifyNew, "new", key)
 		s.dirty++
 		return
 	}
@@ -830,7 +849,7 @@ func (s *Shard) setString(key, v []byte, at int64, keepTTL bool) {
 		e.Str = Own(v)
 	}
 	e.Type, e.Flags, e.Coll = TypeString, 0, nil
-	e.Access = s.clock()
+	s.touch(e) // access time, and the LFU counter (evict.go)
 	if !keepTTL {
 		s.db.setExpire(i, at)
 	}

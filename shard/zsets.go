@@ -272,6 +272,7 @@ pairs:
 		}
 		z = newZSetFor(len(scores), maxLen, s.zsetLimits())
 		s.db.insert(a[1], Object{Type: TypeZSet, Coll: z, Access: s.clock()})
+		s.notify(NotifyNew, "new", a[1])
 	}
 	lim := s.zsetLimits()
 	added, updated := 0, 0
@@ -295,6 +296,9 @@ pairs:
 		result = r.score
 	}
 	s.dirty += int64(added + updated)
+	if added+updated > 0 {
+		s.notify(NotifyZSet, listEvent(incr, "zincr", "zadd"), a[1])
+	}
 	s.afterZSetWrite(a[1], z)
 	switch {
 	case incr && processed:
@@ -370,8 +374,12 @@ func zincrbyCommand(s *Shard, a Args, w *proto.Writer) {
 	if z == nil {
 		z = newZSetFor(1, len(a[3]), s.zsetLimits())
 		s.db.insert(a[1], Object{Type: TypeZSet, Coll: z, Access: s.clock()})
+		s.notify(NotifyNew, "new", a[1])
 	}
 	r := z.add(a[3], incr, zaddFlags{incr: true}, s.zsetLimits())
+	if r.outcome != zaddNaN {
+		s.notify(NotifyZSet, "zincr", a[1])
+	}
 	s.afterZSetWrite(a[1], z)
 	if r.outcome == zaddNaN {
 		w.Error(proto.ErrZaddNaN)
@@ -450,6 +458,9 @@ func zremCommand(s *Shard, a Args, w *proto.Writer) {
 		}
 	}
 	s.dirty += int64(removed)
+	if removed > 0 {
+		s.notify(NotifyZSet, "zrem", a[1])
+	}
 	s.afterZSetWrite(a[1], z)
 	w.Int(int64(removed))
 }
@@ -782,6 +793,7 @@ func (s *Shard) ZPop(key []byte, z *ZSet, k int, fromMax, nested bool, w *proto.
 		z.removeRange(0, k)
 	}
 	s.dirty += int64(k)
+	s.notify(NotifyZSet, listEvent(fromMax, "zpopmax", "zpopmin"), key)
 	s.afterZSetWrite(key, z)
 }
 
@@ -821,6 +833,9 @@ func (s *Shard) zremrangeCommand(a Args, kind zrangeKind, w *proto.Writer) {
 	lo, hi := r.bounds(z)
 	z.removeRange(lo, hi-lo)
 	s.dirty += int64(hi - lo)
+	if hi > lo {
+		s.notify(NotifyZSet, zremrangeEvents[kind], a[1])
+	}
 	s.afterZSetWrite(a[1], z)
 	w.Int(int64(hi - lo))
 }
@@ -912,6 +927,7 @@ func (s *Shard) afterZSetWrite(key []byte, z *ZSet) {
 	}
 	if i, ok := s.db.find(key); ok {
 		s.db.removeAt(i)
+		s.notify(NotifyGeneric, "del", key)
 	}
 }
 
@@ -927,7 +943,11 @@ func zrangestoreCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Error(proto.ErrWrongType)
 		return
 	}
-	w.Int(int64(s.ZSetStore(a[1], res)))
+	n := s.ZSetStore(a[1], res)
+	if n > 0 {
+		s.notify(NotifyZSet, "zrangestore", a[1])
+	}
+	w.Int(int64(n))
 }
 
 // ParseZRangeStore parses ZRANGESTORE's range arguments, which take no WITHSCORES.
@@ -970,7 +990,9 @@ func (s *Shard) ZRangeResult(key []byte, r *ZRange) (res *ZSet, wrongType bool) 
 // The shard takes ownership of z. A nil or empty z deletes key instead.
 func (s *Shard) ZSetStore(key []byte, z *ZSet) int {
 	if z == nil || z.Len() == 0 {
-		s.remove(key)
+		if s.remove(key) {
+			s.notify(NotifyGeneric, "del", key)
+		}
 		return 0
 	}
 	s.put(key, Object{Type: TypeZSet, Coll: z})
@@ -1091,6 +1113,9 @@ func (s *Shard) ZPopItems(key []byte, fromMax bool, count int) (members [][]byte
 		z.removeRange(0, k)
 	}
 	s.dirty += int64(k)
+	if k > 0 {
+		s.notify(NotifyZSet, listEvent(fromMax, "zpopmax", "zpopmin"), key)
+	}
 	s.afterZSetWrite(key, z)
 	return members, scores
 }
@@ -1485,7 +1510,11 @@ func (s *Shard) zalgebraCommand(a Args, op ZSetOp, store bool, w *proto.Writer) 
 	}
 	res := CombineZSets(&o, srcs, s.Settings)
 	if store {
-		w.Int(int64(s.ZSetStore(a[1], res)))
+		n := s.ZSetStore(a[1], res)
+		if n > 0 {
+			s.notify(NotifyZSet, ZStoreEvent(op), a[1])
+		}
+		w.Int(int64(n))
 		return
 	}
 	WriteZSetAll(w, res, o.WithScores)
