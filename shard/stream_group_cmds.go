@@ -814,65 +814,12 @@ type XReadGroupArgs struct {
 // ParseXReadGroup reads XREADGROUP GROUP group consumer [COUNT count] [BLOCK
 // milliseconds] [NOACK] STREAMS key [key ...] id [id ...], reporting errors in the
 // order Redis finds them.
-func ParseXReadGroup(a Args) (XReadGroupArgs, string) {
-	var x XReadGroupArgs
-	for i := 1; i < len(a); i++ {
-		more := len(a) - i - 1
-		switch {
-		case eqFold(a[i], "block") && more > 0:
-			i++
-			ms, ok := proto.ParseInt(a[i])
-			if !ok {
-				return x, errTimeoutNotInt
-			}
-			if ms < 0 {
-				return x, proto.ErrTimeoutNegative
-			}
-			x.Block, x.BlockMs = true, ms
-		case eqFold(a[i], "count") && more > 0:
-			i++
-			n, ok := proto.ParseInt(a[i])
-			if !ok {
-				return x, proto.ErrNotInt
-			}
-			x.Count = max(n, 0)
-		case eqFold(a[i], "streams") && more > 0:
-			if more%2 != 0 {
-				return x, errXReadUnbalanced
-			}
-			x.Keys, x.IDs = a[i+1:i+1+more/2], a[i+1+more/2:]
-			if x.Group == nil {
-				return x, errMissingGroup
-			}
-			return x, ""
-		case eqFold(a[i], "group") && more >= 2:
-			x.Group, x.Consumer = a[i+1], a[i+2]
-			i += 2
-		case eqFold(a[i], "noack"):
-			x.NoAck = true
-		default:
-			return x, proto.ErrSyntax
-		}
-	}
-	return x, proto.ErrSyntax
-}
+func ParseXReadGroup(a Args) (XReadGroupArgs, string) { return parseStreamRead(a, true) }
 
 // XReadGroupKeyPositions returns the positions of XREADGROUP's keys as Redis's key
 // spec finds them: after the first STREAMS from argument 4 on, the first half of the
 // remaining arguments.
-func XReadGroupKeyPositions(a [][]byte) []int {
-	for i := 4; i < len(a); i++ {
-		if !eqFold(a[i], "streams") {
-			continue
-		}
-		pos := make([]int, (len(a)-i-1)/2)
-		for j := range pos {
-			pos[j] = i + 1 + j
-		}
-		return pos
-	}
-	return nil
-}
+func XReadGroupKeyPositions(a [][]byte) []int { return streamsKeyPositions(a, 4) }
 
 // StreamGroupCheck validates one stream of an XREADGROUP: key must hold a stream with
 // the group, and arg must be ">" (newOnly: entries never delivered to the group) or an

@@ -717,7 +717,14 @@ const (
 // ParseXRead reads XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id
 // [id ...], reporting errors in the order Redis finds them.
 func ParseXRead(a Args) (XReadArgs, string) {
-	var x XReadArgs
+	x, errMsg := parseStreamRead(a, false)
+	return x.XReadArgs, errMsg
+}
+
+// parseStreamRead reads the options XREAD and XREADGROUP share; withGroup accepts GROUP
+// and NOACK (XREADGROUP) instead of refusing them (XREAD).
+func parseStreamRead(a Args, withGroup bool) (XReadGroupArgs, string) {
+	var x XReadGroupArgs
 	for i := 1; i < len(a); i++ {
 		more := len(a) - i - 1
 		switch {
@@ -743,11 +750,21 @@ func ParseXRead(a Args) (XReadArgs, string) {
 				return x, errXReadUnbalanced
 			}
 			x.Keys, x.IDs = a[i+1:i+1+more/2], a[i+1+more/2:]
+			if withGroup && x.Group == nil {
+				return x, errMissingGroup
+			}
 			return x, ""
 		case eqFold(a[i], "group") && more >= 2:
-			return x, errXReadGroup
+			if !withGroup {
+				return x, errXReadGroup
+			}
+			x.Group, x.Consumer = a[i+1], a[i+2]
+			i += 2
 		case eqFold(a[i], "noack"):
-			return x, errXReadNoAck
+			if !withGroup {
+				return x, errXReadNoAck
+			}
+			x.NoAck = true
 		default:
 			return x, proto.ErrSyntax
 		}
@@ -759,8 +776,12 @@ func ParseXRead(a Args) (XReadArgs, string) {
 // them: after the first STREAMS, the first half of the remaining arguments. It does not
 // validate the command: when the keys differ from what ParseXRead reads, the command
 // fails before touching any key.
-func XReadKeyPositions(a [][]byte) []int {
-	for i := 1; i < len(a); i++ {
+func XReadKeyPositions(a [][]byte) []int { return streamsKeyPositions(a, 1) }
+
+// streamsKeyPositions finds the first STREAMS from argument from on and returns the
+// positions of the first half of the arguments after it.
+func streamsKeyPositions(a [][]byte, from int) []int {
+	for i := from; i < len(a); i++ {
 		if !eqFold(a[i], "streams") {
 			continue
 		}
