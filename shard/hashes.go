@@ -197,21 +197,8 @@ func hdelCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Int(0)
 		return
 	}
-	deleted := 0
-	for _, f := range a[2:] {
-		if h.del(f) {
-			deleted++
-			if h.Len() == 0 {
-				break
-			}
-		}
-	}
-	s.dirty += int64(deleted)
-	if deleted > 0 {
-		s.notify(NotifyHash, "hdel", a[1])
-	}
+	s.removeEach(a[1], a[2:], h.del, h.Len, NotifyHash, "hdel", w)
 	s.afterHashRemoval(a[1], h)
-	w.Int(int64(deleted))
 }
 
 // HLEN key

@@ -247,3 +247,24 @@ func lookupColl[T any](s *Shard, key []byte, typ uint8, read bool, w *proto.Writ
 	}
 	return c, true
 }
+
+// removeEach is the body of HDEL, SREM and ZREM: it removes each item from a collection
+// until the collection is empty, counts the removals as writes, raises the family's
+// event when anything went, and answers the count. The caller then runs its type's
+// step for a collection that may have become empty.
+func (s *Shard) removeEach(key []byte, items [][]byte, remove func([]byte) bool, size func() int, class uint32, event string, w *proto.Writer) {
+	removed := 0
+	for _, it := range items {
+		if remove(it) {
+			removed++
+			if size() == 0 {
+				break
+			}
+		}
+	}
+	s.dirty += int64(removed)
+	if removed > 0 {
+		s.notify(class, event, key)
+	}
+	w.Int(int64(removed))
+}

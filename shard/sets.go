@@ -87,21 +87,8 @@ func sremCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Int(0)
 		return
 	}
-	removed := 0
-	for _, m := range a[2:] {
-		if st.remove(m) {
-			removed++
-			if st.Len() == 0 {
-				break
-			}
-		}
-	}
-	s.dirty += int64(removed)
-	if removed > 0 {
-		s.notify(NotifySet, "srem", a[1])
-	}
+	s.removeEach(a[1], a[2:], st.remove, st.Len, NotifySet, "srem", w)
 	s.afterSetRemoval(a[1], st)
-	w.Int(int64(removed))
 }
 
 // SCARD key

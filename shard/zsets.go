@@ -448,21 +448,8 @@ func zremCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Int(0)
 		return
 	}
-	removed := 0
-	for _, m := range a[2:] {
-		if z.remove(m) {
-			removed++
-			if z.Len() == 0 {
-				break
-			}
-		}
-	}
-	s.dirty += int64(removed)
-	if removed > 0 {
-		s.notify(NotifyZSet, "zrem", a[1])
-	}
+	s.removeEach(a[1], a[2:], z.remove, z.Len, NotifyZSet, "zrem", w)
 	s.afterZSetWrite(a[1], z)
-	w.Int(int64(removed))
 }
 
 // ZRANK key member [WITHSCORE] and ZREVRANK key member [WITHSCORE]
