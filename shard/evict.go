@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/basaltdb/basalt/proto"
 )
 
 // Memory accounting and eviction under maxmemory.
@@ -256,8 +258,8 @@ func (s *Shard) evictOne(policy int32) bool {
 		c := s.pool[len(s.pool)-1]
 		s.pool = s.pool[:len(s.pool)-1]
 		d := s.dbs[c.db]
-		if i, ok := d.index[c.key]; ok && (!policyIsVolatile(policy) || d.entries[i].volPos >= 0) {
-			s.evict(c.db, int(i))
+		if i, ok := d.position(c.key); ok && (!policyIsVolatile(policy) || d.entries[i].volPos >= 0) {
+			s.evict(c.db, i)
 			return true
 		}
 	}
@@ -369,7 +371,7 @@ func (s *Shard) ClearOverBudget() { s.full.Store(false) }
 // a write lookup (an overwriting SET, a list pop that empties nodes) are then accounted
 // too. Cost: a map lookup and one estimate.
 func (s *Shard) Recharge(key []byte) {
-	if i, ok := s.db.index[string(key)]; ok {
-		s.db.charge(int(i))
+	if i, ok := s.db.position(proto.String(key)); ok {
+		s.db.charge(i)
 	}
 }

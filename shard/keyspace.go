@@ -115,6 +115,13 @@ func (d *DB) find(key []byte) (int, bool) {
 	return int(i), ok
 }
 
+// position returns the position of key without the snapshot hook of find: for callers
+// that only look (eviction sampling, accounting).
+func (d *DB) position(key string) (int, bool) {
+	i, ok := d.index[key]
+	return int(i), ok
+}
+
 // insert adds a key that is not present. The key bytes are copied.
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
