@@ -80,7 +80,7 @@ type entry struct {
 // from high to low sees every key that exists for the whole scan (an entry only ever
 // moves downward, into a position the scan has not reached yet).
 type DB struct {
-	index    map[string]uint32
+	index    keyIndex
 	entries  []entry
 	volatile []uint32
 	// epoch is the shard's snapshot epoch, stamped on new entries; snap is the running
@@ -95,7 +95,7 @@ type DB struct {
 }
 
 func newDB(meter *atomic.Int64) *DB {
-	return &DB{index: make(map[string]uint32), meter: meter}
+	return &DB{meter: meter}
 }
 
 // Len returns the number of keys, expired-but-not-yet-reclaimed ones included.
@@ -108,24 +108,23 @@ func (d *DB) Expiring() int { return len(d.volatile) }
 // with a find or with removeAt, so this is where a running snapshot writes the entry's
 // point-in-time value before anyone can change it.
 func (d *DB) find(key []byte) (int, bool) {
-	i, ok := d.index[proto.String(key)]
+	i, ok := d.index.lookup(keyHash(key), proto.String(key), d.entries)
 	if ok && d.snap != nil {
-		d.snap.save(d, int(i))
+		d.snap.save(d, i)
 	}
-	return int(i), ok
+	return i, ok
 }
 
 // position returns the position of key without the snapshot hook of find: for callers
 // that only look (eviction sampling, accounting).
 func (d *DB) position(key string) (int, bool) {
-	i, ok := d.index[key]
-	return int(i), ok
+	return d.index.lookup(keyHashString(key), key, d.entries)
 }
 
 // insert adds a key that is not present. The key bytes are copied.
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
-	d.index[k] = uint32(len(d.entries))
+	d.index.insert(keyHash(key), len(d.entries))
 	if o.lfu == 0 {
 		o.lfu = lfuInit
 	}
@@ -145,14 +144,14 @@ func (d *DB) insert(key []byte, o Object) *entry {
 // mustHold panics unless entry i agrees with the index and the volatile array. It is
 // O(1), run after each insertion and removal under -race or the invariants tag.
 func (d *DB) mustHold(i int) {
-	if len(d.index) != len(d.entries) {
+	if d.index.len() != len(d.entries) {
 		panic("BUG: keyspace index and entries differ in size")
 	}
 	if i >= len(d.entries) {
 		return
 	}
 	e := &d.entries[i]
-	if j, ok := d.index[e.key]; !ok || int(j) != i {
+	if j, ok := d.position(e.key); !ok || j != i {
 		panic("BUG: keyspace entry " + e.key + " is not where the index says")
 	}
 	if (e.volPos >= 0) != (e.ExpireAt != 0) || (e.volPos >= 0 && int(d.volatile[e.volPos]) != i) {
@@ -171,12 +170,12 @@ func (d *DB) removeAt(i int) {
 	if e.volPos >= 0 {
 		d.removeVolatile(int(e.volPos))
 	}
-	delete(d.index, e.key)
+	d.index.remove(keyHashString(e.key), i)
 	last := len(d.entries) - 1
 	if i != last {
 		d.entries[i] = d.entries[last]
 		moved := &d.entries[i]
-		d.index[moved.key] = uint32(i)
+		d.index.repoint(keyHashString(moved.key), last, i)
 		if moved.volPos >= 0 {
 			d.volatile[moved.volPos] = uint32(i)
 		}

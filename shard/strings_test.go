@@ -92,13 +92,13 @@ func array(items ...string) string {
 func checkInvariants(t *testing.T, s *Shard) {
 	t.Helper()
 	for n, d := range s.dbs {
-		if len(d.index) != len(d.entries) {
-			t.Fatalf("db %d: %d index entries for %d entries", n, len(d.index), len(d.entries))
+		if d.index.len() != len(d.entries) {
+			t.Fatalf("db %d: %d index entries for %d entries", n, d.index.len(), len(d.entries))
 		}
 		vol := 0
 		for i := range d.entries {
 			e := &d.entries[i]
-			if got, ok := d.index[e.key]; !ok || int(got) != i {
+			if got, ok := d.position(e.key); !ok || got != i {
 				t.Fatalf("db %d: index[%q] = %d, %v; want %d", n, e.key, got, ok, i)
 			}
 			if (e.ExpireAt != 0) != (e.volPos >= 0) {

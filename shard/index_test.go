@@ -1,0 +1,99 @@
+package shard
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+// TestKeyIndexModel drives a DB through random inserts and removals, with the index
+// growing and shrinking (and so migrating) many times, and checks every key against a
+// map after each step that finishes a phase.
+func TestKeyIndexModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	d := newDB(new(atomic.Int64))
+	model := map[string]bool{}
+	check := func(step int) {
+		t.Helper()
+		if d.index.len() != len(d.entries) || len(model) != len(d.entries) {
+			t.Fatalf("step %d: index %d, entries %d, model %d", step, d.index.len(), len(d.entries), len(model))
+		}
+		for k := range model {
+			i, ok := d.position(k)
+			if !ok || d.entries[i].key != k {
+				t.Fatalf("step %d: key %q lost (pos %d, %v)", step, k, i, ok)
+			}
+		}
+		if _, ok := d.position("absent"); ok {
+			t.Fatalf("step %d: found a key never inserted", step)
+		}
+	}
+	// Phases alternate between mostly inserting and mostly removing, so the table
+	// resizes in both directions, often while an earlier resize is still migrating.
+	for phase := range 12 {
+		grow := phase%2 == 0
+		for step := range 20000 {
+			k := fmt.Sprintf("k%d", rng.IntN(40000))
+			insert := rng.IntN(10) < 8 == grow
+			if i, ok := d.position(k); ok && !insert {
+				d.removeAt(i)
+				delete(model, k)
+			} else if !ok && insert {
+				d.insert([]byte(k), Object{})
+				model[k] = true
+			}
+			if step%5000 == 0 {
+				check(step)
+			}
+		}
+		check(-phase)
+	}
+	for len(d.entries) > 0 {
+		delete(model, d.entries[0].key)
+		d.removeAt(0)
+	}
+	check(-100)
+	if d.index.cur != nil || d.index.old != nil {
+		t.Errorf("empty index still holds %d+%d slots", len(d.index.cur), len(d.index.old))
+	}
+}
+
+// TestKeyIndexHashCollisions checks keys whose 32-bit hashes are equal: the key
+// comparison, not the hash, decides.
+func TestKeyIndexHashCollisions(t *testing.T) {
+	var x keyIndex
+	entries := []entry{{key: "a"}, {key: "b"}, {key: "c"}}
+	for i := range entries {
+		x.insert(7, i)
+	}
+	for i, e := range entries {
+		if pos, ok := x.lookup(7, e.key, entries); !ok || pos != i {
+			t.Fatalf("lookup %q = %d, %v; want %d", e.key, pos, ok, i)
+		}
+	}
+	x.remove(7, 1)
+	if _, ok := x.lookup(7, "b", entries); ok {
+		t.Fatal("removed key still found")
+	}
+	if pos, ok := x.lookup(7, "c", entries); !ok || pos != 2 {
+		t.Fatalf("lookup c after removal = %d, %v", pos, ok)
+	}
+}
+
+func BenchmarkKeyIndexLookup(b *testing.B) {
+	d := newDB(new(atomic.Int64))
+	keys := make([][]byte, 1<<20)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "key:%012d", i)
+		d.insert(keys[i], Object{})
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok := d.position(string(keys[i&(len(keys)-1)])); !ok {
+			b.Fatal("missing")
+		}
+		i += 7919
+	}
+}
