@@ -137,6 +137,9 @@ type Config struct {
 	// MetricsBind its address ("" = every interface); Basalt's own directives.
 	MetricsPort int
 	MetricsBind string
+	// MetricsPprof serves Go's /debug/pprof profiles on the metrics listener
+	// (metrics-pprof); off by default, as a CPU profile is costly to whoever can reach it.
+	MetricsPprof bool
 
 	// saveSeen records that a start-up directive already set save: like redis-server,
 	// the first "save" line replaces the default and later ones add to it.
@@ -372,6 +375,8 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.MetricsPort }},
 	{name: "metrics-bind", kind: kindString, def: "",
 		strp: func(c *Config) *string { return &c.MetricsBind }},
+	{name: "metrics-pprof", kind: kindBool, def: "no",
+		boolp: func(c *Config) *bool { return &c.MetricsPprof }},
 	{name: "notify-keyspace-events", kind: kindString, def: "", mutable: true,
 		strp:      func(c *Config) *string { return &c.NotifyKeyspaceEvents },
 		normalize: normalizeKeyspaceEvents,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/metrics"
 	"strconv"
@@ -52,7 +53,7 @@ type metricsServer struct {
 // is logged and the server runs without metrics: they are an aid, not the service.
 func (s *Server) startMetrics() {
 	s.cfg.mu.Lock()
-	port, bind := s.cfg.MetricsPort, s.cfg.MetricsBind
+	port, bind, pprofOn := s.cfg.MetricsPort, s.cfg.MetricsBind, s.cfg.MetricsPprof
 	s.cfg.mu.Unlock()
 	if port == 0 {
 		return
@@ -69,6 +70,13 @@ func (s *Server) startMetrics() {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if pprofOn {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	// Probes for orchestrators: alive once serving; ready once the dataset is loaded
 	// (clients get -LOADING until then, so traffic should not be routed here).
 	mux.HandleFunc("/livez", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

@@ -238,3 +238,31 @@ func TestGrafanaDashboardUsesExportedSeries(t *testing.T) {
 		t.Errorf("only %d series references found in the dashboard", checked)
 	}
 }
+
+// The pprof profiles are served on the metrics listener only with metrics-pprof yes.
+func TestMetricsPprof(t *testing.T) {
+	get := func(srv *coord.Server, path string) int {
+		t.Helper()
+		resp, err := http.Get("http://" + srv.MetricsAddr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	off, _ := startWithMetrics(t, 1)
+	if code := get(off, "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("pprof without metrics-pprof: %d, want 404", code)
+	}
+	on, _ := startBasaltWith(t, func(cfg *coord.Config) {
+		cfg.MetricsPort = freePort(t)
+		cfg.MetricsBind = "127.0.0.1"
+		cfg.MetricsPprof = true
+	})
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		if code := get(on, path); code != http.StatusOK {
+			t.Errorf("GET %s with metrics-pprof yes: %d, want 200", path, code)
+		}
+	}
+}

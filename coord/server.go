@@ -287,6 +287,7 @@ func sigName(sig os.Signal) string {
 func (s *Server) Run() error {
 	s.startTime = time.Now()
 	s.startupHeap = heapBytes()
+	startGCTuner()
 	s.log.notice("Basalt starting, pid=%d, %d shards", os.Getpid(), s.n)
 	if err := s.loadAtStartup(); err != nil {
 		s.log.warning("Fatal error loading the DB: %v. Exiting.", err)

@@ -1,0 +1,66 @@
+package coord
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 400},
+		{1 << 20, 400},        // tiny heap: capped
+		{8 << 20, 200},        // 16 MB of headroom over 8 MB
+		{64 << 20, 25},        // still the 16 MB floor
+		{128 << 20, 12},       // an eighth of the data
+		{1 << 30, 12},         // an eighth of the data
+		{uint64(1) << 40, 12}, // no overflow
+	} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
+
+// TestGCTunerFollowsLiveHeap checks the tuner end to end: once a big live heap survives
+// a collection, GOGC drops to an eighth; when it is gone, GOGC rises again.
+func TestGCTunerFollowsLiveHeap(t *testing.T) {
+	var tuner gcTuner
+	tuner.samples = append(tuner.samples, liveHeapSample())
+	big := make([][]byte, 256)
+	for i := range big {
+		big[i] = make([]byte, 1<<20)
+	}
+	runtime.GC()
+	tuner.tune()
+	if got := debug.SetGCPercent(100); got > 15 {
+		t.Errorf("GOGC with 256 MB live = %d, want at most 15", got)
+	}
+	runtime.KeepAlive(big)
+	big = nil
+	runtime.GC()
+	tuner.percent = 0
+	tuner.tune()
+	if got := debug.SetGCPercent(100); got < 100 {
+		t.Errorf("GOGC with a small live heap = %d, want at least 100", got)
+	}
+}
+
+func TestIdleCollect(t *testing.T) {
+	for _, c := range []struct {
+		allocated, live, inUse uint64
+		want                   bool
+	}{
+		{0, 100 << 20, 200 << 20, true},         // idle with 100 MB of garbage
+		{10 << 20, 100 << 20, 200 << 20, false}, // still writing: the pacer handles it
+		{0, 100 << 20, 104 << 20, false},        // too little garbage to bother
+		{100 << 10, 100 << 20, 120 << 20, true}, // a trickle of allocation is idle
+	} {
+		if got := idleCollect(c.allocated, c.live, c.inUse); got != c.want {
+			t.Errorf("idleCollect(%d, %d, %d) = %v, want %v", c.allocated, c.live, c.inUse, got, c.want)
+		}
+	}
+}
