@@ -70,6 +70,9 @@ type client struct {
 	// batch holds pipelined commands sent to other shards and the replies of commands
 	// that ran here after them; nil when nothing is in flight.
 	batch *batch
+	// spareBatch is the last finished batch, kept for reuse: a pipelining client would
+	// otherwise grow a new one per read.
+	spareBatch *batch
 	// async is an in-flight coordinator operation (multi-shard or global command).
 	async *fanout
 
@@ -456,7 +459,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		return true, false
 	}
 	if cl.batch == nil {
-		cl.batch = newBatch(cl)
+		cl.batch = cl.newBatch()
 	}
 	cl.batch.queue(target, cmd, cl.db, args, cl.suppressReply())
 	cl.feedMonitors(cmd, args)
@@ -619,7 +622,9 @@ type group struct {
 	b     *batch
 	cmds  []remoteCmd
 	arena []byte
-	w     proto.Writer
+	// argv backs every command's args, so a hop allocates nothing per command.
+	argv [][]byte
+	w    proto.Writer
 }
 
 type remoteCmd struct {
@@ -633,10 +638,30 @@ type remoteCmd struct {
 
 var groupPool = sync.Pool{New: func() any { return new(group) }}
 
-func newBatch(cl *client) *batch {
-	b := &batch{cl: cl, resp3: cl.out.RESP3()}
+func (cl *client) newBatch() *batch {
+	b := cl.spareBatch
+	if b == nil {
+		b = &batch{cl: cl}
+	}
+	cl.spareBatch = nil
+	b.resp3 = cl.out.RESP3()
 	b.side.SetRESP3(b.resp3)
 	return b
+}
+
+// recycle empties a finished batch, which no other loop references any more, for the
+// client's next one; big buffers are dropped, as in group.reset.
+func (b *batch) recycle() {
+	clear(b.groups)
+	b.groups, b.slots, b.sent = b.groups[:0], b.slots[:0], false
+	b.side.Reset()
+	if cap(b.slots) > 4096 {
+		b.slots = nil
+	}
+	if cap(b.side.Bytes()) > 64<<10 {
+		b.side = proto.Writer{}
+	}
+	b.cl.spareBatch = b
 }
 
 func (b *batch) beginLocal() {
@@ -667,12 +692,12 @@ func (b *batch) queue(target int, cmd *Command, db int, args [][]byte, drop bool
 		b.groups = append(b.groups, g)
 	}
 	// The copies' slices are fixed up in send: the arena may still move as it grows.
-	rc := remoteCmd{cmd: cmd, db: db, args: make([][]byte, len(args))}
-	for i, a := range args {
+	start := len(g.argv)
+	for _, a := range args {
 		g.arena = append(g.arena, a...)
-		rc.args[i] = a
+		g.argv = append(g.argv, a)
 	}
-	g.cmds = append(g.cmds, rc)
+	g.cmds = append(g.cmds, remoteCmd{cmd: cmd, db: db, args: g.argv[start:len(g.argv):len(g.argv)]})
 	b.slots = append(b.slots, slot{g: gi, i: len(g.cmds) - 1, drop: drop})
 }
 
@@ -688,15 +713,19 @@ func (b *batch) send(s *Server) {
 	}
 }
 
-// fixArgs points every command's args into the arena's final backing array.
+// fixArgs points every command's args into the final backing arrays of argv and the
+// arena.
 func (g *group) fixArgs() {
-	off := 0
+	off, at := 0, 0
 	for ci := range g.cmds {
-		for i, a := range g.cmds[ci].args {
-			n := len(a)
-			g.cmds[ci].args[i] = g.arena[off : off+n : off+n]
-			off += n
+		n := len(g.cmds[ci].args)
+		args := g.argv[at : at+n : at+n]
+		for i, a := range args {
+			args[i] = g.arena[off : off+len(a) : off+len(a)]
+			off += len(a)
 		}
+		g.cmds[ci].args = args
+		at += n
 	}
 }
 
@@ -788,15 +817,22 @@ func (cl *client) finishBatch() {
 		g.reset()
 		groupPool.Put(g)
 	}
+	b.recycle()
 }
 
+// reset empties g for the pool. Stale pointers are cleared and big buffers dropped: a
+// pooled group must not keep a bulk load's arena alive.
 func (g *group) reset() {
 	g.b = nil
-	g.cmds = g.cmds[:0]
-	g.arena = g.arena[:0]
+	clear(g.cmds)
+	clear(g.argv)
+	g.cmds, g.argv, g.arena = g.cmds[:0], g.argv[:0], g.arena[:0]
 	g.w.Reset()
-	if cap(g.arena) > 1<<20 {
+	if cap(g.arena) > 64<<10 {
 		g.arena = nil
+	}
+	if cap(g.argv) > 4096 {
+		g.cmds, g.argv = nil, nil
 	}
 	if g.w.Len() == 0 && cap(g.w.Bytes()) > 1<<20 {
 		g.w = proto.Writer{}
