@@ -53,12 +53,26 @@ func (s *Server) applyMaxMemory() {
 	for _, sh := range s.shards {
 		sh.ClearOverBudget()
 	}
+	s.syncEviction()
 	if limitBytes <= 0 {
 		debug.SetMemoryLimit(startupMemLimit)
 		return
 	}
 	limit := int64(math.Min(float64(limitBytes)*goMemLimitRatio, math.MaxInt64/2))
 	debug.SetMemoryLimit(min(startupMemLimit, max(limit, goMemLimitFloor)))
+}
+
+// syncEviction has every shard start or stop its LFU engine (shard/lfu.go) on its own
+// loop, so that leaving allkeys-lfu or volatile-lfu, or setting maxmemory to 0, stops
+// the engine's goroutines at once rather than at the shard's next write. Before the
+// loops run there is nothing to do: a shard starts its engine at its first write.
+func (s *Server) syncEviction() {
+	if !s.isReady.Load() {
+		return
+	}
+	for i, sh := range s.shards {
+		s.run(i, sh.SyncEviction)
+	}
 }
 
 // wireEviction tells the server of every key sh evicts: WATCHers see it change, the AOF

@@ -307,3 +307,128 @@ func TestAccountingFollowsInPlaceWrites(t *testing.T) {
 		t.Fatalf("LPOP of 99 elements left %d accounted bytes over %d", shrunk-base, base)
 	}
 }
+
+// Under allkeys-lfu TinyLFU keeps a hot set that is read over and over while a stream
+// of one-off keys goes through, and used memory stays at maxmemory.
+func TestLFUKeepsHotKeysOverTheWire(t *testing.T) {
+	ctx := context.Background()
+	c := startWithMaxMemory(t, 1<<20, "allkeys-lfu")
+	value := strings.Repeat("v", 500)
+	const hot = 100
+	for i := 0; i < hot; i++ {
+		c.Set(ctx, fmt.Sprint("hot:", i), value, 0)
+	}
+	for i := 0; i < 6000; i++ {
+		p := c.Pipeline()
+		p.Set(ctx, fmt.Sprint("once:", i), value, 0)
+		p.Get(ctx, fmt.Sprint("hot:", i%hot))
+		p.Get(ctx, fmt.Sprint("hot:", (i+hot/2)%hot))
+		if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+	kept := 0
+	for i := 0; i < hot; i++ {
+		kept += int(c.Exists(ctx, fmt.Sprint("hot:", i)).Val())
+	}
+	evicted := infoInt(t, c, "evicted_keys")
+	t.Logf("%d of %d hot keys kept, %d keys evicted", kept, hot, evicted)
+	// Under -race sync.Pool drops ristretto's access batches at random (see raceBuild).
+	if kept < hot*9/10 && !raceBuild() {
+		t.Fatalf("only %d of %d hot keys survived 6000 one-off writes", kept, hot)
+	}
+	if evicted < 3000 {
+		t.Fatalf("evicted_keys = %d", evicted)
+	}
+	c.Set(ctx, "last", value, 0) // its eviction round brings the shard back within budget
+	if used := infoInt(t, c, "used_memory_accounted"); used > 1<<20+4096 {
+		t.Fatalf("accounted %d bytes over maxmemory 1mb", used)
+	}
+}
+
+// engineGoroutines counts the goroutines running ristretto's code: the shards' LFU
+// engines (two per shard), whatever else the test binary runs meanwhile.
+func engineGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "dgraph-io/ristretto") {
+			count++
+		}
+	}
+	return count
+}
+
+// waitEngines waits until want accepts the number of engine goroutines.
+func waitEngines(t *testing.T, want func(int) bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !want(engineGoroutines()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d ristretto goroutines", what, engineGoroutines())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Switching maxmemory-policy into and out of the LFU policies starts and stops the
+// shards' TinyLFU engines; leaving them leaves no goroutine behind.
+func TestLFUPolicySwitchStopsEngines(t *testing.T) {
+	ctx := context.Background()
+	c := startWithMaxMemory(t, 1<<20, "allkeys-lru")
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			if err := c.Set(ctx, fmt.Sprint("k:", i), strings.Repeat("v", 500), time.Hour).Err(); err != nil {
+				t.Fatalf("SET: %v", err)
+			}
+		}
+	}
+	write(3000)
+	base := engineGoroutines() // other tests' servers may still be stopping
+	for _, policy := range []string{"allkeys-lfu", "volatile-lfu", "allkeys-lfu"} {
+		if err := c.ConfigSet(ctx, "maxmemory-policy", policy).Err(); err != nil {
+			t.Fatal(err)
+		}
+		write(100)
+		waitEngines(t, func(n int) bool { return n >= base+4 }, policy+" runs no engine")
+	}
+	before := infoInt(t, c, "evicted_keys")
+	write(3000)
+	if infoInt(t, c, "evicted_keys") <= before {
+		t.Fatal("allkeys-lfu evicted nothing")
+	}
+	c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru")
+	waitEngines(t, func(n int) bool { return n <= base }, "back to allkeys-lru")
+	c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lfu")
+	write(100)
+	waitEngines(t, func(n int) bool { return n >= base+4 }, "allkeys-lfu again")
+	c.ConfigSet(ctx, "maxmemory", "0")
+	waitEngines(t, func(n int) bool { return n <= base }, "maxmemory 0")
+}
+
+// A server stopped under an LFU policy stops its shards' engines too.
+func TestLFUEnginesStopWithServer(t *testing.T) {
+	ctx := context.Background()
+	srv, addr := startBasaltWith(t, func(cfg *coord.Config) {
+		cfg.Threads = 2
+		cfg.MaxMemory = 1 << 20
+		cfg.MaxMemoryPolicy = "allkeys-lfu"
+	})
+	base := engineGoroutines()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	for i := 0; i < 100; i++ {
+		c.Set(ctx, fmt.Sprint("k:", i), "v", 0)
+	}
+	c.Close()
+	waitEngines(t, func(n int) bool { return n >= base+4 }, "allkeys-lfu")
+	srv.Stop()
+	waitEngines(t, func(n int) bool { return n <= base }, "after Stop")
+}

@@ -315,6 +315,10 @@ func (s *Server) Run() error {
 		err = gnet.Rotate(s, s.addrs, opts...)
 	}
 	s.stopAOF()
+	// The loops have exited: the shards are free to touch from here.
+	for _, sh := range s.shards {
+		sh.CloseEviction()
+	}
 	s.stopOnce.Do(func() { close(s.stopped) })
 	for _, d := range s.doorbells {
 		d.Close()

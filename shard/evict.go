@@ -24,12 +24,20 @@ import (
 // Redis does: maxmemory-samples random keys per database feed a small pool of the best
 // candidates seen so far, and the best of the pool goes first.
 //
-// LFU: an entry's access frequency is Redis's logarithmic 8-bit counter (lfu-log-factor,
-// new keys start at 5), decayed by one per lfu-decay-time minutes since the key's last
-// access, which is the Access field LRU uses too. OBJECT FREQ reports that counter, so
-// it must be per key and exact; ristretto's TinyLFU sketch is unexported in
-// github.com/dgraph-io/ristretto/v2 and its Cache wants to own the values and admit or
-// reject writes asynchronously, which a keyspace that must store every SET cannot use.
+// LFU: allkeys-lfu and volatile-lfu choose their victims with ristretto's TinyLFU (see
+// lfu.go): a per-shard ristretto Cache mirrors the candidate keys with their accounted
+// sizes, records every access in its count-min sketch, and on each written key either
+// evicts the least frequent of a sample of resident keys or refuses the newcomer. The
+// keyspace still stores every write; ristretto's verdicts are queued and carried out by
+// EnforceMaxMemory on the shard's loop before the next write that may grow memory. The
+// sampled pool below is the fallback when ristretto has queued nothing and the shard is
+// still over budget (keys ristretto has not seen yet, accounting it cannot see); under
+// the LFU policies it ranks by the counter described next.
+//
+// Each key also keeps Redis's logarithmic 8-bit counter (lfu-log-factor, new keys start
+// at 5), decayed by one per lfu-decay-time minutes since the key's last access, which is
+// the Access field LRU uses too. OBJECT FREQ reports it, as Redis users and tools expect;
+// ristretto's sketch estimates are approximate, shared between keys and not per key.
 
 // Eviction policies, the values of maxmemory-policy.
 const (
@@ -157,10 +165,15 @@ func (s *Shard) UsedMemory() int64 {
 // before they reach the shard.
 func (s *Shard) OverBudget() bool { return s.full.Load() }
 
-// touch records an access to e: its LRU clock, and its LFU counter under an LFU policy.
+// touch records an access to e, an entry of the selected database: its LRU clock, and
+// under an LFU policy its counter and an access in the TinyLFU engine. Other policies
+// pay one predictable branch.
 func (s *Shard) touch(e *entry) {
 	if policyIsLFU(s.Settings.Memory.Policy.Load()) {
 		e.lfu = s.lfuIncrement(s.lfuDecayed(e))
+		if s.lfu != nil {
+			s.lfuAccess(e)
+		}
 	}
 	e.Access = s.clock()
 }
@@ -209,17 +222,27 @@ const poolSize = 16
 // reports whether it is. It stops early, reporting true, when maxmemory-eviction-tenacity's
 // time limit is reached (the next write continues), and reports false when nothing can
 // be evicted: noeviction, or a volatile policy with no key with a TTL.
+//
+// Under an LFU policy it first evicts what the TinyLFU engine queued (lfu.go), which
+// usually brings the shard within budget; the sampled pool evicts the rest.
 func (s *Shard) EnforceMaxMemory() bool {
 	share := s.Settings.Memory.Share.Load()
+	policy := s.Settings.Memory.Policy.Load()
+	s.syncLFU(policy, share) // a CONFIG SET may have changed either since the last write
 	if share <= 0 {
 		s.full.Store(false)
 		return true
+	}
+	if s.lfu != nil {
+		s.lfuStep(share)
+		if s.UsedMemory() > share {
+			s.lfuCatchUp(share)
+		}
 	}
 	if s.UsedMemory() <= share {
 		s.full.Store(false)
 		return true
 	}
-	policy := s.Settings.Memory.Policy.Load()
 	start := time.Now()
 	limit := evictionTimeLimit(s.Settings.Memory.Tenacity.Load())
 	for n := 0; s.UsedMemory() > share; n++ {
@@ -345,6 +368,9 @@ func (s *Shard) evict(db, i int) {
 	if s.Evicted != nil {
 		s.Evicted(db, d.entries[i].key)
 	}
+	if s.lfu != nil {
+		s.lfuEvicted(db, d.entries[i].key)
+	}
 	d.removeAt(i)
 	s.Stats.EvictedKeys++
 }
@@ -369,9 +395,14 @@ func (s *Shard) ClearOverBudget() { s.full.Store(false) }
 // Recharge re-estimates key in the selected database, if present. The coordinator calls
 // it for the keys a write command wrote: handlers that change an entry in place without
 // a write lookup (an overwriting SET, a list pop that empties nodes) are then accounted
-// too. Cost: a map lookup and one estimate.
+// too, and under an LFU policy the TinyLFU engine learns the key's new size or its
+// deletion. Cost: a map lookup and one estimate.
 func (s *Shard) Recharge(key []byte) {
-	if i, ok := s.db.position(proto.String(key)); ok {
+	i, ok := s.db.position(proto.String(key))
+	if ok {
 		s.db.charge(i)
+	}
+	if s.lfu != nil {
+		s.lfuWritten(proto.String(key), i, ok)
 	}
 }

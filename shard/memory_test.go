@@ -78,10 +78,12 @@ func TestMemoryUsageSampling(t *testing.T) {
 		do(s, "HSET h field-"+strconv.Itoa(100000+i)+" value-"+strconv.Itoa(100000+i))
 		do(s, "ZADD z "+strconv.Itoa(i)+" member-"+strconv.Itoa(100000+i))
 	}
-	for _, key := range []string{"h", "z"} {
+	// A skiplist node's cost depends on its random level, so five zset samples vary
+	// more than five hash samples: about 1 run in 15 was off by more than 10%.
+	for key, tolerance := range map[string]int64{"h": 10, "z": 5} {
 		all := usage(t, s, key+" SAMPLES 0")
 		some := usage(t, s, key)
-		if diff := all - some; diff < -all/10 || diff > all/10 {
+		if diff := all - some; diff < -all/tolerance || diff > all/tolerance {
 			t.Errorf("%s: all %d, 5 samples %d", key, all, some)
 		}
 	}

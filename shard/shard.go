@@ -155,6 +155,8 @@ type Shard struct {
 	nextEvictDB int
 	full        atomic.Bool
 	published   atomic.Int64
+	// lfu is the LFU policies' engine, nil under the other policies (lfu.go).
+	lfu *lfuEngine
 }
 
 // New returns an empty shard with n databases.
