@@ -259,6 +259,9 @@ func (cl *client) readCommands() bool {
 	}
 	cl.loop.netIn += int64(len(buf))
 	cl.parser.MaxBulk = cl.srv.settings.MaxBulk.Load()
+	if len(buf) >= prefetchMinBytes && cl.multi == nil {
+		cl.prefetchLocal(buf)
+	}
 	off := 0
 	again := false
 	for off < len(buf) {
@@ -736,6 +739,18 @@ func (g *group) exec(s *Server, from int) {
 	ls := s.loops[g.shard]
 	if from == 0 {
 		ls.countHop(len(g.cmds)) // metrics.go
+		if len(g.cmds) > 1 {
+			keys := ls.pfKeys[:0]
+			for i := range g.cmds {
+				rc := &g.cmds[i]
+				if rc.db == g.cmds[0].db && rc.cmd.FirstKey > 0 && rc.cmd.FirstKey < len(rc.args) {
+					keys = append(keys, rc.args[rc.cmd.FirstKey])
+				}
+			}
+			sh.PrefetchBatch(g.cmds[0].db, keys)
+			clear(keys)
+			ls.pfKeys = keys[:0]
+		}
 	}
 	for i := from; i < len(g.cmds); i++ {
 		rc := &g.cmds[i]
@@ -837,4 +852,41 @@ func (g *group) reset() {
 	if g.w.Len() == 0 && cap(g.w.Bytes()) > 1<<20 {
 		g.w = proto.Writer{}
 	}
+}
+
+const (
+	// prefetchMinBytes is the smallest read worth a prefetch pass: two small commands.
+	prefetchMinBytes = 64
+	// prefetchMax bounds the pass, so the first keys are still cached when they run.
+	prefetchMax = 32
+)
+
+// prefetchLocal parses ahead in a pipelined read and prefetches the first key of each
+// command this loop's shard owns (shard.PrefetchBatch). Parsing twice costs less than the
+// cache misses it overlaps; a read holding one command is left alone.
+func (cl *client) prefetchLocal(buf []byte) {
+	ls := cl.loop
+	ls.pf.MaxBulk = cl.parser.MaxBulk
+	keys := ls.pfKeys[:0]
+	off := 0
+	for n := 0; n < prefetchMax && off < len(buf); n++ {
+		k, err := ls.pf.Parse(buf[off:], &ls.pfReq)
+		if err != nil || k == 0 || (n == 0 && k == len(buf)) {
+			break
+		}
+		off += k
+		args := ls.pfReq.Args
+		if len(args) < 2 {
+			continue
+		}
+		cmd := lookupCommand(args[0], &cl.scratch)
+		if cmd == nil || cmd.FirstKey != 1 || cmd.keysFn != nil || cl.srv.shardOf(args[1]) != ls.idx {
+			continue
+		}
+		// The parser reuses its Args: keep the key slice itself, which points into buf.
+		keys = append(keys, args[1])
+	}
+	cl.srv.shards[ls.idx].PrefetchBatch(cl.db, keys)
+	clear(keys)
+	ls.pfKeys = keys[:0]
 }

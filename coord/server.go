@@ -17,6 +17,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/zeebo/xxh3"
 
+	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
 )
 
@@ -130,6 +131,10 @@ type loopState struct {
 	// queued counts messages posted to this loop and not yet run (metrics.go).
 	hops, squashed, squashedN int64
 	queued                    atomic.Int64
+	// pf, pfReq and pfKeys serve the prefetch of pipelined keys (prefetchLocal).
+	pf     proto.Parser
+	pfReq  proto.Request
+	pfKeys [][]byte
 }
 
 // cmdStat is one command's counters on one loop (INFO commandstats).

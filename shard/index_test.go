@@ -97,3 +97,20 @@ func BenchmarkKeyIndexLookup(b *testing.B) {
 		i += 7919
 	}
 }
+
+// Prefetch only reads: no hit or miss counted, no access time or LFU change, no entry
+// expired or moved.
+func TestPrefetchHasNoEffect(t *testing.T) {
+	s, keys := benchShard(8)
+	i, _ := s.db.position(string(keys[3]))
+	before, stats := s.db.entries[i], s.Stats
+	s.PrefetchBatch(0, [][]byte{keys[3], []byte("missing"), keys[7]})
+	s.PrefetchBatch(5, keys[:40])
+	s.PrefetchBatch(0, keys[:1])
+	if s.Stats != stats {
+		t.Errorf("stats changed: %+v -> %+v", stats, s.Stats)
+	}
+	if after := s.db.entries[i]; after.Access != before.Access || after.lfu != before.lfu || after.key != before.key {
+		t.Errorf("entry changed: %+v -> %+v", before, after)
+	}
+}
