@@ -44,6 +44,6 @@ func (s *Shard) Live(db int, key []byte) bool {
 	if !ok {
 		return false
 	}
-	at := s.dbs[db].entries[i].ExpireAt
+	at := s.dbs[db].at(i).ExpireAt
 	return at == 0 || at > time.Now().UnixMilli()
 }

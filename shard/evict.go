@@ -115,7 +115,7 @@ func accountedSize(e *entry) uint32 {
 
 // charge re-estimates entry i and moves the DB's total by the difference.
 func (d *DB) charge(i int) {
-	e := &d.entries[i]
+	e := d.at(i)
 	n := accountedSize(e)
 	if delta := int64(n) - int64(e.size); delta != 0 {
 		d.used += delta
@@ -127,7 +127,7 @@ func (d *DB) charge(i int) {
 // chargeSlack charges the entry array's unused capacity: appends double it, so up to
 // half of it can be slack, which a byte budget must not ignore.
 func (d *DB) chargeSlack() {
-	slack := int64(cap(d.entries)-len(d.entries)) * int64(unsafe.Sizeof(entry{}))
+	slack := int64(d.entries.spare()) * int64(unsafe.Sizeof(entry{}))
 	if delta := slack - d.slack; delta != 0 {
 		d.slack = slack
 		d.used += delta
@@ -147,7 +147,7 @@ type pendingEntry struct {
 // write. Cost: one estimate per written key.
 func (s *Shard) Settle() {
 	for _, p := range s.pending {
-		if p.pos < len(p.db.entries) {
+		if p.pos < p.db.Len() {
 			p.db.charge(p.pos)
 		}
 	}
@@ -281,7 +281,7 @@ func (s *Shard) evictOne(policy int32) bool {
 		c := s.pool[len(s.pool)-1]
 		s.pool = s.pool[:len(s.pool)-1]
 		d := s.dbs[c.db]
-		if i, ok := d.position(c.key); ok && (!policyIsVolatile(policy) || d.entries[i].volPos >= 0) {
+		if i, ok := d.position(c.key); ok && (!policyIsVolatile(policy) || d.at(i).volPos >= 0) {
 			s.evict(c.db, i)
 			return true
 		}
@@ -295,7 +295,7 @@ func (s *Shard) fillPool(policy int32) {
 	samples := int(max(s.Settings.Memory.Samples.Load(), 1))
 	volatile := policyIsVolatile(policy)
 	for n, d := range s.dbs {
-		size := len(d.entries)
+		size := d.Len()
 		if volatile {
 			size = len(d.volatile)
 		}
@@ -304,7 +304,7 @@ func (s *Shard) fillPool(policy int32) {
 			if volatile {
 				i = int(d.volatile[i])
 			}
-			e := &d.entries[i]
+			e := d.at(i)
 			s.offer(candidate{n, e.key, s.evictScore(policy, e)})
 		}
 	}
@@ -354,8 +354,8 @@ func (s *Shard) evictRandom(volatile bool) bool {
 			s.evict(s.nextEvictDB, int(d.volatile[rand.IntN(len(d.volatile))]))
 			return true
 		}
-		if !volatile && len(d.entries) > 0 {
-			s.evict(s.nextEvictDB, rand.IntN(len(d.entries)))
+		if !volatile && d.Len() > 0 {
+			s.evict(s.nextEvictDB, rand.IntN(d.Len()))
 			return true
 		}
 	}
@@ -366,7 +366,7 @@ func (s *Shard) evictRandom(volatile bool) bool {
 func (s *Shard) evict(db, i int) {
 	d := s.dbs[db]
 	if s.Evicted != nil {
-		s.Evicted(db, d.entries[i].key)
+		s.Evicted(db, d.at(i).key)
 	}
 	if s.lfu != nil {
 		s.lfuEvicted(db, d.entries[i].key)

@@ -196,7 +196,7 @@ func (s *Shard) SetAccess(key []byte, access uint32) bool {
 	if !ok {
 		return false
 	}
-	s.db.entries[i].Access = access
+	s.db.at(i).Access = access
 	return true
 }
 

@@ -49,7 +49,7 @@ func slotOf(h uint32, pos int) uint64 { return uint64(h)<<32 | uint64(pos+1) }
 func (x *keyIndex) len() int { return x.n }
 
 // lookup returns the position of key, whose hash is h, among entries.
-func (x *keyIndex) lookup(h uint32, key string, entries []entry) (int, bool) {
+func (x *keyIndex) lookup(h uint32, key string, entries *entryArray) (int, bool) {
 	if pos, ok := probe(x.cur, h, key, entries); ok {
 		return pos, true
 	}
@@ -59,7 +59,7 @@ func (x *keyIndex) lookup(h uint32, key string, entries []entry) (int, bool) {
 	return 0, false
 }
 
-func probe(t []uint64, h uint32, key string, entries []entry) (int, bool) {
+func probe(t []uint64, h uint32, key string, entries *entryArray) (int, bool) {
 	if len(t) == 0 {
 		return 0, false
 	}
@@ -70,7 +70,7 @@ func probe(t []uint64, h uint32, key string, entries []entry) (int, bool) {
 			return 0, false
 		}
 		if uint32(s>>32) == h && s != tombstone {
-			if pos := int(uint32(s)) - 1; entries[pos].key == key {
+			if pos := int(uint32(s)) - 1; entries.at(pos).key == key {
 				return pos, true
 			}
 		}

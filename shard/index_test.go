@@ -16,12 +16,12 @@ func TestKeyIndexModel(t *testing.T) {
 	model := map[string]bool{}
 	check := func(step int) {
 		t.Helper()
-		if d.index.len() != len(d.entries) || len(model) != len(d.entries) {
-			t.Fatalf("step %d: index %d, entries %d, model %d", step, d.index.len(), len(d.entries), len(model))
+		if d.index.len() != d.Len() || len(model) != d.Len() {
+			t.Fatalf("step %d: index %d, entries %d, model %d", step, d.index.len(), d.Len(), len(model))
 		}
 		for k := range model {
 			i, ok := d.position(k)
-			if !ok || d.entries[i].key != k {
+			if !ok || d.at(i).key != k {
 				t.Fatalf("step %d: key %q lost (pos %d, %v)", step, k, i, ok)
 			}
 		}
@@ -49,8 +49,8 @@ func TestKeyIndexModel(t *testing.T) {
 		}
 		check(-phase)
 	}
-	for len(d.entries) > 0 {
-		delete(model, d.entries[0].key)
+	for d.Len() > 0 {
+		delete(model, d.at(0).key)
 		d.removeAt(0)
 	}
 	check(-100)
@@ -63,20 +63,22 @@ func TestKeyIndexModel(t *testing.T) {
 // comparison, not the hash, decides.
 func TestKeyIndexHashCollisions(t *testing.T) {
 	var x keyIndex
-	entries := []entry{{key: "a"}, {key: "b"}, {key: "c"}}
-	for i := range entries {
+	var entries entryArray
+	for i, k := range []string{"a", "b", "c"} {
+		entries.push(entry{key: k})
 		x.insert(7, i)
 	}
-	for i, e := range entries {
-		if pos, ok := x.lookup(7, e.key, entries); !ok || pos != i {
+	for i := range entries.n {
+		e := entries.at(i)
+		if pos, ok := x.lookup(7, e.key, &entries); !ok || pos != i {
 			t.Fatalf("lookup %q = %d, %v; want %d", e.key, pos, ok, i)
 		}
 	}
 	x.remove(7, 1)
-	if _, ok := x.lookup(7, "b", entries); ok {
+	if _, ok := x.lookup(7, "b", &entries); ok {
 		t.Fatal("removed key still found")
 	}
-	if pos, ok := x.lookup(7, "c", entries); !ok || pos != 2 {
+	if pos, ok := x.lookup(7, "c", &entries); !ok || pos != 2 {
 		t.Fatalf("lookup c after removal = %d, %v", pos, ok)
 	}
 }

@@ -52,7 +52,7 @@ func (s *Shard) peek(key []byte) (*entry, bool) {
 		return nil, false
 	}
 	s.Stats.Hits++
-	return &s.db.entries[i], true
+	return s.db.at(i), true
 }
 
 // lookupIn is lookup in database d, which need not be the selected one.
@@ -61,7 +61,7 @@ func (s *Shard) lookupIn(d *DB, key []byte) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	if at := d.entries[i].ExpireAt; at != 0 && at <= s.now {
+	if at := d.at(i).ExpireAt; at != 0 && at <= s.now {
 		s.expireAt(d, i)
 		return 0, false
 	}
@@ -194,7 +194,7 @@ func (s *Shard) expireGeneric(a Args, cmd string, ms, absolute bool, w *proto.Wr
 		return
 	}
 	// cur == 0 means no TTL, which GT and LT treat as an infinite one.
-	cur := s.db.entries[i].ExpireAt
+	cur := s.db.at(i).ExpireAt
 	if (cond&expireNX != 0 && cur != 0) ||
 		(cond&expireXX != 0 && cur == 0) ||
 		(cond&expireGT != 0 && (cur == 0 || when <= cur)) ||
@@ -255,7 +255,7 @@ func (s *Shard) ttlGeneric(key []byte, ms, absolute bool, w *proto.Writer) {
 // PERSIST key
 func persistCommand(s *Shard, a Args, w *proto.Writer) {
 	i, ok := s.lookup(a[1])
-	if !ok || s.db.entries[i].ExpireAt == 0 {
+	if !ok || s.db.at(i).ExpireAt == 0 {
 		w.Int(0)
 		return
 	}
@@ -293,7 +293,7 @@ func (s *Shard) renameGeneric(a Args, nx bool, w *proto.Writer) {
 	}
 	// Looking dst up may have reaped it and moved src: find src again.
 	i, _ := s.db.find(src)
-	o := s.db.entries[i].Object
+	o := s.db.at(i).Object
 	s.db.removeAt(i)
 	_, replaced := s.db.find(dst)
 	s.put(dst, o)
@@ -347,7 +347,7 @@ func copyCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	// Reaping or replacing dst may have moved src when both are in the same DB.
 	i, _ := s.db.find(src)
-	o := s.db.entries[i].Object.clone()
+	o := s.db.at(i).Object.clone()
 	o.Access = s.clock()
 	if o.Type == TypeString {
 		o.Flags |= flagUnshared
@@ -378,7 +378,7 @@ func moveCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Int(0)
 		return
 	}
-	to.insert(a[1], s.db.entries[i].Object)
+	to.insert(a[1], s.db.at(i).Object)
 	s.notifyDB(s.dbNumber(to), NotifyNew, "new", a[1])
 	s.db.removeAt(i)
 	s.dirty++
@@ -522,8 +522,8 @@ func objectHelpCommand(s *Shard, a Args, w *proto.Writer) {
 // reorder the entries under the walk.
 func (s *Shard) Keys(pattern []byte, out [][]byte) [][]byte {
 	all := len(pattern) == 1 && pattern[0] == '*'
-	for i := range s.db.entries {
-		e := &s.db.entries[i]
+	for i := range s.db.Len() {
+		e := s.db.at(i)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
 			continue
 		}
@@ -545,7 +545,7 @@ func (s *Shard) Keys(pattern []byte, out [][]byte) [][]byte {
 // nothing since entries only move downward.
 func (s *Shard) Scan(pos uint64, count int, match []byte, typ string, out [][]byte) (next uint64, keys [][]byte) {
 	d := s.db
-	left := len(d.entries)
+	left := d.Len()
 	if pos != 0 && pos-1 < uint64(left) {
 		left = int(pos - 1)
 	}
@@ -555,7 +555,7 @@ func (s *Shard) Scan(pos uint64, count int, match []byte, typ string, out [][]by
 	all := len(match) == 0 || (len(match) == 1 && match[0] == '*')
 	for ; left > 0 && count > 0; count-- {
 		left--
-		e := &d.entries[left]
+		e := d.at(left)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
 			continue
 		}
@@ -588,20 +588,20 @@ func (s *Shard) RandomKey() ([]byte, bool) {
 		if i < 0 {
 			return nil, false
 		}
-		e := &d.entries[i]
+		e := d.at(i)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
 			s.expireAt(d, i)
 			continue
 		}
 		return []byte(e.key), true
 	}
-	n := len(d.entries)
+	n := d.Len()
 	if n == 0 {
 		return nil, false
 	}
 	start := rand.IntN(n)
 	for k := range n {
-		e := &d.entries[(start+k)%n]
+		e := d.at((start + k) % n)
 		if e.ExpireAt == 0 || e.ExpireAt > s.now {
 			return []byte(e.key), true
 		}
@@ -685,7 +685,7 @@ func (s *Shard) sampleExpired(d *DB, n int, now int64) (sampled, expired int) {
 			p = len(d.volatile) - 1
 		}
 		i := int(d.volatile[p])
-		if d.entries[i].ExpireAt <= now {
+		if d.at(i).ExpireAt <= now {
 			s.expireAt(d, i)
 			expired++
 		}

@@ -82,7 +82,7 @@ type entry struct {
 // moves downward, into a position the scan has not reached yet).
 type DB struct {
 	index    keyIndex
-	entries  []entry
+	entries  entryArray
 	volatile []uint32
 	// epoch is the shard's snapshot epoch, stamped on new entries; snap is the running
 	// snapshot's view of this DB, nil when none runs.
@@ -100,7 +100,7 @@ func newDB(meter *atomic.Int64) *DB {
 }
 
 // Len returns the number of keys, expired-but-not-yet-reclaimed ones included.
-func (d *DB) Len() int { return len(d.entries) }
+func (d *DB) Len() int { return d.entries.n }
 
 // Expiring returns the number of keys with a TTL.
 func (d *DB) Expiring() int { return len(d.volatile) }
@@ -109,49 +109,52 @@ func (d *DB) Expiring() int { return len(d.volatile) }
 // with a find or with removeAt, so this is where a running snapshot writes the entry's
 // point-in-time value before anyone can change it.
 func (d *DB) find(key []byte) (int, bool) {
-	i, ok := d.index.lookup(keyHash(key), proto.String(key), d.entries)
+	i, ok := d.index.lookup(keyHash(key), proto.String(key), &d.entries)
 	if ok && d.snap != nil {
 		d.snap.save(d, i)
 	}
 	return i, ok
 }
 
+// at returns the entry at position i.
+func (d *DB) at(i int) *entry { return d.entries.at(i) }
+
 // position returns the position of key without the snapshot hook of find: for callers
 // that only look (eviction sampling, accounting).
 func (d *DB) position(key string) (int, bool) {
-	return d.index.lookup(keyHashString(key), key, d.entries)
+	return d.index.lookup(keyHashString(key), key, &d.entries)
 }
 
 // insert adds a key that is not present. The key bytes are copied.
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
-	d.index.insert(keyHash(key), len(d.entries))
+	d.index.insert(keyHash(key), d.Len())
 	if o.lfu == 0 {
 		o.lfu = lfuInit
 	}
-	d.entries = append(d.entries, entry{key: k, Object: o, volPos: -1, saved: d.epoch})
-	d.entries[len(d.entries)-1].size = 0
-	d.charge(len(d.entries) - 1)
+	d.entries.push(entry{key: k, Object: o, volPos: -1, saved: d.epoch})
+	d.at(d.Len() - 1).size = 0
+	d.charge(d.Len() - 1)
 	d.chargeSlack()
 	if o.ExpireAt != 0 {
-		d.addVolatile(len(d.entries) - 1)
+		d.addVolatile(d.Len() - 1)
 	}
 	if listChecks {
-		d.mustHold(len(d.entries) - 1)
+		d.mustHold(d.Len() - 1)
 	}
-	return &d.entries[len(d.entries)-1]
+	return d.at(d.Len() - 1)
 }
 
 // mustHold panics unless entry i agrees with the index and the volatile array. It is
 // O(1), run after each insertion and removal under -race or the invariants tag.
 func (d *DB) mustHold(i int) {
-	if d.index.len() != len(d.entries) {
+	if d.index.len() != d.Len() {
 		panic("BUG: keyspace index and entries differ in size")
 	}
-	if i >= len(d.entries) {
+	if i >= d.Len() {
 		return
 	}
-	e := &d.entries[i]
+	e := d.at(i)
 	if j, ok := d.position(e.key); !ok || j != i {
 		panic("BUG: keyspace entry " + e.key + " is not where the index says")
 	}
@@ -165,36 +168,32 @@ func (d *DB) removeAt(i int) {
 	if d.snap != nil {
 		d.snap.save(d, i)
 	}
-	e := &d.entries[i]
+	e := d.at(i)
 	d.used -= int64(e.size)
 	d.meter.Add(-int64(e.size))
 	if e.volPos >= 0 {
 		d.removeVolatile(int(e.volPos))
 	}
 	d.index.remove(keyHashString(e.key), i)
-	last := len(d.entries) - 1
+	last := d.Len() - 1
 	if i != last {
-		d.entries[i] = d.entries[last]
-		moved := &d.entries[i]
+		*d.at(i) = *d.at(last)
+		moved := d.at(i)
 		d.index.repoint(keyHashString(moved.key), last, i)
 		if moved.volPos >= 0 {
 			d.volatile[moved.volPos] = uint32(i)
 		}
 	}
-	d.entries[last] = entry{}
-	d.entries = d.entries[:last]
+	d.entries.pop()
 	if listChecks {
 		d.mustHold(i)
-	}
-	if cap(d.entries) > 1024 && len(d.entries) < cap(d.entries)/4 {
-		d.entries = append(make([]entry, 0, cap(d.entries)/2), d.entries...)
 	}
 	d.chargeSlack()
 }
 
 // setExpire changes the TTL of entry i, keeping volatile in step.
 func (d *DB) setExpire(i int, at int64) {
-	e := &d.entries[i]
+	e := d.at(i)
 	switch {
 	case at != 0 && e.volPos < 0:
 		e.ExpireAt = at
@@ -208,26 +207,26 @@ func (d *DB) setExpire(i int, at int64) {
 }
 
 func (d *DB) addVolatile(i int) {
-	d.entries[i].volPos = int32(len(d.volatile))
+	d.at(i).volPos = int32(len(d.volatile))
 	d.volatile = append(d.volatile, uint32(i))
 }
 
 func (d *DB) removeVolatile(p int) {
-	d.entries[d.volatile[p]].volPos = -1
+	d.at(int(d.volatile[p])).volPos = -1
 	last := len(d.volatile) - 1
 	if p != last {
 		d.volatile[p] = d.volatile[last]
-		d.entries[d.volatile[p]].volPos = int32(p)
+		d.at(int(d.volatile[p])).volPos = int32(p)
 	}
 	d.volatile = d.volatile[:last]
 }
 
 // randomPos returns a uniformly chosen position, or -1 when the DB is empty.
 func (d *DB) randomPos() int {
-	if len(d.entries) == 0 {
+	if d.Len() == 0 {
 		return -1
 	}
-	return rand.IntN(len(d.entries))
+	return rand.IntN(d.Len())
 }
 
 // lookupColl looks key up for a command on a collection of type typ, whose payload is a

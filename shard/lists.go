@@ -672,7 +672,7 @@ func (s *Shard) listReady(key []byte) {
 		return
 	}
 	if i, ok := s.db.find(key); ok {
-		s.Ready(s.dbIndex, s.db.entries[i].key)
+		s.Ready(s.dbIndex, s.db.at(i).key)
 	}
 }
 
@@ -779,7 +779,7 @@ func (s *Shard) ListLen(key []byte) (n int64, wrongType bool) {
 	if !ok {
 		return 0, false
 	}
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	if e.Type != TypeList {
 		return 0, true
 	}
@@ -792,5 +792,5 @@ func (s *Shard) IsList(key []byte) (exists, isList bool) {
 	if !ok {
 		return false, false
 	}
-	return true, s.db.entries[i].Type == TypeList
+	return true, s.db.at(i).Type == TypeList
 }

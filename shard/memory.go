@@ -209,14 +209,14 @@ func memoryUsageCommand(s *Shard, a Args, w *proto.Writer) {
 func (s *Shard) EstimateMemory(samples int) int64 {
 	var total int64
 	for _, d := range s.dbs {
-		n := len(d.entries)
+		n := d.Len()
 		if n == 0 {
 			continue
 		}
 		k := min(max(samples, 1), n)
 		var sum int64
 		for i := 0; i < k; i++ {
-			e := &d.entries[i*n/k]
+			e := d.at(i * n / k)
 			sum += KeyOverhead(e.key) + e.MemoryUsage(DefaultMemorySamples)
 		}
 		total += sum * int64(n) / int64(k)

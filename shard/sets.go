@@ -263,7 +263,7 @@ func (s *Shard) spopCount(a Args, w *proto.Writer) {
 		s.Propagate(srem...)
 	}
 	if i, found := s.db.find(a[1]); found {
-		s.db.entries[i].Coll = kept
+		s.db.at(i).Coll = kept
 	}
 }
 

@@ -209,7 +209,7 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	if at := s.db.entries[i].ExpireAt; at != 0 && at <= s.now {
+	if at := s.db.at(i).ExpireAt; at != 0 && at <= s.now {
 		s.expireAt(s.db, i)
 		return 0, false
 	}
@@ -221,7 +221,7 @@ func (s *Shard) expireAt(d *DB, i int) {
 	if s.Expired != nil {
 		for n, db := range s.dbs {
 			if db == d {
-				s.Expired(n, d.entries[i].key)
+				s.Expired(n, d.at(i).key)
 			}
 		}
 	}
@@ -240,7 +240,7 @@ func (s *Shard) read(key []byte) (*entry, bool) {
 		return nil, false
 	}
 	s.Stats.Hits++
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	s.touch(e)
 	return e, true
 }
@@ -252,7 +252,7 @@ func (s *Shard) write(key []byte) (*entry, bool) {
 	if !ok {
 		return nil, false
 	}
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	s.touch(e)
 	s.pending = append(s.pending, pendingEntry{s.db, i})
 	return e, true
@@ -263,7 +263,7 @@ func (s *Shard) put(key []byte, o Object) {
 	o.Access = uint32(s.now / 1000)
 	if i, ok := s.db.find(key); ok {
 		s.db.setExpire(i, o.ExpireAt)
-		e := &s.db.entries[i]
+		e := s.db.at(i)
 		o.lfu, o.size = e.lfu, e.size
 		e.Object = o
 		s.touch(e) // an overwrite is an access, as Redis's write lookup counts it
@@ -302,7 +302,7 @@ func (s *Shard) Take(key []byte) (Object, bool) {
 	if !ok {
 		return Object{}, false
 	}
-	return s.db.entries[i].Object.clone(), true
+	return s.db.at(i).Object.clone(), true
 }
 
 // Put stores o under key in the selected database, replacing any value.

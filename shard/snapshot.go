@@ -63,7 +63,7 @@ func (s *Shard) StartSnapshot(emit func(db int, key string, o *Object)) *Snapsho
 	for n, d := range s.dbs {
 		d.epoch = s.epoch
 		d.snap = &dbSnapshot{sn: sn, num: n}
-		sn.cursor[n] = len(d.entries)
+		sn.cursor[n] = d.Len()
 		sn.Keys[n], sn.Expiring[n] = d.Len(), d.Expiring()
 	}
 	s.snapshot = sn
@@ -82,7 +82,7 @@ func (sn *Snapshot) Step(budget int) (done bool) {
 	}
 	for budget > 0 && sn.db < len(s.dbs) {
 		d := s.dbs[sn.db]
-		c := min(sn.cursor[sn.db], len(d.entries))
+		c := min(sn.cursor[sn.db], d.Len())
 		for ; c > 0 && budget > 0; budget-- {
 			c--
 			d.snap.save(d, c)
@@ -137,7 +137,7 @@ func (s *Shard) finishSnapshot() {
 
 // save emits entry i of d if the snapshot has not written it yet.
 func (ds *dbSnapshot) save(d *DB, i int) {
-	e := &d.entries[i]
+	e := d.at(i)
 	if e.saved == ds.sn.epoch {
 		return
 	}

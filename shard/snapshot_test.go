@@ -49,7 +49,8 @@ func splitReply(r string) []string {
 func dumpAll(s *Shard) map[string]string {
 	out := map[string]string{}
 	for n, d := range s.dbs {
-		for _, e := range d.entries {
+		for i := range d.Len() {
+			e := d.at(i)
 			out[fmt.Sprintf("%d/%s", n, e.key)] = render(e.Object)
 		}
 	}

@@ -828,7 +828,7 @@ func (s *Shard) StreamReady(key []byte, after StreamID) (ready, wrongType bool) 
 	if !ok {
 		return false, false
 	}
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	if e.Type != TypeStream {
 		return false, true
 	}

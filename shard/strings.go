@@ -842,7 +842,7 @@ func (s *Shard) setString(key, v []byte, at int64, keepTTL bool) {
 		s.dirty++
 		return
 	}
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	if e.Type == TypeString && reusable(e.Str, len(v)) {
 		e.Str = append(e.Str[:0], v...)
 	} else {

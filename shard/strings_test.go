@@ -92,12 +92,12 @@ func array(items ...string) string {
 func checkInvariants(t *testing.T, s *Shard) {
 	t.Helper()
 	for n, d := range s.dbs {
-		if d.index.len() != len(d.entries) {
-			t.Fatalf("db %d: %d index entries for %d entries", n, d.index.len(), len(d.entries))
+		if d.index.len() != d.Len() {
+			t.Fatalf("db %d: %d index entries for %d entries", n, d.index.len(), d.Len())
 		}
 		vol := 0
-		for i := range d.entries {
-			e := &d.entries[i]
+		for i := range d.Len() {
+			e := d.at(i)
 			if got, ok := d.position(e.key); !ok || got != i {
 				t.Fatalf("db %d: index[%q] = %d, %v; want %d", n, e.key, got, ok, i)
 			}

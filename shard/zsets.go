@@ -1548,7 +1548,7 @@ func (s *Shard) ZCardOf(key []byte) (n int, wrongType bool) {
 	if !ok {
 		return 0, false
 	}
-	e := &s.db.entries[i]
+	e := s.db.at(i)
 	if e.Type != TypeZSet {
 		return 0, true
 	}
