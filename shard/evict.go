@@ -369,7 +369,7 @@ func (s *Shard) evict(db, i int) {
 		s.Evicted(db, d.at(i).key)
 	}
 	if s.lfu != nil {
-		s.lfuEvicted(db, d.entries[i].key)
+		s.lfuEvicted(db, d.at(i).key)
 	}
 	d.removeAt(i)
 	s.Stats.EvictedKeys++

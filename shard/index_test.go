@@ -105,14 +105,14 @@ func BenchmarkKeyIndexLookup(b *testing.B) {
 func TestPrefetchHasNoEffect(t *testing.T) {
 	s, keys := benchShard(8)
 	i, _ := s.db.position(string(keys[3]))
-	before, stats := s.db.entries[i], s.Stats
+	before, stats := *s.db.at(i), s.Stats
 	s.PrefetchBatch(0, [][]byte{keys[3], []byte("missing"), keys[7]})
 	s.PrefetchBatch(5, keys[:40])
 	s.PrefetchBatch(0, keys[:1])
 	if s.Stats != stats {
 		t.Errorf("stats changed: %+v -> %+v", stats, s.Stats)
 	}
-	if after := s.db.entries[i]; after.Access != before.Access || after.lfu != before.lfu || after.key != before.key {
+	if after := *s.db.at(i); after.Access != before.Access || after.lfu != before.lfu || after.key != before.key {
 		t.Errorf("entry changed: %+v -> %+v", before, after)
 	}
 }

@@ -305,7 +305,7 @@ func (s *Shard) PrefetchBatch(db int, keys [][]byte) {
 		// prefetched, which costs nothing but the miss.
 		if slot := t[h&mask]; uint32(slot>>32) == h && slot != tombstone {
 			if pos := int(uint32(slot)) - 1; pos < d.Len() {
-				e := &d.entries[pos]
+				e := d.at(pos)
 				found[i] = e
 				prefetch(uintptr(unsafe.Pointer(e)))
 			}

@@ -200,7 +200,7 @@ func (s *Shard) lfuAccess(en *entry) {
 // only a Del queued behind it undoes it.
 func (s *Shard) lfuWritten(key string, i int, present bool) {
 	if present {
-		if en := &s.db.entries[i]; s.lfu.tracks(en) {
+		if en := s.db.at(i); s.lfu.tracks(en) {
 			s.lfu.offer(s.dbIndex, en)
 			return
 		}
@@ -247,7 +247,7 @@ func (s *Shard) lfuEvictQueued() {
 			continue
 		}
 		i, ok := s.dbs[db].position(v.key)
-		if !ok || !s.lfu.tracks(&s.dbs[db].entries[i]) || s.lfu.holds(lfuHash(db, v.key)) {
+		if !ok || !s.lfu.tracks(s.dbs[db].at(i)) || s.lfu.holds(lfuHash(db, v.key)) {
 			continue
 		}
 		s.evict(db, i)
@@ -263,14 +263,14 @@ func (s *Shard) lfuSweep(n int) {
 	e := s.lfu
 	for visited := 0; visited < n; visited++ {
 		d := s.dbs[e.sweepDB]
-		if e.sweepPos >= len(d.entries) {
+		if e.sweepPos >= d.Len() {
 			e.sweepDB, e.sweepPos = (e.sweepDB+1)%len(s.dbs), 0
 			if e.sweepDB == 0 {
 				return // one lap per call at most
 			}
 			continue
 		}
-		en := &d.entries[e.sweepPos]
+		en := d.at(e.sweepPos)
 		e.sweepPos++
 		if e.tracks(en) && !e.holds(lfuHash(e.sweepDB, en.key)) {
 			e.offer(e.sweepDB, en)
