@@ -105,12 +105,14 @@ func (t *gcTuner) idleLoop() {
 		{Name: "/gc/heap/allocs:bytes"},
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
 	}
 	var lastAllocs uint64
 	for range time.Tick(gcIdleCheck) {
 		metrics.Read(s)
 		allocs, live, inUse := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
-		if idleCollect(allocs-lastAllocs, live, inUse) {
+		// Free pages not yet returned count as garbage: they are resident all the same.
+		if idleCollect(allocs-lastAllocs, live, inUse+s[3].Value.Uint64()) {
 			debug.FreeOSMemory()
 		}
 		lastAllocs = allocs
@@ -118,8 +120,8 @@ func (t *gcTuner) idleLoop() {
 }
 
 // idleCollect reports whether a server that allocated allocated bytes in the last
-// gcIdleCheck, with inUse bytes of heap objects of which live survived the last
-// collection, should collect now.
-func idleCollect(allocated, live, inUse uint64) bool {
-	return allocated < gcIdleAlloc && inUse > live+gcIdleGarbage
+// gcIdleCheck, with resident bytes of heap (objects and free pages) of which live
+// survived the last collection, should collect now.
+func idleCollect(allocated, live, resident uint64) bool {
+	return allocated < gcIdleAlloc && resident > live+gcIdleGarbage
 }

@@ -519,6 +519,7 @@ func (s *Server) run(i int, fn func()) {
 func (s *Server) cron(i int, hz int) {
 	sh := s.shards[i]
 	s.loops[i].dirty.Store(sh.Dirty())
+	sh.Housekeep()
 	if s.settings.ActiveExpire.Load() {
 		// Redis spends up to 25% of each cron period on active expiry.
 		start := time.Now()

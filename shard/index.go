@@ -185,3 +185,11 @@ func (x *keyIndex) migrate() {
 		x.old, x.next = nil, 0
 	}
 }
+
+// advance moves up to n slots of old into cur, so that a resize left half done when
+// writes stopped (after a bulk load, say) does not keep two tables alive for good.
+func (x *keyIndex) advance(n int) {
+	for ; n > 0 && x.old != nil; n -= migrateStep {
+		x.migrate()
+	}
+}

@@ -116,3 +116,29 @@ func TestPrefetchHasNoEffect(t *testing.T) {
 		t.Errorf("entry changed: %+v -> %+v", before, after)
 	}
 }
+
+// Housekeep finishes a resize that writes left half done.
+func TestHousekeepFinishesResize(t *testing.T) {
+	s := New(0, 1, NewSettings())
+	s.Begin(0)
+	for i := 0; s.db.index.old == nil || i < 100; i++ {
+		s.setString(fmt.Appendf(nil, "k%d", i), []byte("v"), 0, false)
+		if i > 1<<20 {
+			t.Fatal("the index never started a resize")
+		}
+	}
+	for range 1000 {
+		if s.db.index.old == nil {
+			break
+		}
+		s.Housekeep()
+	}
+	if s.db.index.old != nil {
+		t.Fatal("a resize still runs after housekeeping")
+	}
+	for i := range s.db.Len() {
+		if _, ok := s.db.position(s.db.at(i).key); !ok {
+			t.Fatalf("key %q lost", s.db.at(i).key)
+		}
+	}
+}
