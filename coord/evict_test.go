@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/basaltdb/basalt/coord"
+	"github.com/basaltdb/basalt/shard"
 )
 
 // startWithMaxMemory starts a 2-shard server with maxmemory and a policy.
@@ -143,18 +143,6 @@ func TestEvictionTouchesWatch(t *testing.T) {
 	}
 }
 
-// raceBuild reports whether the test binary runs under the race detector.
-func raceBuild() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
-}
-
 // rssBytes reads this process's resident set size (the server runs in the test).
 func rssBytes(t *testing.T) int64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -222,7 +210,7 @@ func TestMemoryBoundedUnderWriteLoad(t *testing.T) {
 	if used > maxmemory+maxmemory/100 {
 		t.Fatalf("accounted %d bytes over maxmemory %d", used, maxmemory)
 	}
-	if raceBuild() {
+	if shard.RaceDetector {
 		return // the race detector's shadow memory is part of RSS
 	}
 	if peak-base > maxmemory*13/10 {
@@ -334,7 +322,7 @@ func TestLFUKeepsHotKeysOverTheWire(t *testing.T) {
 	evicted := infoInt(t, c, "evicted_keys")
 	t.Logf("%d of %d hot keys kept, %d keys evicted", kept, hot, evicted)
 	// Under -race sync.Pool drops ristretto's access batches at random (see raceBuild).
-	if kept < hot*9/10 && !raceBuild() {
+	if kept < hot*9/10 && !shard.RaceDetector {
 		t.Fatalf("only %d of %d hot keys survived 6000 one-off writes", kept, hot)
 	}
 	if evicted < 3000 {

@@ -3,25 +3,10 @@ package shard
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 )
-
-// raceBuild reports whether the race detector is on. It makes sync.Pool drop pooled
-// objects at random, and ristretto batches accesses in pooled buffers: under -race most
-// accesses never reach the frequency sketch, so frequency-based outcomes are not tested.
-func raceBuild() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
-}
 
 // lfuWrite does what the coordinator does around a SET: make room, write, recharge.
 func lfuWrite(s *Shard, key string, size int, ttl bool) bool {
@@ -108,7 +93,7 @@ func TestLFUEngineKeepsHotKeys(t *testing.T) {
 		}
 	}
 	t.Logf("kept %d hot keys; evicted %d, ristretto chose %d", kept, s.Stats.EvictedKeys, s.lfu.evicted)
-	if kept < hot*95/100 && !raceBuild() {
+	if kept < hot*95/100 && !RaceDetector {
 		t.Fatalf("only %d of %d hot keys survived", kept, hot)
 	}
 	if s.Stats.EvictedKeys < 4000 {
