@@ -505,7 +505,7 @@ func (s *Server) trackWritten(loop int, sh *shard.Shard, cmd *Command, args [][]
 	}
 	var keys [][]byte
 	for _, p := range writtenKeyPositions(cmd, args) {
-		if p < len(args) {
+		if p < len(args) && !sh.Unchanged(args[p]) {
 			s.invalidate(loop, lockKey{db, string(args[p])}, writer)
 			keys = append(keys, args[p])
 		}

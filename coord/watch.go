@@ -92,7 +92,8 @@ func (ls *loopState) touched(sh *shard.Shard, dirtyBefore int64, probes []watchP
 		return
 	}
 	for _, p := range probes {
-		if p.present || sh.Present(p.key.db, []byte(p.key.key)) {
+		k := []byte(p.key.key)
+		if (p.present || sh.Present(p.key.db, k)) && !sh.Unchanged(k) {
 			ls.watches.touch(p.key)
 		}
 	}

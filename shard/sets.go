@@ -374,7 +374,9 @@ func smoveCommand(s *Shard, a Args, w *proto.Writer) {
 	s.dirty++
 	s.notify(NotifySet, "srem", a[1])
 	s.afterSetRemoval(a[1], src)
-	s.addMembers(a[2], dst, a[3:4])
+	if s.addMembers(a[2], dst, a[3:4]) == 0 {
+		s.unchanged = a[2]
+	}
 	w.Int(1)
 }
 

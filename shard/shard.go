@@ -157,6 +157,10 @@ type Shard struct {
 	published   atomic.Int64
 	// lfu is the LFU policies' engine, nil under the other policies (lfu.go).
 	lfu *lfuEngine
+	// unchanged is a key among the running command's written keys that the command left
+	// as it was although others changed (SMOVE's destination when it already held the
+	// member): as in Redis, its watchers and trackers are not told of a change.
+	unchanged []byte
 }
 
 // New returns an empty shard with n databases.
@@ -185,6 +189,13 @@ func (s *Shard) BeginAt(db int, now time.Time) {
 	s.db = s.dbs[db]
 	s.dbIndex = db
 	s.now = now.UnixMilli()
+	s.unchanged = nil
+}
+
+// Unchanged reports whether the command that just ran left key, one of its written keys,
+// unmodified while changing others (see Shard.unchanged).
+func (s *Shard) Unchanged(key []byte) bool {
+	return s.unchanged != nil && string(s.unchanged) == string(key)
 }
 
 // Now returns the current command's clock in Unix milliseconds.
