@@ -430,7 +430,7 @@ func timeCmd(_ *client, _ [][]byte, w *proto.Writer) {
 	w.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
-// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1
+// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG DIGEST | DEBUG DIGEST-VALUE key...
 func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	switch strings.ToLower(string(args[1])) {
 	case "sleep":
@@ -448,6 +448,18 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.OK()
 	case "object":
 		debugObjectCmd(cl, args, w) // metrics.go
+	case "digest":
+		if len(args) != 2 {
+			w.Error("ERR wrong number of arguments for 'debug|digest' command")
+			return
+		}
+		debugDigest(cl)
+	case "digest-value":
+		if len(args) == 2 {
+			w.Array(0)
+			return
+		}
+		debugDigestValue(cl, args)
 	case "set-active-expire":
 		if len(args) != 3 {
 			w.Error("ERR wrong number of arguments for 'debug|set-active-expire' command")
@@ -479,6 +491,8 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	case "help":
 		helpReply(w, "DEBUG", []string{
 			"RELOAD", "    Save the RDB file, empty the dataset and load the file back.",
+			"DIGEST", "    Output a hex signature representing the current dataset.",
+			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>", "    Show low level information about the <key> and associated value.",
 			"SLEEP <seconds>", "    Stop the server's event loop for <seconds> (may be fractional).",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Switch the active expire cycle off or on.",
@@ -533,5 +547,61 @@ func shutdownCmd(cl *client, args [][]byte, w *proto.Writer) {
 		}
 		srv.stopAsync()
 		cl.closeAfterReply = true
+	})
+}
+
+// DEBUG DIGEST: the dataset's digest, all zeros when it is empty. Every shard XORs the
+// digests of its keys per database; the databases are then mixed in order, as
+// redis-server does over its single keyspace (XOR does not care which shard a key is on).
+func debugDigest(cl *client) {
+	srv := cl.srv
+	dbs := srv.cfg.Databases
+	parts := make([][]shard.Digest, srv.n)
+	counts := make([][]int, srv.n)
+	t := cl.newTxn(true)
+	t.claimAll(false)
+	t.last(srv.allShards(), func(sh *shard.Shard, i int) {
+		parts[i], counts[i] = make([]shard.Digest, dbs), make([]int, dbs)
+		for db := range dbs {
+			parts[i][db], counts[i][db] = sh.DatabaseDigest(db)
+		}
+	}, func(w *proto.Writer) {
+		var final shard.Digest
+		for db := range dbs {
+			var keys int
+			var d shard.Digest
+			for i := range parts {
+				keys += counts[i][db]
+				d.XorWith(parts[i][db])
+			}
+			if keys > 0 {
+				final.MixDB(db)
+				final.XorWith(d)
+			}
+		}
+		w.Simple(final.Hex())
+	})
+}
+
+// DEBUG DIGEST-VALUE key [key ...]: one digest per key, in argument order.
+func debugDigestValue(cl *client, args [][]byte) {
+	keys := ownArgs(args[2:]) // the parts run after this read buffer is gone
+	digests := make([]shard.Digest, len(keys))
+	t := cl.newTxn(true)
+	for _, k := range keys {
+		t.claim(cl.db, k, false)
+	}
+	db := cl.db
+	t.last(t.shards, func(sh *shard.Shard, _ int) {
+		for j, k := range keys {
+			if cl.srv.shardOf(k) == sh.ID {
+				digests[j] = sh.ValueDigest(db, k)
+			}
+		}
+	}, func(w *proto.Writer) {
+		w.Array(len(digests))
+		for _, d := range digests {
+			w.Simple(d.Hex())
+		}
 	})
 }
