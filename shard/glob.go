@@ -1,5 +1,8 @@
 package shard
 
+// maxStarNesting is how many runs of stars a match may pass (Redis's recursion limit).
+const maxStarNesting = 1000
+
 // byteSeq lets the matcher read keys stored as strings and arguments held as []byte
 // without converting (and so copying) either.
 type byteSeq interface{ ~string | ~[]byte }
@@ -21,6 +24,10 @@ type byteSeq interface{ ~string | ~[]byte }
 // consumes exactly one byte, so a later star makes earlier ones irrelevant. That bounds
 // the work by len(pattern)*len(str), and patterns such as `*a*a*a*a*b` cannot blow up
 // exponentially. It does not allocate.
+//
+// Redis's matcher recurses once per star and gives up (no match) past a depth of
+// maxStarNesting; the same patterns fail here, so KEYS answers alike: a match that has
+// to pass more than maxStarNesting runs of stars, a final one aside, fails.
 func Match(pattern, str []byte, nocase bool) bool {
 	return match(pattern, str, nocase)
 }
@@ -33,6 +40,9 @@ func match[P, S byteSeq](pattern P, str S, nocase bool) bool {
 	// starP is the pattern position right after the latest star (-1: none yet), starS
 	// the string position that star is currently assumed to stretch to.
 	starP, starS := -1, 0
+	// stars counts the runs of stars passed so far, each once (backtracking passes the
+	// later ones again); farthest is the position after the last one counted.
+	stars, farthest := 0, -1
 	for s < len(str) {
 		if p < len(pattern) {
 			if pattern[p] == '*' {
@@ -41,6 +51,12 @@ func match[P, S byteSeq](pattern P, str S, nocase bool) bool {
 				}
 				if p == len(pattern) {
 					return true
+				}
+				if p > farthest {
+					if stars++; stars > maxStarNesting {
+						return false
+					}
+					farthest = p
 				}
 				starP, starS = p, s
 				continue

@@ -112,3 +112,22 @@ func TestMatchAllocs(t *testing.T) {
 		t.Errorf("Match allocates %v times", n)
 	}
 }
+
+// Like Redis, a match that passes more than 1000 runs of stars (a final one aside)
+// fails; up to 1000 it is an ordinary match.
+func TestMatchStarNesting(t *testing.T) {
+	for _, c := range []struct {
+		groups   int
+		trailing bool
+		want     bool
+	}{{999, false, true}, {1000, false, true}, {1001, false, false}, {1000, true, true}, {1001, true, false}} {
+		pattern := strings.Repeat("*?", c.groups)
+		if c.trailing {
+			pattern += "*"
+		}
+		str := strings.Repeat("a", c.groups)
+		if got := Match([]byte(pattern), []byte(str), false); got != c.want {
+			t.Errorf("%d groups (trailing star %v): %v, want %v", c.groups, c.trailing, got, c.want)
+		}
+	}
+}
