@@ -536,7 +536,8 @@ func (s *Shard) Keys(pattern []byte, out [][]byte) [][]byte {
 
 // Scan runs one SCAN step over the selected database: it visits up to count positions
 // (10 when count <= 0) and appends to out a copy of each live key there that matches the
-// glob match (any key when empty) and whose type is named typ (any type when empty).
+// glob match (any key when empty) and whose type is named typ (any type when empty). An
+// expired key it visits is deleted, as any access to it would.
 //
 // Positions are walked from high to low, which is what makes the guarantee hold: a key
 // present for the whole scan is returned at least once (see DB). The cursor counts the
@@ -557,6 +558,9 @@ func (s *Shard) Scan(pos uint64, count int, match []byte, typ string, out [][]by
 		left--
 		e := d.at(left)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
+			// Reaped, as Redis's SCAN does. The last entry moves into this position,
+			// which it has already been visited at, so nothing is missed.
+			s.expireAt(d, left)
 			continue
 		}
 		if typ != "" && !strings.EqualFold(TypeName(e.Type), typ) {

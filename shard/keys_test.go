@@ -468,3 +468,28 @@ func TestRegistered(t *testing.T) {
 		}
 	}
 }
+
+// SCAN deletes the expired keys it visits, as Redis does, and still returns every live
+// key once: the entry that moves into a reaped position was visited already.
+func TestScanReapsExpired(t *testing.T) {
+	s := newTestShard()
+	for i := range 1000 {
+		at := int64(0)
+		if i%3 == 0 {
+			at = s.now - 1 // already expired: only active expiry or an access reaps it
+		}
+		s.setString(fmt.Appendf(nil, "key:%d", i), []byte("v"), at, false)
+	}
+	seen := scanAll(t, s, 10, nil, "", nil)
+	if len(seen) != 666 {
+		t.Fatalf("scan saw %d keys, want the 666 live ones", len(seen))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("%q returned %d times", k, n)
+		}
+	}
+	if n := s.db.Len(); n != 666 {
+		t.Fatalf("%d keys left after the scan, want 666", n)
+	}
+}
