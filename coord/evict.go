@@ -137,29 +137,10 @@ func (cl *client) rejectsOnOOM(cmd *Command) bool {
 	return true
 }
 
-// rechargeWritten re-estimates the keys a write command wrote on sh, the positions its
-// key specs do not mark read-only (writtenKeyPositions without its allocation on this
-// per-write path).
+// rechargeWritten re-estimates the keys a write command wrote on sh: the positions its
+// key specs do not mark read-only.
 func rechargeWritten(sh *shard.Shard, cmd *Command, args [][]byte) {
-	if cmd.keysFn != nil || len(cmd.KeySpecs) == 0 {
-		for _, i := range writtenKeyPositions(cmd, args) {
-			sh.Recharge(args[i])
-		}
-		return
-	}
-	for _, ks := range cmd.KeySpecs {
-		if ks.Flags&KeyRO != 0 {
-			continue
-		}
-		last := ks.BeginIndex + ks.LastKey
-		if ks.LastKey < 0 {
-			last = len(args) + ks.LastKey
-		}
-		step := max(ks.KeyStep, 1)
-		for i := ks.BeginIndex; i <= last && i < len(args); i += step {
-			sh.Recharge(args[i])
-		}
-	}
+	eachWrittenKey(cmd, args, func(i int) { sh.Recharge(args[i]) })
 }
 
 // maxMemory returns maxmemory and maxmemory-policy for INFO, under the config's lock.

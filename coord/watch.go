@@ -164,10 +164,20 @@ func (ls *loopState) touchLive(sh *shard.Shard, dbs ...int) {
 // writtenKeyPositions lists the key positions of cmd that its key specs do not mark
 // read-only (COPY reads its source and writes its destination).
 func writtenKeyPositions(cmd *Command, args [][]byte) []int {
-	if cmd.keysFn != nil || len(cmd.KeySpecs) == 0 {
-		return keyPositionsOf(cmd, args)
-	}
 	var out []int
+	eachWrittenKey(cmd, args, func(i int) { out = append(out, i) })
+	return out
+}
+
+// eachWrittenKey calls fn with each position writtenKeyPositions lists, without building
+// the list (rechargeWritten runs on every write).
+func eachWrittenKey(cmd *Command, args [][]byte, fn func(i int)) {
+	if cmd.keysFn != nil || len(cmd.KeySpecs) == 0 {
+		for _, i := range keyPositionsOf(cmd, args) {
+			fn(i)
+		}
+		return
+	}
 	for _, ks := range cmd.KeySpecs {
 		if ks.Flags&KeyRO != 0 {
 			continue
@@ -178,8 +188,7 @@ func writtenKeyPositions(cmd *Command, args [][]byte) []int {
 		}
 		step := max(ks.KeyStep, 1)
 		for i := ks.BeginIndex; i <= last && i < len(args); i += step {
-			out = append(out, i)
+			fn(i)
 		}
 	}
-	return out
 }

@@ -317,15 +317,7 @@ func TestScan(t *testing.T) {
 		s.setString(fmt.Appendf(nil, "key:%d", i), []byte("v"), 0, false)
 	}
 	putList(s, "list")
-	seen := scanAll(t, s, 7, nil, "", nil)
-	if len(seen) != 1001 {
-		t.Fatalf("full scan saw %d keys, want 1001", len(seen))
-	}
-	for k, n := range seen {
-		if n != 1 {
-			t.Fatalf("%q returned %d times without concurrent changes", k, n)
-		}
-	}
+	seenOnce(t, scanAll(t, s, 7, nil, "", nil), 1001)
 	if seen := scanAll(t, s, 0, nil, "LIST", nil); len(seen) != 1 || seen["list"] != 1 {
 		t.Errorf("TYPE list: %v", seen)
 	}
@@ -340,7 +332,7 @@ func TestScan(t *testing.T) {
 	// added between steps.
 	removed := 0
 	added := 0
-	seen = scanAll(t, s, 5, nil, "", func() {
+	seen := scanAll(t, s, 5, nil, "", func() {
 		s.remove(fmt.Appendf(nil, "key:%d", removed*3))
 		removed++
 		s.setString(fmt.Appendf(nil, "new:%d", added), []byte("v"), 0, false)
@@ -480,16 +472,21 @@ func TestScanReapsExpired(t *testing.T) {
 		}
 		s.setString(fmt.Appendf(nil, "key:%d", i), []byte("v"), at, false)
 	}
-	seen := scanAll(t, s, 10, nil, "", nil)
-	if len(seen) != 666 {
-		t.Fatalf("scan saw %d keys, want the 666 live ones", len(seen))
+	seenOnce(t, scanAll(t, s, 10, nil, "", nil), 666) // the live keys
+	if n := s.db.Len(); n != 666 {
+		t.Fatalf("%d keys left after the scan, want 666", n)
+	}
+}
+
+// seenOnce fails unless a scan without concurrent changes returned want keys, each once.
+func seenOnce(t *testing.T, seen map[string]int, want int) {
+	t.Helper()
+	if len(seen) != want {
+		t.Fatalf("full scan saw %d keys, want %d", len(seen), want)
 	}
 	for k, n := range seen {
 		if n != 1 {
-			t.Fatalf("%q returned %d times", k, n)
+			t.Fatalf("%q returned %d times without concurrent changes", k, n)
 		}
-	}
-	if n := s.db.Len(); n != 666 {
-		t.Fatalf("%d keys left after the scan, want 666", n)
 	}
 }
