@@ -259,11 +259,8 @@ func (cl *client) readCommands() bool {
 	}
 	cl.loop.netIn += int64(len(buf))
 	cl.parser.MaxBulk = cl.srv.settings.MaxBulk.Load()
-	if len(buf) >= prefetchMinBytes && cl.multi == nil {
-		cl.prefetchLocal(buf)
-	}
 	off := 0
-	again := false
+	again, prefetched := false, false
 	for off < len(buf) {
 		n, err := cl.parser.Parse(buf[off:], &cl.req)
 		if err != nil {
@@ -284,6 +281,12 @@ func (cl *client) readCommands() bool {
 		if len(cl.req.Args) == 0 {
 			off += n
 			continue
+		}
+		if !prefetched && off+n < len(buf) && cl.multi == nil {
+			// More commands follow this one: a pipeline, worth prefetching. A read
+			// holding a single command is never parsed twice.
+			prefetched = true
+			cl.prefetchLocal(buf[off+n:])
 		}
 		consumed, stop := cl.dispatch(cl.req.Args)
 		if consumed {
@@ -854,16 +857,12 @@ func (g *group) reset() {
 	}
 }
 
-const (
-	// prefetchMinBytes is the smallest read worth a prefetch pass: two small commands.
-	prefetchMinBytes = 64
-	// prefetchMax bounds the pass, so the first keys are still cached when they run.
-	prefetchMax = 32
-)
+// prefetchMax bounds the prefetch pass, so the first keys are still cached when they run.
+const prefetchMax = 32
 
-// prefetchLocal parses ahead in a pipelined read and prefetches the first key of each
-// command this loop's shard owns (shard.PrefetchBatch). Parsing twice costs less than the
-// cache misses it overlaps; a read holding one command is left alone.
+// prefetchLocal parses ahead the rest of a pipelined read and prefetches the first key of
+// each command this loop's shard owns (shard.PrefetchBatch). Parsing twice costs less
+// than the cache misses it overlaps.
 func (cl *client) prefetchLocal(buf []byte) {
 	ls := cl.loop
 	ls.pf.MaxBulk = cl.parser.MaxBulk
@@ -871,7 +870,7 @@ func (cl *client) prefetchLocal(buf []byte) {
 	off := 0
 	for n := 0; n < prefetchMax && off < len(buf); n++ {
 		k, err := ls.pf.Parse(buf[off:], &ls.pfReq)
-		if err != nil || k == 0 || (n == 0 && k == len(buf)) {
+		if err != nil || k == 0 {
 			break
 		}
 		off += k
