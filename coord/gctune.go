@@ -61,7 +61,6 @@ func (t *gcTuner) arm() {
 	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
 		t.tune()
 		t.arm()
-		go t.idleLoop()
 	})
 }
 

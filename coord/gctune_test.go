@@ -3,7 +3,9 @@ package coord
 import (
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestGCPercentFor(t *testing.T) {
@@ -63,4 +65,21 @@ func TestIdleCollect(t *testing.T) {
 			t.Errorf("idleCollect(%d, %d, %d) = %v, want %v", c.allocated, c.live, c.inUse, got, c.want)
 		}
 	}
+}
+
+// TestGCTunerOneIdleLoop guards against the tuner starting an idle collector per
+// collection: under a write load that was one more goroutine every few seconds.
+func TestGCTunerOneIdleLoop(t *testing.T) {
+	t.Setenv("GOGC", "")
+	startGCTuner()
+	for range 5 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // the finalizer re-arms on its own goroutine
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if n := strings.Count(stacks, "(*gcTuner).idleLoop"); n != 1 {
+		t.Fatalf("%d idle collectors running, want 1", n)
+	}
+	debug.SetGCPercent(100)
 }
