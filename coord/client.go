@@ -445,7 +445,10 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		if cmd.Flags&FlagWrite != 0 {
 			t.journal = own
 		}
+		// Claims from own may point into it; a handler's own later claims are copied.
+		t.ownedKeys = true
 		t.claimCommand(cmd, own, cl.db)
+		t.ownedKeys = false
 		cl.timed = timedCommand{cmd: cmd, args: own, start: time.Now()}
 		cmd.multi(t, cmd, own)
 		cl.feedMonitors(cmd, args)

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/basaltdb/basalt/proto"
@@ -102,13 +103,11 @@ func ownArgs(args [][]byte) [][]byte {
 // partition groups argument positions by owning shard. It returns the shards involved,
 // in first-seen order, and for each the positions of its keys.
 func (cl *client) partition(positions []int, args [][]byte) (shards []int, keys [][]int) {
-	slot := make(map[int]int)
 	for _, p := range positions {
 		s := cl.srv.shardOf(args[p])
-		j, ok := slot[s]
-		if !ok {
+		j := slices.Index(shards, s)
+		if j < 0 {
 			j = len(shards)
-			slot[s] = j
 			shards = append(shards, s)
 			keys = append(keys, nil)
 		}
@@ -119,9 +118,5 @@ func (cl *client) partition(positions []int, args [][]byte) (shards []int, keys 
 
 // keyPositions lists the argument positions from first to len(args)-1 in steps of step.
 func keyPositions(args [][]byte, first, step int) []int {
-	var out []int
-	for i := first; i < len(args); i += step {
-		out = append(out, i)
-	}
-	return out
+	return stepPositions(first, len(args)-1, step)
 }

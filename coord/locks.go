@@ -46,14 +46,14 @@ type heldKey struct {
 // Cost: when no transaction touches the shard, active() is false and the single-key fast
 // path does one integer comparison.
 type lockTable struct {
-	held        map[lockKey]*heldKey
+	held        map[lockKey]heldKey
 	globalHeld  [2]int // holders of global shared / exclusive claims
 	waiting     []*lockRequest
 	activeCount int
 }
 
 func newLockTable() *lockTable {
-	return &lockTable{held: make(map[lockKey]*heldKey)}
+	return &lockTable{held: make(map[lockKey]heldKey)}
 }
 
 // active reports whether any claim is held or waiting.
@@ -65,10 +65,7 @@ func (t *lockTable) blocks(db int, key []byte, write bool) bool {
 	if t.globalHeld[lockExclusive] > 0 || (write && t.globalHeld[lockShared] > 0) {
 		return true
 	}
-	h := t.held[lockKey{db, string(key)}]
-	if h == nil {
-		return false
-	}
+	h := t.held[lockKey{db, string(key)}] // no allocation: the conversion is only a lookup
 	return h.exclusive > 0 || (write && h.shared > 0)
 }
 
@@ -95,7 +92,7 @@ func (t *lockTable) conflictsHeld(r *lockRequest) bool {
 		if t.globalHeld[lockExclusive] > 0 || (write && t.globalHeld[lockShared] > 0) {
 			return true
 		}
-		if h := t.held[k]; h != nil && (h.exclusive > 0 || (write && h.shared > 0)) {
+		if h := t.held[k]; h.exclusive > 0 || (write && h.shared > 0) {
 			return true
 		}
 	}
@@ -170,15 +167,12 @@ func (t *lockTable) take(r *lockRequest) {
 	}
 	for i, k := range r.keys {
 		h := t.held[k]
-		if h == nil {
-			h = &heldKey{}
-			t.held[k] = h
-		}
 		if r.modes[i] == lockExclusive {
 			h.exclusive++
 		} else {
 			h.shared++
 		}
+		t.held[k] = h
 	}
 }
 
@@ -189,8 +183,8 @@ func (t *lockTable) release(r *lockRequest) {
 		t.globalHeld[r.mode]--
 	} else {
 		for i, k := range r.keys {
-			h := t.held[k]
-			if h == nil {
+			h, ok := t.held[k]
+			if !ok {
 				panic("BUG: releasing a key lock that is not held")
 			}
 			if r.modes[i] == lockExclusive {
@@ -200,6 +194,8 @@ func (t *lockTable) release(r *lockRequest) {
 			}
 			if h.exclusive == 0 && h.shared == 0 {
 				delete(t.held, k)
+			} else {
+				t.held[k] = h
 			}
 		}
 	}

@@ -744,7 +744,7 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	s, multi := r.cl.route(cmd, args)
 	if multi {
 		return r.viaClient(func(cl *client, _ *proto.Writer) {
-			t := &txn{cl: cl, db: r.db, readOnly: !write, claims: map[int]*lockRequest{}, exec: &execState{t: r.claims}}
+			t := &txn{cl: cl, db: r.db, readOnly: !write, claims: make([]*lockRequest, cl.srv.n), exec: &execState{t: r.claims}}
 			cmd.multi(t, cmd, args)
 			if write {
 				r.addEffects(aofRecord{r.db, ownArgs(args)})

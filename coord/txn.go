@@ -1,7 +1,9 @@
 package coord
 
 import (
+	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
@@ -14,12 +16,14 @@ import (
 //
 // Protocol. The first hop posts a lock request to every shard with a claim, under
 // Server.txMu, so every shard receives transactions in one global order (the order of
-// txMu). A shard grants requests in that order (see lockTable). A transaction that only
-// reads runs its first part when its claims are granted and, if that part is also the
-// last, releases at once: one hop. A transaction that writes first waits until every
-// shard granted its claims (one hop), then runs its parts while holding them, and
-// releases in its last hop, so a reader can never see one shard's half of a write
-// before the other shard's half is locked.
+// txMu). A shard grants requests in that order (see lockTable). Every transaction runs
+// its first part on each shard as its claims there are granted. A transaction that only
+// reads and has no further step releases at once: one hop. A transaction that writes
+// keeps its claims on every shard until its last part ran everywhere, so a reader that
+// sees one shard's half of a write (after the release) can only see the other shard's
+// half too: the claims are two-phase, and the global grant order keeps them free of
+// deadlock. A write in one step therefore costs one hop; its release is posted without
+// waiting for it, since everything it guards is already written.
 //
 // Owner: the client's loop; parts run on their shards' loops and touch only their own
 // shard and their own result slot.
@@ -27,9 +31,15 @@ type txn struct {
 	cl       *client
 	db       int
 	readOnly bool
-	// claims are the lock requests per shard; shards lists their keys, sorted.
-	claims map[int]*lockRequest
+	// claims are the lock requests by shard (nil where none); shards lists the shards
+	// with one, sorted.
+	claims []*lockRequest
 	shards []int
+	// ownedKeys is set when the keys given to claim are in memory that stays unchanged
+	// for the transaction's life (ownArgs): lock keys then point into it, with no copy.
+	ownedKeys bool
+	// keysHint is how many keys the next claims declare, to size each request once.
+	keysHint int
 	// scheduled is set once the claims are posted; locked once they are held everywhere.
 	scheduled, locked bool
 	// onGrant, when set, runs on each shard when the claims there are granted, before any
@@ -47,7 +57,7 @@ type txn struct {
 // Inside EXEC it returns a view on the EXEC's transaction, whose claims already cover the
 // command.
 func (cl *client) newTxn(readOnly bool) *txn {
-	return &txn{cl: cl, db: cl.db, readOnly: readOnly, claims: map[int]*lockRequest{}, exec: cl.exec}
+	return &txn{cl: cl, db: cl.db, readOnly: readOnly, claims: make([]*lockRequest, cl.srv.n), exec: cl.exec}
 }
 
 // claim declares that the transaction reads (or writes) key in database db.
@@ -58,7 +68,12 @@ func (t *txn) claim(db int, key []byte, write bool) {
 	if write {
 		mode = lockExclusive
 	}
-	k := lockKey{db, string(key)}
+	var k lockKey
+	if t.ownedKeys && len(key) > 0 {
+		k = lockKey{db, unsafe.String(unsafe.SliceData(key), len(key))}
+	} else {
+		k = lockKey{db, string(key)}
+	}
 	for i, have := range r.keys {
 		if have == k {
 			if write {
@@ -86,6 +101,9 @@ func (t *txn) request(s int) *lockRequest {
 	r := t.claims[s]
 	if r == nil {
 		r = &lockRequest{}
+		if t.keysHint > 0 {
+			r.keys, r.modes = make([]lockKey, 0, t.keysHint), make([]lockMode, 0, t.keysHint)
+		}
 		t.claims[s] = r
 		t.shards = append(t.shards, s)
 		sort.Ints(t.shards)
@@ -100,10 +118,8 @@ func (t *txn) hop(shards []int, part func(sh *shard.Shard, i int), then func()) 
 	switch {
 	case t.exec != nil || t.locked:
 		t.cl.fanout(shards, part, func(*proto.Writer) { then() })
-	case t.readOnly:
-		t.schedule(true, shards, part, then)
 	default:
-		t.schedule(true, nil, nil, func() { t.cl.fanout(shards, part, func(*proto.Writer) { then() }) })
+		t.schedule(true, shards, part, then)
 	}
 }
 
@@ -118,7 +134,7 @@ func (t *txn) last(shards []int, part func(sh *shard.Shard, i int), reply func(w
 	case t.readOnly:
 		t.schedule(false, shards, part, func() { t.cl.replyNow(reply) })
 	default:
-		t.schedule(true, nil, nil, func() { t.release(shards, part, reply) })
+		t.schedule(true, shards, part, func() { t.releaseWritten(reply) })
 	}
 }
 
@@ -137,10 +153,6 @@ func (t *txn) answer(reply func(w *proto.Writer)) {
 func (t *txn) schedule(hold bool, shards []int, part func(sh *shard.Shard, i int), then func()) {
 	t.scheduled = true
 	srv := t.cl.srv
-	slot := make(map[int]int, len(shards))
-	for i, s := range shards {
-		slot[s] = i
-	}
 	for _, s := range shards {
 		if t.claims[s] == nil {
 			panic("BUG: transaction part on a shard it holds no claim on")
@@ -154,7 +166,8 @@ func (t *txn) schedule(hold bool, shards []int, part func(sh *shard.Shard, i int
 			s := s
 			r := t.claims[s]
 			r.hold = hold
-			i, runs := slot[s]
+			i := slices.Index(shards, s)
+			runs := i >= 0
 			onGrant := t.onGrant
 			r.granted = func() {
 				if onGrant != nil {
@@ -178,10 +191,6 @@ func (t *txn) schedule(hold bool, shards []int, part func(sh *shard.Shard, i int
 // release runs the final parts and drops the claims on every shard, then replies.
 func (t *txn) release(shards []int, part func(sh *shard.Shard, i int), reply func(w *proto.Writer)) {
 	srv := t.cl.srv
-	slot := make(map[int]int, len(shards))
-	for i, s := range shards {
-		slot[s] = i
-	}
 	all := append([]int(nil), t.shards...)
 	for _, s := range shards {
 		if t.claims[s] == nil {
@@ -190,16 +199,40 @@ func (t *txn) release(shards []int, part func(sh *shard.Shard, i int), reply fun
 	}
 	db := t.db
 	t.locked = false
-	if t.journal != nil && t.exec == nil {
-		srv.appendRecords(false, aofRecord{db, t.journal})
-	}
+	t.logJournal()
 	t.cl.fanout(all, func(sh *shard.Shard, _ int) {
-		if i, runs := slot[sh.ID]; runs {
+		if i := slices.Index(shards, sh.ID); i >= 0 {
 			sh.Begin(db)
 			part(sh, i)
 		}
 		srv.loops[sh.ID].locks.release(t.claims[sh.ID])
 	}, reply)
+}
+
+// releaseWritten drops the claims of a write whose parts all ran, and replies at once.
+// The release need not be waited for: a command that reaches a shard before it still
+// waits for the claims, and then sees the whole write.
+func (t *txn) releaseWritten(reply func(w *proto.Writer)) {
+	srv := t.cl.srv
+	t.locked = false
+	t.logJournal()
+	for _, s := range t.shards {
+		r := t.claims[s]
+		if s == t.cl.loop.idx {
+			srv.loops[s].locks.release(r)
+			continue
+		}
+		srv.run(s, func() { srv.loops[s].locks.release(r) })
+	}
+	t.cl.replyNow(reply)
+}
+
+// logJournal appends the transaction's AOF record, before its claims are released so
+// that no conflicting write can be logged first.
+func (t *txn) logJournal() {
+	if t.journal != nil && t.exec == nil {
+		t.cl.srv.appendRecords(false, aofRecord{t.db, t.journal})
+	}
 }
 
 // watching wraps part so that it signals WATCHers of the keys it modifies.
@@ -227,9 +260,12 @@ func (t *txn) watching(part func(sh *shard.Shard, i int)) func(sh *shard.Shard, 
 // claimCommand declares the keys of cmd's arguments: writes for write commands.
 func (t *txn) claimCommand(cmd *Command, args [][]byte, db int) {
 	write := cmd.Flags&FlagWrite != 0
-	for _, p := range keyPositionsOf(cmd, args) {
+	positions := keyPositionsOf(cmd, args)
+	t.keysHint = len(positions)
+	for _, p := range positions {
 		t.claim(db, args[p], write)
 	}
+	t.keysHint = 0
 }
 
 // keyPositionsOf lists the argument positions that hold keys.
@@ -244,8 +280,16 @@ func keyPositionsOf(cmd *Command, args [][]byte) []int {
 	if last < 0 {
 		last += len(args)
 	}
-	var out []int
-	for i := cmd.FirstKey; i <= last && i < len(args); i += cmd.Step {
+	return stepPositions(cmd.FirstKey, min(last, len(args)-1), cmd.Step)
+}
+
+// stepPositions lists first, first+step, ... up to last, in one allocation.
+func stepPositions(first, last, step int) []int {
+	if last < first {
+		return nil
+	}
+	out := make([]int, 0, (last-first)/step+1)
+	for i := first; i <= last; i += step {
 		out = append(out, i)
 	}
 	return out
