@@ -131,6 +131,9 @@ type loopState struct {
 	// queued counts messages posted to this loop and not yet run (metrics.go).
 	hops, squashed, squashedN int64
 	queued                    atomic.Int64
+	// mail is the loop's inbox for run: messages that must arrive in the order they
+	// were posted.
+	mail mailbox
 	// pf, pfReq and pfKeys serve the prefetch of pipelined keys (prefetchLocal).
 	pf     proto.Parser
 	pfReq  proto.Request
@@ -499,19 +502,60 @@ func hashTag(key []byte) []byte {
 	return key
 }
 
-// run posts fn to shard i's loop. fn runs on that loop's goroutine.
+// mailbox is a loop's FIFO inbox. gnet's Execute is no FIFO: past 1,024 queued tasks it
+// puts new ones in a second queue that runs after the first, so a later task may run
+// before an earlier one. The coordinator needs the order (transactions are granted in
+// the order they were posted, and a connection's messages must not overtake each
+// other), so messages queue here and Execute only rings the doorbell: a drain task,
+// posted when the inbox turns non-empty, runs everything queued so far, in order.
+type mailbox struct {
+	mu    sync.Mutex
+	q     []func()
+	armed bool // a drain is posted and has not started yet
+	// spare is the drained slice, kept for reuse; only the loop touches it.
+	spare []func()
+}
+
+// run posts fn to shard i's loop. fn runs on that loop's goroutine, after every
+// message posted to that loop before it.
 func (s *Server) run(i int, fn func()) {
-	q := &s.loops[i].queued // the queue depth the metrics report
-	q.Add(1)
-	err := s.loops[i].handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		q.Add(-1)
-		fn()
+	ls := s.loops[i]
+	ls.queued.Add(1) // the queue depth the metrics report
+	mb := &ls.mail
+	mb.mu.Lock()
+	mb.q = append(mb.q, fn)
+	ring := !mb.armed
+	mb.armed = true
+	mb.mu.Unlock()
+	if !ring {
+		return
+	}
+	err := ls.handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		ls.drain()
 		return nil
 	}))
 	if err != nil {
-		q.Add(-1)
 		// The engine is shutting down: run nothing; the client is being closed too.
 		s.log.verbose("hop to shard %d dropped: %v", i, err)
+	}
+}
+
+// drain runs the messages queued for the loop, oldest first. Messages posted while it
+// runs (one may post to its own loop) wait for the next drain, which they ring for.
+func (ls *loopState) drain() {
+	mb := &ls.mail
+	mb.mu.Lock()
+	q := mb.q
+	mb.q, mb.spare = mb.spare[:0], nil
+	mb.armed = false
+	mb.mu.Unlock()
+	for i, fn := range q {
+		ls.queued.Add(-1)
+		q[i] = nil
+		fn()
+	}
+	if cap(q) <= 4096 {
+		mb.spare = q[:0]
 	}
 }
 

@@ -1,0 +1,62 @@
+package coord
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRunKeepsOrder posts many messages from two goroutines to one loop at once, far
+// past the 1,024 tasks after which gnet's Execute stops being FIFO: each producer's
+// messages must still run in the order it posted them. The transaction protocol relies
+// on it (claims are granted in the order they were posted).
+func TestRunKeepsOrder(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cfg := DefaultConfig()
+	cfg.Port, cfg.Bind, cfg.Threads, cfg.LogLevel, cfg.Dir = port, []string{"127.0.0.1"}, 2, "warning", t.TempDir()
+	srv, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+
+	const producers, perProducer = 2, 20000
+	var (
+		last   [producers]int // owned by loop 0
+		broken [producers]int
+		done   sync.WaitGroup
+	)
+	done.Add(producers * perProducer)
+	for p := range producers {
+		go func() {
+			for i := 1; i <= perProducer; i++ {
+				srv.run(0, func() {
+					if i != last[p]+1 && broken[p] == 0 {
+						broken[p] = i
+					}
+					last[p] = i
+					done.Done()
+				})
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { done.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(30 * time.Second):
+		t.Fatal("posted messages did not all run")
+	}
+	// done.Wait ordered the loop's writes before these reads.
+	for p := range producers {
+		if broken[p] != 0 {
+			t.Errorf("producer %d: message %d ran out of order", p, broken[p])
+		}
+	}
+}
