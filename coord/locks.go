@@ -1,5 +1,7 @@
 package coord
 
+import "slices"
+
 // lockKey names one key of one database.
 type lockKey struct {
 	db  int
@@ -50,6 +52,8 @@ type lockTable struct {
 	globalHeld  [2]int // holders of global shared / exclusive claims
 	waiting     []*lockRequest
 	activeCount int
+	// changes counts requests and releases, so that grant notices a callback's.
+	changes uint64
 }
 
 func newLockTable() *lockTable {
@@ -128,11 +132,41 @@ func anyExclusive(r *lockRequest) bool {
 	return false
 }
 
-// request queues r and grants whatever became grantable.
+// request grants r at once when nothing held or waiting conflicts with it, and queues it
+// otherwise. A new request cannot unblock a waiting one, so only r is checked: the cost
+// does not grow with the queue beyond one pass over it.
 func (t *lockTable) request(r *lockRequest) {
 	t.activeCount++
-	t.waiting = append(t.waiting, r)
-	t.grant()
+	t.changes++
+	if !t.grantable(r, len(t.waiting)) {
+		t.waiting = append(t.waiting, r)
+		return
+	}
+	t.run(r)
+}
+
+// grantable reports whether the request conflicts with no held claim and none of the
+// first n waiting requests.
+func (t *lockTable) grantable(r *lockRequest, n int) bool {
+	if t.conflictsHeld(r) {
+		return false
+	}
+	for _, w := range t.waiting[:n] {
+		if conflict(w, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// run takes a granted request's claims (when it holds them) and runs its callback.
+func (t *lockTable) run(r *lockRequest) {
+	if r.hold {
+		t.take(r)
+	} else {
+		t.activeCount--
+	}
+	r.granted()
 }
 
 // grant runs every waiting request that conflicts with no held claim and no earlier
@@ -140,23 +174,19 @@ func (t *lockTable) request(r *lockRequest) {
 func (t *lockTable) grant() {
 	for i := 0; i < len(t.waiting); {
 		r := t.waiting[i]
-		ok := !t.conflictsHeld(r)
-		for j := 0; ok && j < i; j++ {
-			ok = !conflict(t.waiting[j], r)
-		}
-		if !ok {
+		if !t.grantable(r, i) {
 			i++
 			continue
 		}
-		t.waiting = append(t.waiting[:i], t.waiting[i+1:]...)
-		if r.hold {
-			t.take(r)
-		} else {
-			t.activeCount--
+		t.waiting = slices.Delete(t.waiting, i, i+1)
+		before := t.changes
+		t.run(r)
+		if t.changes != before {
+			// The callback queued or released claims: look again from the start.
+			i = 0
 		}
-		r.granted()
-		// A granted callback may release claims or queue new ones: rescan from the start.
-		i = 0
+		// Otherwise the requests before i are still blocked (a grant frees nothing), and
+		// the next one now sits at i.
 	}
 }
 
@@ -179,6 +209,7 @@ func (t *lockTable) take(r *lockRequest) {
 // release drops the claims of a held request and grants waiting ones.
 func (t *lockTable) release(r *lockRequest) {
 	t.activeCount--
+	t.changes++
 	if r.global {
 		t.globalHeld[r.mode]--
 	} else {
