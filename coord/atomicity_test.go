@@ -632,3 +632,90 @@ func TestStressKeysSeeWholeMSets(t *testing.T) {
 	})
 	s.wait()
 }
+
+// Invariant 7: pipelines of multi-shard commands (MSET, MGET, DEL, EXISTS), which run
+// concurrently on one connection. Shared keys: each MSET, DEL and MGET stays
+// all-or-nothing, and nothing deadlocks although every pipeline's writes hold claims
+// until their replies' turn. Private keys: a connection reads its own pipelined writes
+// in order.
+func TestStressPipelinedMultiShard(t *testing.T) {
+	s := newStress(t)
+	shared := stressKeys("pipe:", 12)
+	var msetID atomic.Int64
+	allOrNothing := func(keys []string, vals []any) error {
+		for i := range vals {
+			if vals[i] != vals[0] {
+				return fmt.Errorf("MGET in a pipeline saw a partial write: %s", showMGet(keys, vals))
+			}
+		}
+		return nil
+	}
+	s.workers("shared", 6, func(ctx context.Context, c *redis.Client, rng *rand.Rand) error {
+		p := c.Pipeline()
+		type read struct {
+			keys []string
+			cmd  *redis.SliceCmd
+		}
+		var reads []read
+		var counts []*redis.IntCmd
+		for range 4 + rng.IntN(12) {
+			switch keys := shuffled(rng, shared); rng.IntN(4) {
+			case 0, 1:
+				v := "v" + strconv.FormatInt(msetID.Add(1), 10)
+				p.MSet(ctx, pairsOf(keys, func(int) string { return v })...)
+			case 2:
+				reads = append(reads, read{keys, p.MGet(ctx, keys...)})
+			default:
+				if rng.IntN(2) == 0 {
+					counts = append(counts, p.Del(ctx, keys...))
+				} else {
+					counts = append(counts, p.Exists(ctx, keys...))
+				}
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for _, r := range reads {
+			if err := allOrNothing(r.keys, r.cmd.Val()); err != nil {
+				return err
+			}
+		}
+		for _, n := range counts {
+			if v := n.Val(); v != 0 && v != int64(len(shared)) {
+				return fmt.Errorf("%v = %d: a partial MSET or DEL", n.Args()[0], v)
+			}
+		}
+		return nil
+	})
+	var round atomic.Int64
+	s.workers("private", 4, func(ctx context.Context, c *redis.Client, rng *rand.Rand) error {
+		own := stressKeys(fmt.Sprintf("own:%d:", round.Add(1)), 6)
+		p := c.Pipeline()
+		var want []string
+		var got []*redis.SliceCmd
+		for i := range 8 {
+			v := strconv.Itoa(i)
+			p.MSet(ctx, pairsOf(own, func(int) string { return v })...)
+			got = append(got, p.MGet(ctx, own...))
+			want = append(want, v)
+			if rng.IntN(3) == 0 {
+				p.Del(ctx, own...)
+				got = append(got, p.MGet(ctx, own...))
+				want = append(want, "")
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i, cmd := range got {
+			for _, v := range cmd.Val() {
+				if (want[i] == "" && v != nil) || (want[i] != "" && v != want[i]) {
+					return fmt.Errorf("read %d of the pipeline: MGET = %s, want every key %q", i, showMGet(own, cmd.Val()), want[i])
+				}
+			}
+		}
+		return c.Del(ctx, own...).Err()
+	})
+	s.wait()
+}

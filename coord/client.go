@@ -75,6 +75,10 @@ type client struct {
 	spareBatch *batch
 	// async is an in-flight coordinator operation (multi-shard or global command).
 	async *fanout
+	// behind are the pipelined multi-shard commands started while async was in flight,
+	// in request order; each becomes async once the one before it answered
+	// (dispatchBehind).
+	behind []behindTxn
 
 	// multi is the open MULTI block, exec the running EXEC.
 	multi *multiState
@@ -173,6 +177,9 @@ func (cl *client) serve() gnet.Action {
 			}
 			f := cl.async
 			cl.async = nil
+			if at := f.finished.Load(); at != 0 && cl.timed.cmd != nil {
+				cl.timed.end = at
+			}
 			if cl.exec != nil {
 				// A command inside EXEC finished: its reply joins the EXEC's replies.
 				f.done(&cl.exec.replies)
@@ -189,6 +196,16 @@ func (cl *client) serve() gnet.Action {
 			} else {
 				cl.finishTimed()
 			}
+			continue
+		}
+		if len(cl.behind) > 0 {
+			// The next pipelined multi-shard command's turn to answer. This runs even
+			// for a closed connection: a write still has to release its claims.
+			q := cl.behind[0]
+			n := copy(cl.behind, cl.behind[1:])
+			cl.behind[n] = behindTxn{}
+			cl.behind = cl.behind[:n]
+			cl.async, cl.timed = q.f, q.timed
 			continue
 		}
 		if cl.blocked != nil {
@@ -297,6 +314,11 @@ func (cl *client) readCommands() bool {
 			break
 		}
 	}
+	if !again && cl.async != nil && cl.batch == nil && cl.async.pending.Load() == 0 {
+		// The input ran out behind pipelined multi-shard commands, the first of which
+		// already answered without a hop: nothing will wake the client for it.
+		again = true
+	}
 	// The counter above saw the whole buffer; count only what was consumed.
 	cl.loop.netIn -= int64(len(buf) - off)
 	if cl.batch != nil && !cl.batch.sent {
@@ -353,6 +375,9 @@ func (cl *client) suppressReply() bool {
 // earlier pipelined commands and will be parsed again; stop is true when the caller must
 // stop reading input.
 func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
+	if cl.async != nil {
+		return cl.dispatchBehind(args)
+	}
 	cmd := lookupCommand(args[0], &cl.scratch)
 	if cmd == nil {
 		cl.reject(nil, unknownCommand(args))
@@ -434,28 +459,9 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		if cl.batch != nil {
 			return false, true
 		}
-		cl.lastCmd = cmd.FullName()
-		if cmd.multi == nil {
-			panic("BUG: keys on several shards for a command without a multi-shard handler: " + cmd.FullName())
-		}
-		cl.loop.stats[cmd.id].calls++
-		cl.loop.cmds++
-		own := ownArgs(args)
-		t := cl.newTxn(cmd.Flags&FlagWrite == 0)
-		if cmd.Flags&FlagWrite != 0 {
-			t.journal = own
-		}
-		// Claims from own may point into it; a handler's own later claims are copied.
-		t.ownedKeys = true
-		t.claimCommand(cmd, own, cl.db)
-		t.ownedKeys = false
-		cl.timed = timedCommand{cmd: cmd, args: own, start: time.Now()}
-		cmd.multi(t, cmd, own)
-		cl.feedMonitors(cmd, args)
-		if cl.async != nil {
-			cl.async.drop = cl.suppressReply()
-		}
-		return true, true
+		cl.startMulti(cmd, args)
+		// A one-step multi-shard command lets the commands behind it start too.
+		return true, !cl.pipelinesMulti(cmd)
 	}
 	cl.lastCmd = cmd.FullName()
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
@@ -472,6 +478,75 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	}
 	cl.batch.queue(target, cmd, cl.db, args, cl.suppressReply())
 	cl.feedMonitors(cmd, args)
+	return true, false
+}
+
+// startMulti runs a command whose keys span shards as a transaction of the coordinator.
+func (cl *client) startMulti(cmd *Command, args [][]byte) {
+	cl.lastCmd = cmd.FullName()
+	if cmd.multi == nil {
+		panic("BUG: keys on several shards for a command without a multi-shard handler: " + cmd.FullName())
+	}
+	cl.loop.stats[cmd.id].calls++
+	cl.loop.cmds++
+	own := ownArgs(args)
+	t := cl.newTxn(cmd.Flags&FlagWrite == 0)
+	if cmd.Flags&FlagWrite != 0 {
+		t.journal = own
+	}
+	// Claims from own may point into it; a handler's own later claims are copied.
+	t.ownedKeys = true
+	t.claimCommand(cmd, own, cl.db)
+	t.ownedKeys = false
+	cl.timed = timedCommand{cmd: cmd, args: own, start: time.Now()}
+	cmd.multi(t, cmd, own)
+	cl.feedMonitors(cmd, args)
+	if cl.async != nil {
+		cl.async.drop = cl.suppressReply()
+	}
+}
+
+// behindTxn is a pipelined multi-shard command waiting for its turn to answer.
+type behindTxn struct {
+	f     *fanout
+	timed timedCommand
+}
+
+// pipelinesMulti reports whether multi-shard command cmd may have more of its kind start
+// behind it before it answers: a one-step command (pipelined) on a plain connection.
+// Every check dispatch makes before running a command must pass here too, so that no
+// reply (an error) can be written ahead of the ones in flight.
+func (cl *client) pipelinesMulti(cmd *Command) bool {
+	return cmd.pipelined && cl.async != nil && cl.authed && cl.multi == nil && cl.exec == nil &&
+		cl.blocked == nil && cl.sub == nil && cl.track == nil && !cl.closeAfterReply &&
+		!cl.srv.loading.Load() && !(cl.srv.misconf.Load() && cmd.Flags&FlagWrite != 0) &&
+		!(cl.rejectsOnOOM(cmd) && cl.srv.overMemory()) && !cl.srv.scriptBusy()
+}
+
+// dispatchBehind runs a command that arrives while pipelined multi-shard commands of
+// this connection are in flight. Only another one-step multi-shard command may start:
+// it posts its claims after theirs, so every shard runs them in request order, and its
+// reply waits its turn in behind. Anything else stays in the buffer until they answered
+// (consumed is false), so no later command overtakes them.
+func (cl *client) dispatchBehind(args [][]byte) (consumed, stop bool) {
+	cmd := lookupCommand(args[0], &cl.scratch)
+	if cmd == nil || len(cmd.Subs) > 0 || (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		return false, true
+	}
+	if !cl.pipelinesMulti(cmd) {
+		return false, true
+	}
+	if _, multi := cl.route(cmd, args); !multi {
+		return false, true
+	}
+	head, timed := cl.async, cl.timed
+	cl.async = nil
+	cl.startMulti(cmd, args)
+	if cl.async == nil {
+		panic("BUG: pipelined multi-shard command " + cmd.FullName() + " started no operation")
+	}
+	cl.behind = append(cl.behind, behindTxn{cl.async, cl.timed})
+	cl.async, cl.timed = head, timed
 	return true, false
 }
 

@@ -25,7 +25,11 @@
 //	conn.Write, continue with buffered input
 //
 // While a batch or fanout is in flight the client parses nothing more, so a later
-// command never overtakes an earlier one on the same connection. Within one batch,
+// command never overtakes an earlier one on the same connection. One exception: a run
+// of one-step multi-shard commands (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH) is posted
+// at once. Their claims reach every shard in request order, so each shard runs them in
+// that order, and their replies leave in that order (client.dispatchBehind); the first
+// other command waits until they all answered. Within one batch,
 // commands for different shards run in parallel: they touch different keys, and the
 // connection reads its own writes, but another client may see two such single-key
 // writes of one pipeline land in either order (as with Dragonfly's squashing). Writes

@@ -3,6 +3,7 @@ package coord
 import (
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
@@ -21,7 +22,15 @@ type fanout struct {
 	done    func(w *proto.Writer)
 	// drop discards the reply (CLIENT REPLY OFF|SKIP).
 	drop bool
+	// finished is when the last part finished (clockNow), 0 until then: the slow log
+	// measures a command's work, not its wait for earlier pipelined replies.
+	finished atomic.Int64
 }
+
+// clockBase anchors clockNow, a monotonic reading that fits an atomic.Int64.
+var clockBase = time.Now()
+
+func clockNow() int64 { return int64(time.Since(clockBase)) }
 
 // multiHandler is the coordinator part of a command whose keys span shards. It runs as
 // transaction t, whose claims on the command's keys are already declared; args are the
@@ -49,8 +58,11 @@ func (cl *client) fanout(shards []int, part func(sh *shard.Shard, i int), done f
 			sh.Begin(db)
 			part(sh, i)
 			// The client's own loop notices completion itself after the local part.
-			if f.pending.Add(-1) == 0 && s != own {
-				f.cl.wake()
+			if f.pending.Add(-1) == 0 {
+				f.finished.Store(clockNow())
+				if s != own {
+					f.cl.wake()
+				}
 			}
 		}
 		if s == own {
@@ -70,6 +82,7 @@ func (cl *client) fanoutWith(n int, post func(ack func(shard int)), done func(w 
 	f.pending.Store(int32(n))
 	post(func(int) {
 		if f.pending.Add(-1) == 0 {
+			f.finished.Store(clockNow())
 			f.cl.wake()
 		}
 	})

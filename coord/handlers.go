@@ -136,6 +136,12 @@ var clientHandlers = map[string]clientHandler{
 	"command|help":    commandHelpCmd,
 }
 
+// pipelinedMulti are the multi-shard commands whose handler is one step (txn.last) and
+// keeps nothing on the client between steps: a pipeline of them is posted at once.
+var pipelinedMulti = map[string]bool{
+	"mget": true, "mset": true, "del": true, "unlink": true, "exists": true, "touch": true,
+}
+
 var multiHandlers = map[string]multiHandler{
 	"mget":     mgetMulti,
 	"mset":     msetMulti,

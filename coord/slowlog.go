@@ -190,10 +190,14 @@ type timedCommand struct {
 	cmd   *Command
 	args  [][]byte
 	start time.Time
+	// end is when its last hop finished (clockNow), 0 if none did.
+	end int64
 }
 
 // finishTimed records the multi-shard command that just replied: its time from
-// dispatch to reply goes to INFO commandstats and, when long enough, the slow log.
+// dispatch until its last hop finished (or until now) goes to INFO commandstats and,
+// when long enough, the slow log. A pipelined command that then waited for the replies
+// of the ones before it is not charged for that wait.
 func (cl *client) finishTimed() {
 	tc := cl.timed
 	if tc.cmd == nil {
@@ -201,6 +205,11 @@ func (cl *client) finishTimed() {
 	}
 	cl.timed = timedCommand{}
 	d := time.Since(tc.start)
+	if tc.end != 0 {
+		if e := time.Duration(tc.end) - tc.start.Sub(clockBase); e >= 0 && e < d {
+			d = e
+		}
+	}
 	cl.loop.stats[tc.cmd.id].usec += d.Microseconds()
 	cl.logSlow(tc.cmd, tc.args, d)
 }

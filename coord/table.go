@@ -209,6 +209,9 @@ type Command struct {
 	categories []string
 	// barrier commands wait until the client's earlier pipelined commands finished.
 	barrier bool
+	// pipelined multi-shard commands run in one step, so several of one connection may
+	// be in flight at once (client.dispatchBehind).
+	pipelined bool
 	// keysFn overrides FirstKey/LastKey/Step for commands whose keys depend on arguments.
 	keysFn func(a [][]byte) []int
 }
@@ -625,6 +628,7 @@ func index(c *Command) {
 	c.multi = multiHandlers[c.FullName()]
 	c.client = clientHandlers[c.FullName()]
 	c.barrier = c.client != nil && c.Name != "ping" && c.Name != "echo"
+	c.pipelined = pipelinedMulti[c.FullName()]
 	if c.FirstKey != 0 || c.LastKey != 0 || c.Step != 0 {
 		panic(fmt.Sprintf("BUG: table row %s sets FirstKey/LastKey/Step; write KeySpecs instead", c.FullName()))
 	}
