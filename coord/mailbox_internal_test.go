@@ -1,7 +1,6 @@
 package coord
 
 import (
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -12,19 +11,7 @@ import (
 // messages must still run in the order it posted them. The transaction protocol relies
 // on it (claims are granted in the order they were posted).
 func TestRunKeepsOrder(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfg := DefaultConfig()
-	cfg.Port, cfg.Bind, cfg.Threads, cfg.LogLevel, cfg.Dir = port, []string{"127.0.0.1"}, 2, "warning", t.TempDir()
-	srv, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv, _ := startInternal(t, 2)
 
 	const producers, perProducer = 2, 20000
 	var (

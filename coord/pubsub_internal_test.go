@@ -14,19 +14,7 @@ import (
 // the server from any loop reaches channel and pattern subscribers on every loop, and
 // the messages one loop sends arrive in order.
 func TestPublishFromLoop(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfg := DefaultConfig()
-	cfg.Port, cfg.Bind, cfg.Threads, cfg.LogLevel, cfg.Dir = port, []string{"127.0.0.1"}, 3, "warning", t.TempDir()
-	srv, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv, port := startInternal(t, 3)
 
 	type sub struct {
 		c net.Conn
