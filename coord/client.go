@@ -173,6 +173,12 @@ func (cl *client) serve() gnet.Action {
 		}
 		if cl.async != nil {
 			if cl.async.pending.Load() != 0 {
+				cl.settleBehind()
+				// More of a pipeline may have arrived in a later read: it may start
+				// behind the commands in flight too.
+				if cl.async.pipelined && !cl.closed && !cl.closeAfterReply && cl.readCommands() {
+					continue
+				}
 				break
 			}
 			f := cl.async
@@ -205,7 +211,15 @@ func (cl *client) serve() gnet.Action {
 			n := copy(cl.behind, cl.behind[1:])
 			cl.behind[n] = behindTxn{}
 			cl.behind = cl.behind[:n]
-			cl.async, cl.timed = q.f, q.timed
+			cl.timed = q.timed
+			if !q.settled {
+				cl.async = q.f
+				continue
+			}
+			if !q.drop {
+				cl.out.Raw(q.out.Bytes())
+			}
+			cl.finishTimed()
 			continue
 		}
 		if cl.blocked != nil {
@@ -461,7 +475,11 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		}
 		cl.startMulti(cmd, args)
 		// A one-step multi-shard command lets the commands behind it start too.
-		return true, !cl.pipelinesMulti(cmd)
+		if !cl.pipelinesMulti(cmd) {
+			return true, true
+		}
+		cl.async.pipelined = true
+		return true, false
 	}
 	cl.lastCmd = cmd.FullName()
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
@@ -506,10 +524,50 @@ func (cl *client) startMulti(cmd *Command, args [][]byte) {
 	}
 }
 
-// behindTxn is a pipelined multi-shard command waiting for its turn to answer.
+// behindTxn is a pipelined multi-shard command waiting for its turn to answer. Once
+// its hops are done it is settled ahead of its turn (settleBehind): its reply waits in
+// out.
 type behindTxn struct {
-	f     *fanout
-	timed timedCommand
+	f       *fanout
+	timed   timedCommand
+	settled bool
+	drop    bool
+	out     proto.Writer
+}
+
+// settleBehind completes every pipelined multi-shard command whose hops are done, ahead
+// of its turn to answer: a write drops its claims as soon as it ran on every shard
+// rather than after the replies before it have left, so that other connections do not
+// queue behind a reply order that is only this connection's concern. The completion
+// runs as it would in its turn, with async pointing at it; the reply is kept for the
+// turn.
+func (cl *client) settleBehind() {
+	for i := range cl.behind {
+		e := &cl.behind[i]
+		if e.settled || e.f.pending.Load() != 0 {
+			continue
+		}
+		head, timed := cl.async, cl.timed
+		cl.async, cl.timed = e.f, e.timed
+		e.drop = e.f.drop
+		e.out.SetRESP3(cl.out.RESP3())
+		for cl.async != nil && cl.async.pending.Load() == 0 {
+			f := cl.async
+			cl.async = nil
+			if at := f.finished.Load(); at != 0 {
+				cl.timed.end = at
+			}
+			f.done(&e.out)
+		}
+		if cl.async != nil {
+			// A further step is in flight; it answers in its turn.
+			e.f = cl.async
+		} else {
+			e.settled = true
+		}
+		e.timed = cl.timed
+		cl.async, cl.timed = head, timed
+	}
 }
 
 // pipelinesMulti reports whether multi-shard command cmd may have more of its kind start
@@ -545,7 +603,8 @@ func (cl *client) dispatchBehind(args [][]byte) (consumed, stop bool) {
 	if cl.async == nil {
 		panic("BUG: pipelined multi-shard command " + cmd.FullName() + " started no operation")
 	}
-	cl.behind = append(cl.behind, behindTxn{cl.async, cl.timed})
+	cl.async.pipelined = true
+	cl.behind = append(cl.behind, behindTxn{f: cl.async, timed: cl.timed})
 	cl.async, cl.timed = head, timed
 	return true, false
 }

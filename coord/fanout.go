@@ -22,6 +22,9 @@ type fanout struct {
 	done    func(w *proto.Writer)
 	// drop discards the reply (CLIENT REPLY OFF|SKIP).
 	drop bool
+	// pipelined marks a pipelined multi-shard command (client.dispatchBehind): while it
+	// is in flight, more such commands may start behind it.
+	pipelined bool
 	// finished is when the last part finished (clockNow), 0 until then: the slow log
 	// measures a command's work, not its wait for earlier pipelined replies.
 	finished atomic.Int64
