@@ -29,7 +29,8 @@
 // of one-step multi-shard commands (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH) is posted
 // at once. Their claims reach every shard in request order, so each shard runs them in
 // that order, and their replies leave in that order (client.dispatchBehind); the first
-// other command waits until they all answered. Within one batch,
+// other command waits until they all answered. A write among them releases its claims
+// once it ran on every shard, before its reply's turn (client.settleBehind). Within one batch,
 // commands for different shards run in parallel: they touch different keys, and the
 // connection reads its own writes, but another client may see two such single-key
 // writes of one pipeline land in either order (as with Dragonfly's squashing). Writes
