@@ -385,55 +385,54 @@ func (cl *client) suppressReply() bool {
 	return false
 }
 
-// dispatch runs or routes one command. consumed is false when the command must wait for
-// earlier pipelined commands and will be parsed again; stop is true when the caller must
-// stop reading input.
-func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
-	if cl.async != nil {
-		return cl.dispatchBehind(args)
-	}
-	cmd := lookupCommand(args[0], &cl.scratch)
+// admit looks the command up and makes the checks that may refuse it before it runs:
+// msg is the error to answer instead ("" when it may run), and cmd is nil for an unknown
+// command. It writes nothing, so that a command behind pipelined ones in flight can be
+// held back instead (dispatchBehind).
+func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
+	cmd = lookupCommand(args[0], &cl.scratch)
 	if cmd == nil {
-		cl.reject(nil, unknownCommand(args))
-		return true, false
+		return nil, unknownCommand(args)
 	}
 	if len(cmd.Subs) > 0 && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
 		if sub == nil {
-			cl.reject(cmd, "ERR unknown subcommand '"+truncate(string(args[1]), 128)+"'. Try "+strings.ToUpper(string(args[0]))+" HELP.")
-			return true, false
+			return cmd, "ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP."
 		}
 		cmd = sub
 	}
-	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
-		cl.reject(cmd, "ERR wrong number of arguments for '"+cmd.FullName()+"' command")
-		return true, false
+	switch {
+	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
+		return cmd, "ERR wrong number of arguments for '" + cmd.FullName() + "' command"
+	case !cl.authed && cmd.Flags&FlagNoAuth == 0:
+		return cmd, proto.ErrNoAuth
+	case cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0:
+		return cmd, proto.ErrLoading
+	case cl.srv.misconf.Load() && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping"):
+		return cmd, proto.ErrMisconf
+	case cl.rejectsOnOOM(cmd) && cl.srv.overMemory():
+		return cmd, errOOM // evict.go
+	case cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd):
+		// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
+		return cmd, "ERR Can't execute '" + cmd.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	case cmd.Flags&FlagAllowBusy == 0 && cl.srv.scriptBusy():
+		// While a script runs past busy-reply-threshold, other clients get BUSY, as in
+		// Redis (lua_busy.go). One atomic load when no script runs.
+		return cmd, errBusyScript
 	}
-	if !cl.authed && cmd.Flags&FlagNoAuth == 0 {
-		cl.reject(cmd, proto.ErrNoAuth)
-		return true, false
+	return cmd, ""
+}
+
+// dispatch runs or routes one command. consumed is false when the command must wait for
+// earlier pipelined commands and will be parsed again; stop is true when the caller must
+// stop reading input.
+func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
+	cmd, msg := cl.admit(args)
+	if cl.async != nil {
+		return cl.dispatchBehind(cmd, msg, args)
 	}
-	if cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0 {
-		cl.reject(cmd, proto.ErrLoading)
-		return true, false
-	}
-	if cl.srv.misconf.Load() && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping") {
-		cl.reject(cmd, proto.ErrMisconf)
-		return true, false
-	}
-	if cl.rejectsOnOOM(cmd) && cl.srv.overMemory() {
-		cl.reject(cmd, errOOM) // evict.go
-		return true, false
-	}
-	// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
-	if cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd) {
-		cl.reject(cmd, "ERR Can't execute '"+cmd.FullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-		return true, false
-	}
-	// While a script runs past busy-reply-threshold, other clients get BUSY, as in Redis
-	// (lua_busy.go). One atomic load when no script runs.
-	if cmd.Flags&FlagAllowBusy == 0 && cl.srv.scriptBusy() {
-		cl.reject(cmd, errBusyScript)
+	if msg != "" {
+		cl.reject(cmd, msg)
 		return true, false
 	}
 	if cl.multi != nil && !runsInMulti(cmd) {
@@ -570,28 +569,22 @@ func (cl *client) settleBehind() {
 	}
 }
 
-// pipelinesMulti reports whether multi-shard command cmd may have more of its kind start
-// behind it before it answers: a one-step command (pipelined) on a plain connection.
-// Every check dispatch makes before running a command must pass here too, so that no
-// reply (an error) can be written ahead of the ones in flight.
+// pipelinesMulti reports whether multi-shard command cmd, admitted and started, may
+// have more of its kind start behind it before it answers: a one-step command
+// (pipelined) on a plain connection.
 func (cl *client) pipelinesMulti(cmd *Command) bool {
-	return cmd.pipelined && cl.async != nil && cl.authed && cl.multi == nil && cl.exec == nil &&
-		cl.blocked == nil && cl.sub == nil && cl.track == nil && !cl.closeAfterReply &&
-		!cl.srv.loading.Load() && !(cl.srv.misconf.Load() && cmd.Flags&FlagWrite != 0) &&
-		!(cl.rejectsOnOOM(cmd) && cl.srv.overMemory()) && !cl.srv.scriptBusy()
+	return cmd.pipelined && cl.async != nil && cl.multi == nil && cl.exec == nil &&
+		cl.blocked == nil && cl.sub == nil && cl.track == nil && !cl.closeAfterReply
 }
 
 // dispatchBehind runs a command that arrives while pipelined multi-shard commands of
-// this connection are in flight. Only another one-step multi-shard command may start:
-// it posts its claims after theirs, so every shard runs them in request order, and its
-// reply waits its turn in behind. Anything else stays in the buffer until they answered
-// (consumed is false), so no later command overtakes them.
-func (cl *client) dispatchBehind(args [][]byte) (consumed, stop bool) {
-	cmd := lookupCommand(args[0], &cl.scratch)
-	if cmd == nil || len(cmd.Subs) > 0 || (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
-		return false, true
-	}
-	if !cl.pipelinesMulti(cmd) {
+// this connection are in flight. Only another one-step multi-shard command that admit
+// let through may start: it posts its claims after theirs, so every shard runs them in
+// request order, and its reply waits its turn in behind. Anything else, refusals
+// included, stays in the buffer until they answered (consumed is false), so no later
+// command or error overtakes them.
+func (cl *client) dispatchBehind(cmd *Command, refused string, args [][]byte) (consumed, stop bool) {
+	if cmd == nil || refused != "" || !cl.pipelinesMulti(cmd) {
 		return false, true
 	}
 	if _, multi := cl.route(cmd, args); !multi {
