@@ -187,6 +187,10 @@ func New(cfg *Config) (*Server, error) {
 			obs:      &s.obs,
 		})
 		ls := s.loops[i]
+		ls.mail.doorbell = gnet.RunnableFunc(func(context.Context) error {
+			ls.drain()
+			return nil
+		})
 		sh.Ready = func(db int, key string) { s.keyReady(ls, db, key) }
 		sh.Notify = s.notifier(i) // notify.go
 		sh.Expired = func(db int, key string) {
@@ -514,6 +518,8 @@ type mailbox struct {
 	armed bool // a drain is posted and has not started yet
 	// spare is the drained slice, kept for reuse; only the loop touches it.
 	spare []func()
+	// doorbell is the drain task, built once: ringing allocates nothing.
+	doorbell gnet.Runnable
 }
 
 // run posts fn to shard i's loop. fn runs on that loop's goroutine, after every
@@ -530,11 +536,7 @@ func (s *Server) run(i int, fn func()) {
 	if !ring {
 		return
 	}
-	err := ls.handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		ls.drain()
-		return nil
-	}))
-	if err != nil {
+	if err := ls.handle.Execute(context.Background(), mb.doorbell); err != nil {
 		// The engine is shutting down: run nothing; the client is being closed too.
 		s.log.verbose("hop to shard %d dropped: %v", i, err)
 	}
