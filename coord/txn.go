@@ -129,6 +129,9 @@ func (t *txn) last(shards []int, part func(sh *shard.Shard, i int), reply func(w
 	switch {
 	case t.exec != nil:
 		t.cl.fanout(shards, part, reply)
+	case t.locked && part == nil:
+		// Nothing left to run: drop the claims without waiting (an answer after a hop).
+		t.releaseWritten(reply)
 	case t.locked:
 		t.release(shards, part, reply)
 	case t.readOnly:
