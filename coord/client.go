@@ -62,10 +62,11 @@ type client struct {
 	lastInteraction int64
 	lastCmd         string
 
-	parser  proto.Parser
-	req     proto.Request
-	out     proto.Writer
-	scratch [32]byte
+	parser proto.Parser
+	req    proto.Request
+	out    proto.Writer
+	cmds   commandCache
+	ahead  lookahead
 
 	// batch holds pipelined commands sent to other shards and the replies of commands
 	// that ran here after them; nil when nothing is in flight.
@@ -290,36 +291,46 @@ func (cl *client) readCommands() bool {
 	}
 	cl.loop.netIn += int64(len(buf))
 	cl.parser.MaxBulk = cl.srv.settings.MaxBulk.Load()
+	cl.loop.beginChain()
 	off := 0
-	again, prefetched := false, false
+	again := false
+	ahead := &cl.ahead
 	for off < len(buf) {
-		n, err := cl.parser.Parse(buf[off:], &cl.req)
-		if err != nil {
-			var pe proto.ProtocolError
-			if errors.As(err, &pe) {
-				w, mark := cl.beginReply()
-				w.Error("ERR " + pe.Error())
-				cl.endReply(w, mark)
-				cl.srv.log.verbose("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), cl.id, cl.addr)
+		var args [][]byte
+		var n int
+		if ahead.next < ahead.n {
+			args, n = ahead.reqs[ahead.next].Args, ahead.lens[ahead.next]
+			ahead.next++
+		} else {
+			var err error
+			n, err = cl.parser.Parse(buf[off:], &cl.req)
+			if err != nil {
+				var pe proto.ProtocolError
+				if errors.As(err, &pe) {
+					w, mark := cl.beginReply()
+					w.Error("ERR " + pe.Error())
+					cl.endReply(w, mark)
+					cl.srv.log.verbose("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), cl.id, cl.addr)
+				}
+				cl.closeAfterReply = true
+				off = len(buf)
+				break
 			}
-			cl.closeAfterReply = true
-			off = len(buf)
-			break
+			if n == 0 {
+				break
+			}
+			args = cl.req.Args
+			if off+n < len(buf) {
+				// More commands follow this one: a pipeline. A read holding a single
+				// command never pays for a look ahead.
+				cl.parseAhead(buf[off+n:])
+			}
 		}
-		if n == 0 {
-			break
-		}
-		if len(cl.req.Args) == 0 {
+		if len(args) == 0 {
 			off += n
 			continue
 		}
-		if !prefetched && off+n < len(buf) && cl.multi == nil {
-			// More commands follow this one: a pipeline, worth prefetching. A read
-			// holding a single command is never parsed twice.
-			prefetched = true
-			cl.prefetchLocal(buf[off+n:])
-		}
-		consumed, stop := cl.dispatch(cl.req.Args)
+		consumed, stop := cl.dispatch(args)
 		if consumed {
 			off += n
 		}
@@ -328,6 +339,11 @@ func (cl *client) readCommands() bool {
 			break
 		}
 	}
+	// The window aliases buf, which is discarded below.
+	for i := range ahead.n {
+		clear(ahead.reqs[i].Args)
+	}
+	ahead.n, ahead.next = 0, 0
 	if !again && cl.async != nil && cl.batch == nil && cl.async.pending.Load() == 0 {
 		// The input ran out behind pipelined multi-shard commands, the first of which
 		// already answered without a hop: nothing will wake the client for it.
@@ -342,7 +358,8 @@ func (cl *client) readCommands() bool {
 		// gnet's Discard treats n <= 0 as "discard everything".
 		_, _ = cl.conn.Discard(off)
 	}
-	cl.lastInteraction = time.Now().UnixMilli()
+	cl.lastInteraction = cl.loop.clock.unixMilli(cl.loop.stamp())
+	cl.loop.endChain()
 	return again
 }
 
@@ -390,7 +407,7 @@ func (cl *client) suppressReply() bool {
 // command. It writes nothing, so that a command behind pipelined ones in flight can be
 // held back instead (dispatchBehind).
 func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
-	cmd = lookupCommand(args[0], &cl.scratch)
+	cmd = cl.cmds.lookup(args[0])
 	if cmd == nil {
 		return nil, unknownCommand(args)
 	}
@@ -449,7 +466,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 			return false, true
 		}
 		cl.lastCmd = cmd.FullName()
-		start := time.Now()
+		start := cl.loop.stamp()
 		w, mark := cl.beginReply()
 		cl.feedQueued(cmd) // MONITOR shows EXEC's queued commands ahead of it
 		cmd.client(cl, args, w)
@@ -660,8 +677,8 @@ func (cl *client) reject(cmd *Command, msg string) {
 
 // account records a command's call, duration and failure, and returns the duration.
 // It runs on ls's loop.
-func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start time.Time) time.Duration {
-	d := time.Since(start)
+func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start int64) time.Duration {
+	d := ls.since(start)
 	st := &ls.stats[cmd.id]
 	st.calls++
 	st.usec += d.Microseconds()
@@ -885,9 +902,11 @@ func (g *group) exec(s *Server, from int) {
 			ls.pfKeys = keys[:0]
 		}
 	}
+	ls.beginChain()
 	for i := from; i < len(g.cmds); i++ {
 		rc := &g.cmds[i]
 		if ls.blockedByClaims(rc.cmd, rc.args, rc.db) {
+			ls.endChain()
 			i := i
 			r := commandRequest(rc.cmd, rc.args, rc.db)
 			r.granted = func() {
@@ -899,6 +918,7 @@ func (g *group) exec(s *Server, from int) {
 		}
 		g.run(sh, ls, rc)
 	}
+	ls.endChain()
 	// Read the batch before the count drops: once it reaches zero the client may
 	// finish the batch and recycle this group at any moment.
 	b := g.b
@@ -987,34 +1007,53 @@ func (g *group) reset() {
 	}
 }
 
-// prefetchMax bounds the prefetch pass, so the first keys are still cached when they run.
-const prefetchMax = 32
+// aheadMax bounds the look-ahead window, so its first keys are still cached when they run.
+const aheadMax = 32
 
-// prefetchLocal parses ahead the rest of a pipelined read and prefetches the first key of
-// each command this loop's shard owns (shard.PrefetchBatch). Parsing twice costs less
-// than the cache misses it overlaps.
-func (cl *client) prefetchLocal(buf []byte) {
+// lookahead holds the requests of a pipelined read parsed ahead of the one running, so
+// that each is parsed once and the keys of a window are prefetched together.
+type lookahead struct {
+	reqs    []proto.Request
+	lens    []int
+	n, next int
+}
+
+// parseAhead parses up to aheadMax complete requests from buf into the client's window
+// and prefetches the first key of each command this loop's shard owns
+// (shard.PrefetchBatch): the window's cache misses overlap instead of following each
+// other. It stops before an incomplete or malformed request, which the caller's own
+// parse then meets in turn.
+func (cl *client) parseAhead(buf []byte) {
+	ahead := &cl.ahead
+	if ahead.reqs == nil {
+		ahead.reqs = make([]proto.Request, aheadMax)
+		ahead.lens = make([]int, aheadMax)
+	}
 	ls := cl.loop
-	ls.pf.MaxBulk = cl.parser.MaxBulk
 	keys := ls.pfKeys[:0]
-	off := 0
-	for n := 0; n < prefetchMax && off < len(buf); n++ {
-		k, err := ls.pf.Parse(buf[off:], &ls.pfReq)
+	// A copy of the parser: an incomplete request at the window's end must not leave
+	// its Need, relative to this offset, on the client's parser.
+	parser := cl.parser
+	off, n := 0, 0
+	for n < aheadMax && off < len(buf) {
+		k, err := parser.Parse(buf[off:], &ahead.reqs[n])
 		if err != nil || k == 0 {
 			break
 		}
 		off += k
-		args := ls.pfReq.Args
-		if len(args) < 2 {
+		ahead.lens[n] = k
+		args := ahead.reqs[n].Args
+		n++
+		if len(args) < 2 || cl.multi != nil {
 			continue
 		}
-		cmd := lookupCommand(args[0], &cl.scratch)
+		cmd := cl.cmds.lookup(args[0])
 		if cmd == nil || cmd.FirstKey != 1 || cmd.keysFn != nil || cl.srv.shardOf(args[1]) != ls.idx {
 			continue
 		}
-		// The parser reuses its Args: keep the key slice itself, which points into buf.
 		keys = append(keys, args[1])
 	}
+	ahead.n, ahead.next = n, 0
 	cl.srv.shards[ls.idx].PrefetchBatch(cl.db, keys)
 	clear(keys)
 	ls.pfKeys = keys[:0]

@@ -17,7 +17,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/zeebo/xxh3"
 
-	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
 )
 
@@ -134,10 +133,13 @@ type loopState struct {
 	// mail is the loop's inbox for run: messages that must arrive in the order they
 	// were posted.
 	mail mailbox
-	// pf, pfReq and pfKeys serve the prefetch of pipelined keys (prefetchLocal).
-	pf     proto.Parser
-	pfReq  proto.Request
+	// pfKeys collects the keys of a prefetch (parseAhead, group.exec).
 	pfKeys [][]byte
+	// clock times the commands this loop runs; chain, while chaining, is when the last
+	// command ended (clock.go).
+	clock    loopClock
+	chain    int64
+	chaining bool
 }
 
 // cmdStat is one command's counters on one loop (INFO commandstats).

@@ -770,6 +770,28 @@ func lookupCommand(name []byte, scratch *[32]byte) *Command {
 	return byName[string(lower)]
 }
 
+// commandCache looks commands up by name and remembers the last name it resolved, as
+// sent: a pipeline repeats one command, and hashing and comparing in the name map were
+// 3-4% of a pipelined GET profile.
+type commandCache struct {
+	scratch [32]byte
+	last    [32]byte
+	n       int
+	cmd     *Command
+}
+
+func (cc *commandCache) lookup(name []byte) *Command {
+	if cc.cmd != nil && string(name) == string(cc.last[:cc.n]) {
+		return cc.cmd
+	}
+	c := lookupCommand(name, &cc.scratch)
+	if c != nil {
+		cc.n = copy(cc.last[:], name)
+		cc.cmd = c
+	}
+	return c
+}
+
 // lookupSub finds a subcommand of c by name, case-insensitively.
 func lookupSub(c *Command, name []byte) *Command {
 	for _, s := range c.Subs {

@@ -121,9 +121,9 @@ func (ls *loopState) probeClaim(sh *shard.Shard, r *lockRequest) []watchProbe {
 // statistics and WATCH signalling. Every path that runs a shard handler goes through it.
 // It returns how long the handler ran (the slow log's measure).
 func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byte, db int, w *proto.Writer) time.Duration {
-	start := time.Now()
+	start := ls.stamp()
 	mark := w.Len()
-	sh.BeginAt(db, start)
+	sh.BeginAtMilli(db, ls.clock.unixMilli(start))
 	before := sh.Dirty()
 	if cmd.Flags&FlagDenyOOM != 0 && !makeRoom(sh, w) { // evict.go
 		return ls.account(cmd, w, mark, start)

@@ -183,12 +183,17 @@ func (s *Shard) Begin(db int) {
 // BeginAt is Begin with the clock already read by the caller, who times the command
 // with the same reading.
 func (s *Shard) BeginAt(db int, now time.Time) {
+	s.BeginAtMilli(db, now.UnixMilli())
+}
+
+// BeginAtMilli is BeginAt with the clock in Unix milliseconds.
+func (s *Shard) BeginAtMilli(db int, nowMilli int64) {
 	if len(s.pending) > 0 {
 		s.Settle()
 	}
 	s.db = s.dbs[db]
 	s.dbIndex = db
-	s.now = now.UnixMilli()
+	s.now = nowMilli
 	s.unchanged = nil
 }
 
