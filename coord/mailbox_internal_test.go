@@ -47,3 +47,31 @@ func TestRunKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWhileAwake posts from inside the loop's own callbacks, where run skips the
+// doorbell because the loop is awake: each message posts the next, alternating between
+// two loops and to itself, and every one must still run (settle picks them up).
+func TestRunWhileAwake(t *testing.T) {
+	srv, _ := startInternal(t, 2)
+	const hops = 20000
+	finished := make(chan int, 1)
+	var step func(i int)
+	step = func(i int) {
+		if i == hops {
+			finished <- i
+			return
+		}
+		// Every third message stays on its loop, the others cross to the other one.
+		next := i % 2
+		if i%3 == 0 {
+			next = (i + 1) % 2
+		}
+		srv.run(next, func() { step(i + 1) })
+	}
+	srv.run(0, func() { step(0) })
+	select {
+	case <-finished:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a message posted to an awake loop never ran")
+	}
+}

@@ -131,8 +131,10 @@ type loopState struct {
 	hops, squashed, squashedN int64
 	queued                    atomic.Int64
 	// mail is the loop's inbox for run: messages that must arrive in the order they
-	// were posted.
-	mail mailbox
+	// were posted. awake is set while the loop runs a callback that settles its inbox
+	// before returning; posting to an awake loop skips the doorbell's system call.
+	mail  mailbox
+	awake atomic.Bool
 	// pfKeys collects the keys of a prefetch (parseAhead, group.exec).
 	pfKeys [][]byte
 	// clock times the commands this loop runs; chain, while chaining, is when the last
@@ -190,7 +192,9 @@ func New(cfg *Config) (*Server, error) {
 		})
 		ls := s.loops[i]
 		ls.mail.doorbell = gnet.RunnableFunc(func(context.Context) error {
+			ls.awake.Store(true)
 			ls.drain()
+			ls.settle()
 			return nil
 		})
 		sh.Ready = func(db int, key string) { s.keyReady(ls, db, key) }
@@ -535,7 +539,9 @@ func (s *Server) run(i int, fn func()) {
 	ring := !mb.armed
 	mb.armed = true
 	mb.mu.Unlock()
-	if !ring {
+	if !ring || ls.awake.Load() {
+		// Rung already, or the loop is inside a callback and looks at its inbox before
+		// it returns to the poller (settle).
 		return
 	}
 	if err := ls.handle.Execute(context.Background(), mb.doorbell); err != nil {
@@ -560,6 +566,24 @@ func (ls *loopState) drain() {
 	}
 	if cap(q) <= 4096 {
 		mb.spare = q[:0]
+	}
+}
+
+// settle ends a callback of the loop: messages posted while it was awake did not ring
+// the doorbell, so they run now. Clearing awake before looking pairs with run, which
+// appends before it reads awake: a message is either seen here or rings.
+func (ls *loopState) settle() {
+	mb := &ls.mail
+	for {
+		ls.awake.Store(false)
+		mb.mu.Lock()
+		pending := len(mb.q) > 0
+		mb.mu.Unlock()
+		if !pending {
+			return
+		}
+		ls.awake.Store(true)
+		ls.drain()
 	}
 }
 
@@ -664,5 +688,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if cl.loop == nil {
 		cl.attach()
 	}
-	return cl.serve()
+	ls := cl.loop
+	ls.awake.Store(true)
+	action := cl.serve()
+	ls.settle()
+	return action
 }
