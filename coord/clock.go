@@ -15,11 +15,12 @@ import "time"
 // before it ended, so a command costs one reading. Its duration then includes the
 // parsing and routing that preceded it, a fraction of a microsecond.
 
-// monoBase anchors the monotonic readings; time.Since on it is one vDSO call.
-var monoBase = time.Now()
+// clockBase anchors the monotonic readings; time.Since on it is one vDSO call.
+var clockBase = time.Now()
 
-// monoNow returns monotonic nanoseconds since monoBase.
-func monoNow() int64 { return int64(time.Since(monoBase)) }
+// clockNow returns monotonic nanoseconds since clockBase, a reading that also fits an
+// atomic.Int64.
+func clockNow() int64 { return int64(time.Since(clockBase)) }
 
 // wallRefresh is how old the last full reading may grow before the next is taken.
 const wallRefresh = int64(time.Millisecond)
@@ -33,7 +34,7 @@ type loopClock struct {
 func (c *loopClock) unixMilli(mono int64) int64 {
 	if d := mono - c.mono; d < 0 || d >= wallRefresh || c.wallNs == 0 {
 		now := time.Now()
-		c.wallNs, c.mono = now.UnixNano(), int64(now.Sub(monoBase))
+		c.wallNs, c.mono = now.UnixNano(), int64(now.Sub(clockBase))
 	}
 	return (c.wallNs + mono - c.mono) / int64(time.Millisecond)
 }
@@ -49,12 +50,12 @@ func (ls *loopState) stamp() int64 {
 	if ls.chain != 0 {
 		return ls.chain
 	}
-	return monoNow()
+	return clockNow()
 }
 
 // since returns the time since start and, inside a chain, makes now the next start.
 func (ls *loopState) since(start int64) time.Duration {
-	end := monoNow()
+	end := clockNow()
 	if ls.chaining {
 		ls.chain = end
 	}

@@ -3,7 +3,6 @@ package coord
 import (
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/basaltdb/basalt/proto"
 	"github.com/basaltdb/basalt/shard"
@@ -29,11 +28,6 @@ type fanout struct {
 	// measures a command's work, not its wait for earlier pipelined replies.
 	finished atomic.Int64
 }
-
-// clockBase anchors clockNow, a monotonic reading that fits an atomic.Int64.
-var clockBase = time.Now()
-
-func clockNow() int64 { return int64(time.Since(clockBase)) }
 
 // multiHandler is the coordinator part of a command whose keys span shards. It runs as
 // transaction t, whose claims on the command's keys are already declared; args are the
