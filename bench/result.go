@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +21,11 @@ type Result struct {
 	Seconds  float64        `json:"seconds"`
 	Commands []CommandStats `json:"commands"`
 	Totals   CommandStats   `json:"totals"`
+	// PerConn is how the operations spread over the connections. Every connection
+	// draws from one pool of requests, so a server that serves some connections less
+	// often than others (a hop that is slower than a local run, say) shows a low
+	// minimum here even when its total throughput looks fine.
+	PerConn ConnSpread `json:"ops_per_connection"`
 	// FirstError is the first error reply seen, if any: a wrong template or a server
 	// that does not know the command shows up here rather than as a fast run.
 	FirstError string `json:"first_error,omitempty"`
@@ -49,6 +55,25 @@ type CommandStats struct {
 	// Nulls counts null replies: the misses of GET.
 	Nulls   int64   `json:"nulls"`
 	Latency Latency `json:"latency_ms"`
+}
+
+// ConnSpread is the smallest, median and largest operation count of one connection.
+type ConnSpread struct {
+	Min    int64 `json:"min"`
+	Median int64 `json:"median"`
+	Max    int64 `json:"max"`
+}
+
+func spreadOf(conns []*conn) ConnSpread {
+	if len(conns) == 0 {
+		return ConnSpread{}
+	}
+	ops := make([]int64, len(conns))
+	for i, c := range conns {
+		ops[i] = c.ops.Load()
+	}
+	slices.Sort(ops)
+	return ConnSpread{Min: ops[0], Median: ops[len(ops)/2], Max: ops[len(ops)-1]}
 }
 
 // Latency is a latency distribution in milliseconds.
@@ -140,6 +165,7 @@ func collect(cfg *Config, w *workload, conns []*conn, elapsed time.Duration) *Re
 	res.Totals.Ops = total.TotalCount()
 	res.Totals.OpsPerSec = float64(res.Totals.Ops) / secs
 	res.Totals.Latency = latencyOf(total)
+	res.PerConn = spreadOf(conns)
 	return res
 }
 
@@ -178,6 +204,8 @@ func (r *Result) WriteText(out io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	p := r.PerConn
+	fmt.Fprintf(out, "ops per connection: min %d, median %d, max %d\n", p.Min, p.Median, p.Max)
 	if r.FirstError != "" {
 		_, err := fmt.Fprintf(out, "first error reply: %s\n", r.FirstError)
 		return err

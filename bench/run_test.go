@@ -56,6 +56,11 @@ func TestRunAgainstServers(t *testing.T) {
 			if len(res.Commands) != 2 || res.Commands[0].Ops+res.Commands[1].Ops != 3000 || res.Totals.Ops != 3000 {
 				t.Fatalf("mix: %+v", res.Commands)
 			}
+			// Every connection drew from the one pool of 3000 requests.
+			n := int64(6) // smallConfig: 2 threads x 3 clients
+			if p := res.PerConn; p.Min <= 0 || p.Min > p.Median || p.Median > p.Max || p.Min*n > 3000 || p.Max*n < 3000 {
+				t.Errorf("ops per connection %+v do not spread 3000 over %d connections", p, n)
+			}
 			get := res.Commands[1]
 			if get.Nulls != 0 || get.Errors != 0 || get.Ops < 2400 {
 				t.Errorf("GET: %d ops, %d nulls, %d errors; want about 2700 hits", get.Ops, get.Nulls, get.Errors)
