@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"unsafe"
 
 	"github.com/basaltdb/basalt/proto"
 )
@@ -343,8 +344,54 @@ type slNode struct {
 	levels []slLink
 	// short holds the links of nodes with at most two levels (15 in 16 nodes), so that
 	// levels points into the node itself: one allocation, and the links sit next to the
-	// score that a search compares. Nodes are only ever used through pointers.
+	// score that a search compares. Nodes are only ever used through pointers. It must
+	// stay the last field: a taller node's links continue past it (newSLNode).
 	short [2]slLink
+}
+
+// Taller nodes are an slNode with more links right after short, so that levels is one
+// run of links inside the node's own allocation. A search mostly walks tall nodes; a
+// separate links array cost each of those steps a second dependent cache miss.
+type (
+	slNode4 struct {
+		slNode
+		more [2]slLink
+	}
+	slNode8 struct {
+		slNode
+		more [6]slLink
+	}
+	slNode16 struct {
+		slNode
+		more [14]slLink
+	}
+	slNode32 struct {
+		slNode
+		more [skiplistMaxLevel - 2]slLink
+	}
+)
+
+// newSLNode allocates a node with lvl levels.
+func newSLNode(lvl int) *slNode {
+	var x *slNode
+	switch {
+	case lvl <= 2:
+		x = &slNode{}
+		x.levels = x.short[:lvl:lvl]
+		return x
+	case lvl <= 4:
+		x = &(&slNode4{}).slNode
+	case lvl <= 8:
+		x = &(&slNode8{}).slNode
+	case lvl <= 16:
+		x = &(&slNode16{}).slNode
+	default:
+		x = &(&slNode32{}).slNode
+	}
+	// short is slNode's last field and more follows it in the wrapper, both of 16-byte
+	// links: the links are contiguous, inside one allocation.
+	x.levels = unsafe.Slice(&x.short[0], lvl)
+	return x
 }
 
 type slLink struct {
@@ -393,12 +440,8 @@ func (sl *skiplist) insert(member []byte, score float64) {
 		}
 		sl.level = lvl
 	}
-	x = &slNode{member: member, score: score}
-	if lvl <= len(x.short) {
-		x.levels = x.short[:lvl:lvl]
-	} else {
-		x.levels = make([]slLink, lvl)
-	}
+	x = newSLNode(lvl)
+	x.member, x.score = member, score
 	for i := range lvl {
 		x.levels[i].next = update[i].levels[i].next
 		update[i].levels[i].next = x
