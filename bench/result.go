@@ -38,6 +38,7 @@ type WorkloadInfo struct {
 	Pipeline   int     `json:"pipeline"`
 	Requests   int64   `json:"requests,omitempty"`
 	TestTime   float64 `json:"test_time_seconds,omitempty"`
+	Rate       float64 `json:"rate,omitempty"`
 	KeyPattern string  `json:"key_pattern"`
 	KeyMin     int64   `json:"key_min"`
 	KeyMax     int64   `json:"key_max"`
@@ -129,7 +130,7 @@ func collect(cfg *Config, w *workload, conns []*conn, elapsed time.Duration) *Re
 		Workload: WorkloadInfo{
 			Threads: cfg.Threads, Clients: cfg.Clients, Pipeline: cfg.Pipeline,
 			KeyPattern: cfg.Keys.Pattern.String(), KeyMin: cfg.Keys.Min, KeyMax: cfg.Keys.Max,
-			DataMin: cfg.DataMin, DataMax: cfg.DataMax, RESP3: cfg.RESP3,
+			DataMin: cfg.DataMin, DataMax: cfg.DataMax, RESP3: cfg.RESP3, Rate: cfg.Rate,
 		},
 		Seconds: secs,
 	}
@@ -182,6 +183,9 @@ func (r *Result) WriteText(out io.Writer) error {
 	amount := fmt.Sprintf("%d requests", wl.Requests)
 	if wl.TestTime > 0 {
 		amount = fmt.Sprintf("%gs", wl.TestTime)
+	}
+	if wl.Rate > 0 {
+		amount += fmt.Sprintf(" at %.0f/s", wl.Rate)
 	}
 	fmt.Fprintf(out, "%s (%s): %d threads x %d clients, pipeline %d, %s, %s keys %d-%d, values %s bytes, %.2fs\n",
 		r.Label, r.Server, wl.Threads, wl.Clients, wl.Pipeline, amount, wl.KeyPattern, wl.KeyMin, wl.KeyMax,

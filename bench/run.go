@@ -28,6 +28,12 @@ type Config struct {
 	// Requests is the total over all connections; Duration, when set, wins.
 	Requests int64
 	Duration time.Duration
+	// Rate, when above 0, is the total requests per second to send (open loop): each
+	// connection sends its batches on a schedule, and a reply's latency counts from
+	// when its batch was due, so a server that falls behind is charged for the queue
+	// it builds. Two servers compared at one rate carry the same load, which a run as
+	// fast as possible does not give them.
+	Rate float64
 
 	// Commands are templates (see ParseTemplate); Weights, as long as Commands or
 	// empty for equal weights, set how often each is picked.
@@ -286,6 +292,15 @@ func (c *conn) handshake() error {
 // loop sends batches until the run ends.
 func (c *conn) loop() error {
 	w := c.st.w
+	var due time.Time
+	var every time.Duration
+	if w.cfg.Rate > 0 {
+		// This connection's share of the rate, one batch of Pipeline requests at a time;
+		// the connections start spread over one interval.
+		conns := float64(w.cfg.Threads * w.cfg.Clients)
+		every = time.Duration(float64(w.cfg.Pipeline) * conns / w.cfg.Rate * float64(time.Second))
+		due = time.Now().Add(time.Duration(c.keys.rng.Int64N(int64(every) + 1)))
+	}
 	for {
 		k := c.st.claim(w.cfg.Pipeline)
 		if k == 0 {
@@ -302,6 +317,12 @@ func (c *conn) loop() error {
 			c.wbuf = w.templates[c.picked[i]].appendRequest(c.wbuf, w.cfg.KeyPrefix, c.keys, w.values)
 		}
 		start := time.Now()
+		if every > 0 {
+			if wait := due.Sub(start); wait > 0 {
+				time.Sleep(wait)
+			}
+			start, due = due, due.Add(every)
+		}
 		if _, err := c.nc.Write(c.wbuf); err != nil {
 			return err
 		}

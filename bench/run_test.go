@@ -296,3 +296,22 @@ func TestCompareAndPlot(t *testing.T) {
 		}
 	}
 }
+
+// At --rate the connections send on a schedule: 1000 requests at 5000/s take about 0.2 s,
+// where the same run as fast as replies come takes a few milliseconds.
+func TestRunAtRate(t *testing.T) {
+	addr := startBasalt(t, 1)
+	cfg := smallConfig(addr)
+	cfg.Threads, cfg.Clients, cfg.Pipeline = 1, 4, 4
+	cfg.Requests, cfg.Rate = 1000, 5000
+	res := mustRun(t, cfg)
+	if res.Totals.Ops != 1000 || res.Totals.Errors != 0 {
+		t.Fatalf("%d ops, %d errors; want 1000 and 0", res.Totals.Ops, res.Totals.Errors)
+	}
+	if res.Seconds < 0.15 || res.Seconds > 5 {
+		t.Errorf("1000 requests at 5000/s took %.3f s, want about 0.2", res.Seconds)
+	}
+	if res.Workload.Rate != 5000 {
+		t.Errorf("workload records rate %v", res.Workload.Rate)
+	}
+}

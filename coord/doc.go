@@ -17,12 +17,17 @@
 //	batch.queue: copy args into group[2]
 //	  (later commands for shard 2 in the
 //	   same read join group[2]: squashing)
-//	batch.send ── EventLoop.Execute ─────────▶ group.exec: run handlers on shard 2,
+//	batch.send ── Server.run (inbox) ────────▶ group.exec: run handlers on shard 2,
 //	                                           replies into the group's writer
-//	                                           pending-- == 0 → conn.Wake
-//	OnTraffic (woken) ◀──────────────────────
+//	                                           pending-- == 0 → client.wake
+//	drain (woken) ◀── Server.run (inbox) ─────
 //	finishBatch: replies in request order
 //	conn.Write, continue with buffered input
+//
+// Server.run appends to the target loop's FIFO inbox and rings its doorbell (a gnet
+// task that drains the inbox) only when the inbox was empty and the loop is not awake
+// in a callback; an awake loop drains what arrived before it returns to the poller
+// (loopState.settle).
 //
 // While a batch or fanout is in flight the client parses nothing more, so a later
 // command never overtakes an earlier one on the same connection. One exception: a run

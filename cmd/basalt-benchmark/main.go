@@ -61,6 +61,7 @@ func newApp() *cli.App {
 			&cli.IntFlag{Name: "pipeline", Aliases: []string{"P"}, Value: def.Pipeline, Usage: "requests in flight per connection"},
 			&cli.Int64Flag{Name: "requests", Aliases: []string{"n"}, Value: def.Requests, Usage: "total requests over all connections"},
 			&cli.StringFlag{Name: "test-time", Usage: "run for `DURATION` (\"10s\", or seconds) instead of a request count"},
+			&cli.Float64Flag{Name: "rate", Usage: "send `N` requests per second in all (open loop; latency counts from when a batch was due); 0: as fast as replies come"},
 			&cli.StringFlag{Name: "ratio", Value: "1:10", Usage: "`SET:GET` ratio of the default workload"},
 			&cli.StringSliceFlag{Name: "command", Usage: "command `TEMPLATE` (repeatable; replaces --ratio)"},
 			&cli.StringFlag{Name: "command-ratio", Usage: "weights of the --command templates, e.g. 1:9 (default equal)"},
@@ -168,6 +169,9 @@ func configFrom(c *cli.Context) (bench.Config, error) {
 	}
 	cfg.Threads, cfg.Clients, cfg.Pipeline = c.Int("threads"), c.Int("clients"), c.Int("pipeline")
 	cfg.Requests = c.Int64("requests")
+	if cfg.Rate = c.Float64("rate"); cfg.Rate < 0 {
+		return cfg, fmt.Errorf("--rate must not be negative")
+	}
 	if t := c.String("test-time"); t != "" {
 		d, err := parseDuration(t)
 		if err != nil {
