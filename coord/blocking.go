@@ -37,6 +37,11 @@ type blockOp struct {
 	keys [][]byte
 	// ready reports whether key, on sh, can serve the waiter now.
 	ready func(sh *shard.Shard, key []byte) bool
+	// wakes, when set, replaces ready for a waiter already blocked. A key of another
+	// type "serves" a command about to block its WRONGTYPE error, but a waiter whose
+	// key turned into another type (a push, then DEL and SET, in one MULTI) keeps
+	// waiting, as in Redis.
+	wakes func(sh *shard.Shard, key []byte) bool
 	// serve pops what the waiter gets from key and writes its reply. It runs on the
 	// key's shard right after ready returned true.
 	serve func(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer)
@@ -303,7 +308,11 @@ func (s *Server) serveReady(ls *loopState) {
 				continue
 			}
 			sh.Begin(k.db)
-			if !wt.op.ready(sh, key) {
+			wakes := wt.op.wakes
+			if wakes == nil {
+				wakes = wt.op.ready
+			}
+			if !wakes(sh, key) {
 				break
 			}
 			if !wt.state.CompareAndSwap(waitWaiting, waitServing) {

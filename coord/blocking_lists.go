@@ -16,6 +16,12 @@ func listReady(sh *shard.Shard, key []byte) bool {
 	return wrong || n > 0
 }
 
+// listWakes: only a list with elements wakes a blocked waiter (blockOp.wakes).
+func listWakes(sh *shard.Shard, key []byte) bool {
+	n, wrong := sh.ListLen(key)
+	return !wrong && n > 0
+}
+
 // BLPOP key [key ...] timeout / BRPOP key [key ...] timeout
 func blpopCmd(left bool) clientHandler {
 	return func(cl *client, args [][]byte, w *proto.Writer) {
@@ -29,6 +35,7 @@ func blpopCmd(left bool) clientHandler {
 			db:    cl.db,
 			keys:  own,
 			ready: listReady,
+			wakes: listWakes,
 			serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 				vals, _, wrong := sh.ListPop(key, left, 1)
 				if wrong {
@@ -79,6 +86,7 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 		db:    db,
 		keys:  [][]byte{src},
 		ready: listReady,
+		wakes: listWakes,
 		// Across shards the pop is logged here and the push when it happens.
 		replay: func([]byte) [][]byte {
 			if srcShard == dstShard {
@@ -182,6 +190,7 @@ func blmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
 		db:    cl.db,
 		keys:  ownArgs(keys),
 		ready: listReady,
+		wakes: listWakes,
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 			vals, _, wrong := sh.ListPop(key, left, count)
 			if wrong {

@@ -303,3 +303,69 @@ func TestBlockingSortedSets(t *testing.T) {
 		}
 	}
 }
+
+// A key that holds another type when its waiters are served (it gained elements and
+// was replaced by a string inside one MULTI) serves no one: the waiters stay blocked
+// and take the next element, as redis-server's do. Compared with redis-server, with one
+// shard and four.
+func TestBlockedClientsSkipAWrongTypeWake(t *testing.T) {
+	ctx := context.Background()
+	servers := map[string]string{"redis": startRedis(t), "one shard": startBasalt(t, 1), "four shards": startBasalt(t, 4)}
+	cases := []struct {
+		name, push, repush string
+		block              func(c *redis.Client) ([]string, error)
+		want               string
+	}{
+		{"BLPOP", "LPUSH wk a", "LPUSH wk b", func(c *redis.Client) ([]string, error) {
+			return c.BLPop(ctx, 5*time.Second, "wk").Result()
+		}, "[wk b]"},
+		{"BZPOPMIN", "ZADD wk 0 foo", "ZADD wk 1 bar", func(c *redis.Client) ([]string, error) {
+			z, err := c.BZPopMin(ctx, 5*time.Second, "wk").Result()
+			if err != nil {
+				return nil, err
+			}
+			return []string{z.Key, z.Member.(string), strconv.FormatFloat(z.Score, 'g', -1, 64)}, nil
+		}, "[wk bar 1]"},
+	}
+	for name, addr := range servers {
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				admin := newClient(t, addr)
+				admin.Del(ctx, "wk")
+				waiter := newClient(t, addr)
+				got := make(chan string, 1)
+				go func() {
+					v, err := tc.block(waiter)
+					if err != nil {
+						got <- "error: " + err.Error()
+						return
+					}
+					got <- "[" + strings.Join(v, " ") + "]"
+				}()
+				waitBlocked(t, admin, 1)
+				args := []any{}
+				for _, w := range strings.Fields(tc.push) {
+					args = append(args, w)
+				}
+				pipe := admin.TxPipeline()
+				pipe.Do(ctx, args...)
+				pipe.Del(ctx, "wk")
+				pipe.Set(ctx, "wk", "foo", 0)
+				if _, err := pipe.Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				admin.Del(ctx, "wk")
+				args = args[:0]
+				for _, w := range strings.Fields(tc.repush) {
+					args = append(args, w)
+				}
+				if err := admin.Do(ctx, args...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				if v := <-got; v != tc.want {
+					t.Errorf("%s woke with %s, want %s", tc.name, v, tc.want)
+				}
+			})
+		}
+	}
+}

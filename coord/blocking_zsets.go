@@ -18,6 +18,16 @@ func zsetReady(sh *shard.Shard, key []byte) bool {
 	return members > 0
 }
 
+// zsetWakes: only a sorted set with members wakes a blocked waiter (blockOp.wakes).
+func zsetWakes(sh *shard.Shard, key []byte) bool {
+	exists, wrong := sh.ZSetCheck(key)
+	if !exists || wrong {
+		return false
+	}
+	members, _ := sh.ZCardOf(key)
+	return members > 0
+}
+
 // BZPOPMIN key [key ...] timeout / BZPOPMAX key [key ...] timeout
 func bzpopCmd(fromMax bool) clientHandler {
 	return func(cl *client, args [][]byte, w *proto.Writer) {
@@ -30,6 +40,7 @@ func bzpopCmd(fromMax bool) clientHandler {
 			db:    cl.db,
 			keys:  ownArgs(args[1 : len(args)-1]),
 			ready: zsetReady,
+			wakes: zsetWakes,
 			serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 				if _, wrong := sh.ZSetCheck(key); wrong {
 					w.Error(proto.ErrWrongType)
@@ -63,6 +74,7 @@ func bzmpopCmd(cl *client, args [][]byte, w *proto.Writer) {
 		db:    cl.db,
 		keys:  ownArgs(keys),
 		ready: zsetReady,
+		wakes: zsetWakes,
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 			if _, wrong := sh.ZSetCheck(key); wrong {
 				w.Error(proto.ErrWrongType)
