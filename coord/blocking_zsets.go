@@ -20,12 +20,8 @@ func zsetReady(sh *shard.Shard, key []byte) bool {
 
 // zsetWakes: only a sorted set with members wakes a blocked waiter (blockOp.wakes).
 func zsetWakes(sh *shard.Shard, key []byte) bool {
-	exists, wrong := sh.ZSetCheck(key)
-	if !exists || wrong {
-		return false
-	}
-	members, _ := sh.ZCardOf(key)
-	return members > 0
+	n, wrong := sh.ZCardOf(key)
+	return !wrong && n > 0
 }
 
 // BZPOPMIN key [key ...] timeout / BZPOPMAX key [key ...] timeout
