@@ -476,6 +476,11 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		cl.feedMonitors(cmd, args)
 		if cl.async != nil {
 			cl.async.drop = cl.suppressReply()
+			if cmd.Group == "scripting" && cl.exec == nil && cl.timed.cmd == nil {
+				// The script runs after this returns: INFO commandstats and the slow log
+				// take its time when it answers (finishTimed), as Redis's do.
+				cl.timed = timedCommand{cmd: cmd, args: ownArgs(args), start: time.Now()}
+			}
 			return true, true
 		}
 		cl.endReply(w, mark)

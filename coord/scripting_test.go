@@ -465,3 +465,38 @@ func TestScriptBusySameLoop(t *testing.T) {
 		t.Fatalf("script after the kill: %q %v", v, err)
 	}
 }
+
+// A script's time is EVAL's in INFO commandstats and the slow log, as in Redis, though
+// it runs after EVAL's dispatch returned; the Lua between two calls is not the calls'.
+func TestScriptCallsTimedAlone(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, startBasalt(t, 1))
+	c.ConfigResetStat(ctx)
+	c.ConfigSet(ctx, "slowlog-log-slower-than", "1000")
+	script := "redis.call('set', KEYS[1], '1') local t = 0 for i = 1, 500000 do t = t + i end " +
+		"redis.call('set', KEYS[1], '2') return t"
+	if err := c.Eval(ctx, script, []string{"k"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	stats := c.Info(ctx, "commandstats").Val()
+	usec := func(cmd string) int64 {
+		_, rest, ok := strings.Cut(stats, "cmdstat_"+cmd+":")
+		if !ok {
+			t.Fatalf("no cmdstat_%s in %s", cmd, stats)
+		}
+		_, rest, _ = strings.Cut(rest, "usec=")
+		var n int64
+		fmt.Sscan(strings.SplitN(rest, ",", 2)[0], &n)
+		return n
+	}
+	set, eval := usec("set"), usec("eval")
+	if eval < 1000 {
+		t.Fatalf("the script's loop took %d us: too short to tell", eval)
+	}
+	if set*4 > eval {
+		t.Errorf("two SETs from the script took %d us of the script's %d us", set, eval)
+	}
+	if n := c.SlowLogGet(ctx, 10).Val(); len(n) == 0 || n[0].Args[0] != "eval" {
+		t.Errorf("the slow log (threshold 1 ms) misses a script of %d us: %v", eval, n)
+	}
+}
