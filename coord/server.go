@@ -572,10 +572,17 @@ func (ls *loopState) drain() {
 // settle ends a callback of the loop: messages posted while it was awake did not ring
 // the doorbell, so they run now. Clearing awake before looking pairs with run, which
 // appends before it reads awake: a message is either seen here or rings.
+//
+// queued counts messages from before their append until they run, so when it reads 0
+// after awake was cleared, any message still on its way will see awake clear and ring:
+// most callbacks end without taking the inbox's lock, which posting loops contend for.
 func (ls *loopState) settle() {
 	mb := &ls.mail
 	for {
 		ls.awake.Store(false)
+		if ls.queued.Load() == 0 {
+			return
+		}
 		mb.mu.Lock()
 		pending := len(mb.q) > 0
 		mb.mu.Unlock()
