@@ -104,7 +104,7 @@ func TestGeoCellMoves(t *testing.T) {
 // returns exactly the members a full scan keeps.
 func TestGeoSearchFindsEveryPointInRange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	z := &ZSet{sl: newSkiplist()}
+	z := &ZSet{tree: newZTree()}
 	lim := zsetLimits{entries: 128, value: 64}
 	for i := range 3000 {
 		lon, lat := rng.Float64()*20+5, rng.Float64()*20+35

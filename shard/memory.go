@@ -110,23 +110,18 @@ func (st *Set) memoryUsage(samples int) int64 {
 
 func (z *ZSet) memoryUsage(samples int) int64 {
 	size := int64(unsafe.Sizeof(*z))
-	if z.sl == nil {
+	if z.tree == nil {
 		return size + int64(cap(z.lp))
 	}
-	const node = int64(unsafe.Sizeof(slNode{}))
-	const link = int64(unsafe.Sizeof(slLink{}))
 	const dict = int64(unsafe.Sizeof("")) + 8 + mapSlotOverhead
-	size += int64(unsafe.Sizeof(*z.sl)) + node + skiplistMaxLevel*link
-	return size + sampled(z.sl.length, samples, func(visit func(int64) bool) {
-		for n := z.sl.head.levels[0].next; n != nil; n = n.levels[0].next {
-			cost := node + dict + int64(cap(n.member))
-			if len(n.levels) > len(n.short) {
-				cost += int64(cap(n.levels)) * link
-			}
-			if !visit(cost) {
-				return
-			}
-		}
+	size += int64(unsafe.Sizeof(*z.tree)) + int64(z.tree.leaves)*int64(unsafe.Sizeof(ztLeaf{})) +
+		int64(z.tree.inners)*int64(unsafe.Sizeof(ztInner{}))
+	return size + sampled(z.tree.length, samples, func(visit func(int64) bool) {
+		cont := true
+		z.tree.walk(0, false, func(m []byte, _ float64) bool {
+			cont = visit(dict + int64(len(m)))
+			return cont
+		})
 	})
 }
 

@@ -355,6 +355,10 @@ func (z *ZSet) add(member []byte, score float64, f zaddFlags, lim zsetLimits) za
 	if score == cur {
 		return zaddResult{outcome: zaddSame, score: score}
 	}
+	if z.tree != nil {
+		z.tree.update(member, cur, score)
+		return zaddResult{outcome: zaddUpdated, score: score}
+	}
 	z.remove(member)
 	z.insert(member, score, lim)
 	return zaddResult{outcome: zaddUpdated, score: score}
@@ -859,7 +863,7 @@ func zscanCommand(s *Shard, a Args, w *proto.Writer) {
 	var scores []float64
 	next := uint64(0)
 	start, end := 0, z.Len()
-	if z.sl != nil {
+	if z.tree != nil {
 		if cursor > 0 {
 			start = int(min(cursor-1, uint64(end)))
 		}
@@ -1271,9 +1275,9 @@ func atoiPositive(b []byte) int64 {
 // zsetFromSet returns a sorted set holding the members of st, each scored 1, as
 // ZUNION and friends read a set.
 func zsetFromSet(st *Set) *ZSet {
-	z := &ZSet{sl: newSkiplist()}
+	z := &ZSet{tree: newZTree()}
 	st.each(func(m []byte) bool {
-		z.sl.insert(Own(m), 1)
+		z.tree.insert(Own(m), 1)
 		return true
 	})
 	return z
@@ -1438,8 +1442,8 @@ func zlen(z *ZSet) int {
 // appendLast adds member with score, which must sort after every member of z, in the
 // encoding z has (the caller picked it for the final size).
 func (z *ZSet) appendLast(member []byte, score float64) {
-	if z.sl != nil {
-		z.sl.insert(Own(member), score)
+	if z.tree != nil {
+		z.tree.insert(Own(member), score)
 		return
 	}
 	n := lpLen(z.lp)

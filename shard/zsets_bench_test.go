@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
@@ -39,6 +40,28 @@ func BenchmarkZAdd(b *testing.B) {
 			s.remove(args[1])
 			n = 0
 		}
+	}
+	benchSink = w.Len()
+}
+
+// BenchmarkZAddUpdate gives existing members of a million-member set new random
+// scores, redis-benchmark's zadd once its random members have all been added: each
+// call moves a member to another place in the order.
+func BenchmarkZAddUpdate(b *testing.B) {
+	const size = 1_000_000
+	s := zsetOfSize(size)
+	w := proto.NewWriter(false)
+	member := make([]byte, 0, 32)
+	score := make([]byte, 0, 32)
+	args := [][]byte{[]byte("ZADD"), []byte("myzset"), nil, nil}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	for b.Loop() {
+		score = strconv.AppendInt(score[:0], rng.Int64N(size), 10)
+		member = strconv.AppendInt(append(member[:0], "element:"...), rng.Int64N(size), 10)
+		args[2], args[3] = score, member
+		w.Reset()
+		zaddCommand(s, args, w)
 	}
 	benchSink = w.Len()
 }

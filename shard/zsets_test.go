@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"testing"
-	"unsafe"
 
 	"github.com/basaltdb/basalt/proto"
 )
@@ -423,39 +422,6 @@ func TestZSetPopAndRandom(t *testing.T) {
 		}
 		if len(seen) != n {
 			t.Fatalf("ZRANDMEMBER r %s gave %d distinct members", count, len(seen))
-		}
-	}
-}
-
-// The taller skiplist nodes rely on their extra links following slNode.short with no
-// gap (newSLNode); a field added after short, or a link of another size, breaks that.
-func TestSkiplistTallNodeLayout(t *testing.T) {
-	short := unsafe.Offsetof(slNode{}.short) + unsafe.Sizeof(slNode{}.short)
-	if short != unsafe.Sizeof(slNode{}) {
-		t.Fatalf("short ends at %d, slNode is %d bytes: short must be the last field", short, unsafe.Sizeof(slNode{}))
-	}
-	for name, off := range map[string]uintptr{
-		"slNode4":  unsafe.Offsetof(slNode4{}.more),
-		"slNode8":  unsafe.Offsetof(slNode8{}.more),
-		"slNode16": unsafe.Offsetof(slNode16{}.more),
-		"slNode32": unsafe.Offsetof(slNode32{}.more),
-	} {
-		if off != short {
-			t.Errorf("%s.more at offset %d, want %d (right after short)", name, off, short)
-		}
-	}
-	for lvl := 1; lvl <= skiplistMaxLevel; lvl++ {
-		x := newSLNode(lvl)
-		if len(x.levels) != lvl {
-			t.Fatalf("newSLNode(%d) has %d levels", lvl, len(x.levels))
-		}
-		for i := range x.levels {
-			x.levels[i].span = i + 1
-		}
-		for i := range x.levels {
-			if x.levels[i].span != i+1 {
-				t.Fatalf("newSLNode(%d): level %d overlaps another", lvl, i)
-			}
 		}
 	}
 }
