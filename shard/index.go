@@ -1,6 +1,10 @@
 package shard
 
-import "github.com/zeebo/xxh3"
+import (
+	"slices"
+
+	"github.com/zeebo/xxh3"
+)
 
 // keyIndex maps each key of a DB to its position in the entries array.
 //
@@ -76,6 +80,32 @@ func probe(t []uint64, h uint32, key string, entries *entryArray) (int, bool) {
 		}
 	}
 }
+
+// lookupFunc returns the position, among the slots hashing to h, for which same
+// reports true: the index of a collection (a big set's members, a big hash's fields)
+// rather than of a DB's entries. same runs only for slots whose hash matches.
+func (x *keyIndex) lookupFunc(h uint32, same func(pos int) bool) (int, bool) {
+	for _, t := range [2][]uint64{x.cur, x.old} {
+		if len(t) == 0 {
+			continue
+		}
+		mask := uint32(len(t) - 1)
+		for i := h & mask; t[i] != 0; i = (i + 1) & mask {
+			if s := t[i]; uint32(s>>32) == h && s != tombstone && same(int(uint32(s))-1) {
+				return int(uint32(s)) - 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// clone returns a copy that shares nothing with x.
+func (x *keyIndex) clone() keyIndex {
+	return keyIndex{cur: slices.Clone(x.cur), old: slices.Clone(x.old), next: x.next, n: x.n}
+}
+
+// slots returns the number of slots allocated, for MEMORY USAGE.
+func (x *keyIndex) slots() int { return len(x.cur) + len(x.old) }
 
 // insert indexes a key that is not present, at position pos.
 func (x *keyIndex) insert(h uint32, pos int) {

@@ -97,11 +97,10 @@ func (st *Set) memoryUsage(samples int) int64 {
 		return size + int64(cap(st.lp))
 	}
 	const slot = int64(unsafe.Sizeof("")) // the members array
-	const idx = int64(unsafe.Sizeof("")) + 4 + mapSlotOverhead
-	size += int64(cap(st.members)-len(st.members)) * slot
+	size += int64(cap(st.members)-len(st.members))*slot + int64(st.index.slots())*8
 	return size + sampled(len(st.members), samples, func(visit func(int64) bool) {
 		for _, m := range st.members {
-			if !visit(slot + idx + int64(len(m))) {
+			if !visit(slot + int64(len(m))) {
 				return
 			}
 		}
@@ -131,12 +130,11 @@ func (h *Hash) memoryUsage(samples int) int64 {
 		return size + int64(cap(h.lp))
 	}
 	const ent = int64(unsafe.Sizeof(hashEntry{}))
-	const idx = int64(unsafe.Sizeof("")) + 4 + mapSlotOverhead
 	t := h.table
-	size += int64(unsafe.Sizeof(*t)) + int64(cap(t.entries)-len(t.entries))*ent
+	size += int64(unsafe.Sizeof(*t)) + int64(cap(t.entries)-len(t.entries))*ent + int64(t.index.slots())*8
 	return size + sampled(len(t.entries), samples, func(visit func(int64) bool) {
 		for _, e := range t.entries {
-			if !visit(ent + idx + int64(cap(e.field)+cap(e.value))) {
+			if !visit(ent + int64(cap(e.field)+cap(e.value))) {
 				return
 			}
 		}
