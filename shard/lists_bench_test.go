@@ -23,6 +23,7 @@ func BenchmarkLPush(b *testing.B) {
 	for b.Loop() {
 		w.Reset()
 		lpushCommand(s, args, w)
+		s.Settle() // as the server does after each command
 		if n++; n == 1_000_000 {
 			s.remove(args[1])
 			n = 0

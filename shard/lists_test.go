@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -764,5 +765,34 @@ func TestListModel(t *testing.T) {
 			}
 		}
 		checkInvariants(t, s)
+	}
+}
+
+// TestListPushAllocatesAboutItsData: pushes at either end of a long list fill nodes
+// allocated at full size. Grown entry by entry, a node allocated and copied five to six
+// times the bytes it ended up holding.
+func TestListPushAllocatesAboutItsData(t *testing.T) {
+	for _, cmd := range []string{"LPUSH", "RPUSH"} {
+		s := New(0, 16, NewSettings())
+		s.Begin(0)
+		w := proto.NewWriter(false)
+		args := [][]byte{[]byte(cmd), []byte("mylist"), bytes.Repeat([]byte("v"), 100)}
+		h := Lookup(strings.ToLower(cmd))
+		for range 1000 { // past the first nodes, which grow as before
+			h(s, args, w)
+		}
+		const n = 50_000
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			w.Reset()
+			h(s, args, w)
+			s.Settle()
+		}
+		runtime.ReadMemStats(&after)
+		data := uint64(n * (100 + 2)) // each entry: a header byte, the value, a back-length byte
+		if got := after.TotalAlloc - before.TotalAlloc; got > data*3/2 {
+			t.Errorf("%s: %d pushes of 100 bytes allocated %d bytes, want at most %d", cmd, n, got, data*3/2)
+		}
 	}
 }
