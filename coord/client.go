@@ -895,16 +895,18 @@ func (g *group) exec(s *Server, from int) {
 	if from == 0 {
 		ls.countHop(len(g.cmds)) // metrics.go
 		if len(g.cmds) > 1 {
-			keys := ls.pfKeys[:0]
+			keys, seconds := ls.pfKeys[:0], ls.pfSeconds[:0]
 			for i := range g.cmds {
 				rc := &g.cmds[i]
 				if rc.db == g.cmds[0].db && rc.cmd.FirstKey > 0 && rc.cmd.FirstKey < len(rc.args) {
 					keys = append(keys, rc.args[rc.cmd.FirstKey])
+					seconds = append(seconds, argAfter(rc.args, rc.cmd.FirstKey))
 				}
 			}
-			sh.PrefetchBatch(g.cmds[0].db, keys)
+			sh.PrefetchBatch(g.cmds[0].db, keys, seconds)
 			clear(keys)
-			ls.pfKeys = keys[:0]
+			clear(seconds)
+			ls.pfKeys, ls.pfSeconds = keys[:0], seconds[:0]
 		}
 	}
 	ls.beginChain()
@@ -1035,7 +1037,7 @@ func (cl *client) parseAhead(buf []byte) {
 		ahead.lens = make([]int, aheadMax)
 	}
 	ls := cl.loop
-	keys := ls.pfKeys[:0]
+	keys, seconds := ls.pfKeys[:0], ls.pfSeconds[:0]
 	// A copy of the parser: an incomplete request at the window's end must not leave
 	// its Need, relative to this offset, on the client's parser.
 	parser := cl.parser
@@ -1057,9 +1059,20 @@ func (cl *client) parseAhead(buf []byte) {
 			continue
 		}
 		keys = append(keys, args[1])
+		seconds = append(seconds, argAfter(args, 1))
 	}
 	ahead.n, ahead.next = n, 0
-	cl.srv.shards[ls.idx].PrefetchBatch(cl.db, keys)
+	cl.srv.shards[ls.idx].PrefetchBatch(cl.db, keys, seconds)
 	clear(keys)
-	ls.pfKeys = keys[:0]
+	clear(seconds)
+	ls.pfKeys, ls.pfSeconds = keys[:0], seconds[:0]
+}
+
+// argAfter returns the argument after args[i], or nil: for shard.PrefetchBatch, which
+// treats it as a member the command may look up in the key's collection.
+func argAfter(args [][]byte, i int) []byte {
+	if i+1 < len(args) {
+		return args[i+1]
+	}
+	return nil
 }

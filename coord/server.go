@@ -135,8 +135,9 @@ type loopState struct {
 	// before returning; posting to an awake loop skips the doorbell's system call.
 	mail  mailbox
 	awake atomic.Bool
-	// pfKeys collects the keys of a prefetch (parseAhead, group.exec).
-	pfKeys [][]byte
+	// pfKeys collects the keys of a prefetch (parseAhead, group.exec), pfSeconds the
+	// argument after each key (nil for none).
+	pfKeys, pfSeconds [][]byte
 	// clock times the commands this loop runs; chain, while chaining, is when the last
 	// command ended (clock.go).
 	clock    loopClock

@@ -227,7 +227,7 @@ func (ls *loopState) prefetchClaim(sh *shard.Shard, db int, r *lockRequest) {
 			keys = append(keys, unsafe.Slice(unsafe.StringData(k.key), len(k.key)))
 		}
 	}
-	sh.PrefetchBatch(db, keys)
+	sh.PrefetchBatch(db, keys, nil)
 	clear(keys)
 	ls.pfKeys = keys[:0]
 }

@@ -3,8 +3,11 @@ package shard
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"github.com/basaltdb/basalt/proto"
 )
 
 // TestKeyIndexModel drives a DB through random inserts and removals, with the index
@@ -101,14 +104,33 @@ func BenchmarkKeyIndexLookup(b *testing.B) {
 }
 
 // Prefetch only reads: no hit or miss counted, no access time or LFU change, no entry
-// expired or moved.
+// expired or moved, in the keyspace or in a big set or hash.
 func TestPrefetchHasNoEffect(t *testing.T) {
 	s, keys := benchShard(8)
 	i, _ := s.db.position(string(keys[3]))
 	before, stats := *s.db.at(i), s.Stats
-	s.PrefetchBatch(0, [][]byte{keys[3], []byte("missing"), keys[7]})
-	s.PrefetchBatch(5, keys[:40])
-	s.PrefetchBatch(0, keys[:1])
+	s.PrefetchBatch(0, [][]byte{keys[3], []byte("missing"), keys[7]}, nil)
+	s.PrefetchBatch(5, keys[:40], nil)
+	s.PrefetchBatch(0, keys[:1], nil)
+	if s.Stats != stats {
+		t.Errorf("stats changed: %+v -> %+v", stats, s.Stats)
+	}
+	// Members of a big set and hash, present and not, and seconds for keys that hold
+	// strings, or shorter than keys.
+	w := proto.NewWriter(false)
+	for j := range 300 {
+		m := []byte("m" + strconv.Itoa(j))
+		saddCommand(s, [][]byte{[]byte("SADD"), []byte("bigset"), m}, w)
+		hsetCommand(s, [][]byte{[]byte("HSET"), []byte("bighash"), m, m}, w)
+	}
+	stats = s.Stats
+	setKey, hashKey := []byte("bigset"), []byte("bighash")
+	s.PrefetchBatch(0, [][]byte{setKey, hashKey, setKey, hashKey, keys[3]},
+		[][]byte{[]byte("m7"), []byte("m8"), []byte("nope"), nil, []byte("m9")})
+	s.PrefetchBatch(0, [][]byte{setKey, hashKey, keys[3]}, [][]byte{[]byte("m1")})
+	if got := s.Stats; got != stats {
+		t.Errorf("member prefetch changed stats: %+v -> %+v", stats, got)
+	}
 	if s.Stats != stats {
 		t.Errorf("stats changed: %+v -> %+v", stats, s.Stats)
 	}

@@ -275,16 +275,24 @@ func (s *Shard) removeEach(key []byte, items [][]byte, remove func([]byte) bool,
 	w.Int(int64(removed))
 }
 
-// prefetchBatch is the most keys PrefetchBatch handles at once.
-const prefetchBatch = 32
+const (
+	// prefetchBatch is the most keys PrefetchBatch handles at once.
+	prefetchBatch = 32
+	// prefetchProbe is how many slots of a key's probe chain PrefetchBatch looks at.
+	prefetchProbe = 4
+)
 
 // PrefetchBatch starts loading, without waiting, what looking up keys in database db
 // will touch: a pipelined batch's lookups would otherwise each wait for three cache
 // misses in turn (index slot, entry, key and value bytes). It issues the prefetches in
-// three rounds over the batch, each round reading what the previous one fetched, so a
-// batch waits about three miss latencies instead of three per key. It has no effect on
-// the keyspace and keys beyond prefetchBatch are ignored.
-func (s *Shard) PrefetchBatch(db int, keys [][]byte) {
+// rounds over the batch, each round reading what the previous one fetched, so a batch
+// waits a few miss latencies instead of a few per key. seconds, when not nil, holds each
+// command's argument after its key (nil for none): where the key holds a big set or
+// hash, that argument is most often a member or field the command looks up (SADD,
+// SISMEMBER, HSET, HGET, ...), and its lookup gets the same treatment; where it is not,
+// the prefetch is wasted, not wrong. It has no effect on the keyspace and keys beyond
+// prefetchBatch are ignored.
+func (s *Shard) PrefetchBatch(db int, keys, seconds [][]byte) {
 	d := s.dbs[db]
 	t := d.index.cur
 	if len(t) == 0 || len(keys) < 2 {
@@ -301,17 +309,27 @@ func (s *Shard) PrefetchBatch(db int, keys [][]byte) {
 	var found [prefetchBatch]*entry
 	for i := range keys {
 		h := hashes[i]
-		// Only the home slot: a key further along its probe chain is simply not
-		// prefetched, which costs nothing but the miss.
-		if slot := t[h&mask]; uint32(slot>>32) == h && slot != tombstone {
-			if pos := int(uint32(slot)) - 1; pos < d.Len() {
-				e := d.at(pos)
-				found[i] = e
-				prefetch(uintptr(unsafe.Pointer(e)))
+		// The first few slots of the probe chain, which share the home slot's line or
+		// the next: a key further along is simply not prefetched, which costs nothing
+		// but the miss.
+		for j := range uint32(prefetchProbe) {
+			slot := t[(h+j)&mask]
+			if slot == 0 {
+				break
+			}
+			if uint32(slot>>32) == h && slot != tombstone {
+				if pos := int(uint32(slot)) - 1; pos < d.Len() {
+					e := d.at(pos)
+					found[i] = e
+					prefetch(uintptr(unsafe.Pointer(e)))
+				}
+				break
 			}
 		}
 	}
-	for _, e := range found[:len(keys)] {
+	var members [prefetchBatch]memberPrefetch
+	anyMember := false
+	for i, e := range found[:len(keys)] {
 		if e == nil {
 			continue
 		}
@@ -319,5 +337,96 @@ func (s *Shard) PrefetchBatch(db int, keys [][]byte) {
 		if len(e.Str) > 0 {
 			prefetch(uintptr(unsafe.Pointer(&e.Str[0])))
 		}
+		if i < len(seconds) && seconds[i] != nil {
+			anyMember = members[i].start(e, seconds[i]) || anyMember
+		}
+	}
+	if !anyMember {
+		return
+	}
+	for i := range members[:len(keys)] {
+		members[i].position()
+	}
+	for i := range members[:len(keys)] {
+		members[i].bytes()
+	}
+}
+
+// memberPrefetch carries one member's lookup in a big set or hash through
+// PrefetchBatch's rounds: its index slot, then its place in the dense array, then its
+// bytes.
+type memberPrefetch struct {
+	set   *Set
+	table *hashTable
+	slot  *uint64
+	h     uint32
+	pos   int
+}
+
+// start prefetches the home slot of member in e's set or hash, if e holds a big one.
+func (m *memberPrefetch) start(e *entry, member []byte) bool {
+	var idx *keyIndex
+	switch c := e.Coll.(type) {
+	case *Set:
+		if c.enc != setHashtable {
+			return false
+		}
+		m.set, idx = c, &c.index
+	case *Hash:
+		if c.table == nil {
+			return false
+		}
+		m.table, idx = c.table, &c.table.index
+	default:
+		return false
+	}
+	if len(idx.cur) == 0 {
+		return false
+	}
+	m.h = keyHash(member)
+	m.slot = &idx.cur[m.h&uint32(len(idx.cur)-1)]
+	prefetch(uintptr(unsafe.Pointer(m.slot)))
+	return true
+}
+
+// position reads the slot and prefetches the member's string header or hash entry.
+func (m *memberPrefetch) position() {
+	if m.slot == nil {
+		return
+	}
+	s := *m.slot
+	m.pos = -1
+	if uint32(s>>32) != m.h || s == tombstone {
+		return
+	}
+	pos := int(uint32(s)) - 1
+	switch {
+	case m.set != nil && pos < len(m.set.members):
+		prefetch(uintptr(unsafe.Pointer(&m.set.members[pos])))
+	case m.table != nil && pos < len(m.table.entries):
+		prefetch(uintptr(unsafe.Pointer(&m.table.entries[pos])))
+	default:
+		return
+	}
+	m.pos = pos
+}
+
+// bytes prefetches the member's bytes (and a hash field's value).
+func (m *memberPrefetch) bytes() {
+	if m.slot == nil || m.pos < 0 {
+		return
+	}
+	if m.set != nil {
+		if mem := m.set.members[m.pos]; mem != "" {
+			prefetch(uintptr(unsafe.Pointer(unsafe.StringData(mem))))
+		}
+		return
+	}
+	e := &m.table.entries[m.pos]
+	if len(e.field) > 0 {
+		prefetch(uintptr(unsafe.Pointer(&e.field[0])))
+	}
+	if len(e.value) > 0 {
+		prefetch(uintptr(unsafe.Pointer(&e.value[0])))
 	}
 }
