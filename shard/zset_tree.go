@@ -322,18 +322,13 @@ func (t *ztree) rebalance(in *ztInner, i, h int) {
 	if in.n < 2 || t.fill(in.kids[i], h) >= ztMinFill {
 		return
 	}
-	a := i - 1
-	if a < 0 {
-		a = 0
-	}
+	a := max(i-1, 0)
 	b := a + 1
 	if h == 0 {
 		la, lb := (*ztLeaf)(in.kids[a]), (*ztLeaf)(in.kids[b])
-		switch {
-		case la.n+lb.n <= ztLeafMax:
-			copy(la.scores[la.n:], lb.scores[:lb.n])
-			copy(la.members[la.n:], lb.members[:lb.n])
-			la.n += lb.n
+		if la.n+lb.n <= ztLeafMax {
+			la.n = moveHead(la.scores[:], la.n, lb.scores[:], lb.n, lb.n)
+			moveHead(la.members[:], la.n-lb.n, lb.members[:], lb.n, lb.n)
 			la.next = lb.next
 			if lb.next != nil {
 				lb.next.prev = la
@@ -343,91 +338,84 @@ func (t *ztree) rebalance(in *ztInner, i, h int) {
 			in.counts[a] += in.counts[b]
 			in.removeKid(b)
 			t.leaves--
-		case la.n > lb.n:
-			k := (la.n - lb.n) / 2
-			copy(lb.scores[k:], lb.scores[:lb.n])
-			copy(lb.members[k:], lb.members[:lb.n])
-			copy(lb.scores[:k], la.scores[la.n-k:la.n])
-			copy(lb.members[:k], la.members[la.n-k:la.n])
-			clear(la.members[la.n-k : la.n])
-			la.n -= k
-			lb.n += k
-			in.counts[a] -= k
-			in.counts[b] += k
-			in.scores[b], in.members[b] = lb.scores[0], lb.members[0]
-		default:
-			k := (lb.n - la.n) / 2
-			copy(la.scores[la.n:], lb.scores[:k])
-			copy(la.members[la.n:], lb.members[:k])
-			la.n += k
-			copy(lb.scores[:], lb.scores[k:lb.n])
-			copy(lb.members[:], lb.members[k:lb.n])
-			clear(lb.members[lb.n-k : lb.n])
-			lb.n -= k
-			in.counts[a] += k
-			in.counts[b] -= k
-			in.scores[b], in.members[b] = lb.scores[0], lb.members[0]
+			return
 		}
+		var k int
+		if la.n > lb.n {
+			k = (la.n - lb.n) / 2
+			moveTail(lb.scores[:], lb.n, la.scores[:], la.n, k)
+			lb.n = moveTail(lb.members[:], lb.n, la.members[:], la.n, k)
+			la.n -= k
+		} else {
+			k = -((lb.n - la.n) / 2)
+			moveHead(la.scores[:], la.n, lb.scores[:], lb.n, -k)
+			la.n = moveHead(la.members[:], la.n, lb.members[:], lb.n, -k)
+			lb.n += k
+		}
+		in.counts[a] -= k
+		in.counts[b] += k
+		in.scores[b], in.members[b] = lb.scores[0], lb.members[0]
 		return
 	}
 	ia, ib := (*ztInner)(in.kids[a]), (*ztInner)(in.kids[b])
+	// in's separator before b becomes the one before b's first child, which ib never
+	// reads at index 0 but a move can carry inside ia.
+	ib.scores[0], ib.members[0] = in.scores[b], in.members[b]
+	var k int
 	switch {
 	case ia.n+ib.n <= ztInnerMax:
-		// in's separator before b becomes the one before b's first child.
-		ib.scores[0], ib.members[0] = in.scores[b], in.members[b]
-		copy(ia.kids[ia.n:], ib.kids[:ib.n])
-		copy(ia.counts[ia.n:], ib.counts[:ib.n])
-		copy(ia.scores[ia.n:], ib.scores[:ib.n])
-		copy(ia.members[ia.n:], ib.members[:ib.n])
-		ia.n += ib.n
-		in.counts[a] += in.counts[b]
+		k = -ib.n
+	case ia.n > ib.n:
+		k = (ia.n - ib.n) / 2
+	default:
+		k = -((ib.n - ia.n) / 2)
+	}
+	moved := 0
+	if k > 0 {
+		for _, c := range ia.counts[ia.n-k : ia.n] {
+			moved += c
+		}
+		moveTail(ib.kids[:], ib.n, ia.kids[:], ia.n, k)
+		moveTail(ib.counts[:], ib.n, ia.counts[:], ia.n, k)
+		moveTail(ib.scores[:], ib.n, ia.scores[:], ia.n, k)
+		ib.n = moveTail(ib.members[:], ib.n, ia.members[:], ia.n, k)
+		ia.n -= k
+	} else {
+		for _, c := range ib.counts[:-k] {
+			moved -= c
+		}
+		moveHead(ia.kids[:], ia.n, ib.kids[:], ib.n, -k)
+		moveHead(ia.counts[:], ia.n, ib.counts[:], ib.n, -k)
+		moveHead(ia.scores[:], ia.n, ib.scores[:], ib.n, -k)
+		ia.n = moveHead(ia.members[:], ia.n, ib.members[:], ib.n, -k)
+		ib.n += k
+	}
+	in.counts[a] -= moved
+	in.counts[b] += moved
+	if ib.n == 0 {
 		in.removeKid(b)
 		t.inners--
-	case ia.n > ib.n:
-		k := (ia.n - ib.n) / 2
-		ib.scores[0], ib.members[0] = in.scores[b], in.members[b]
-		copy(ib.kids[k:], ib.kids[:ib.n])
-		copy(ib.counts[k:], ib.counts[:ib.n])
-		copy(ib.scores[k:], ib.scores[:ib.n])
-		copy(ib.members[k:], ib.members[:ib.n])
-		copy(ib.kids[:k], ia.kids[ia.n-k:ia.n])
-		copy(ib.counts[:k], ia.counts[ia.n-k:ia.n])
-		copy(ib.scores[:k], ia.scores[ia.n-k:ia.n])
-		copy(ib.members[:k], ia.members[ia.n-k:ia.n])
-		moved := 0
-		for _, c := range ib.counts[:k] {
-			moved += c
-		}
-		clear(ia.kids[ia.n-k : ia.n])
-		clear(ia.members[ia.n-k : ia.n])
-		ia.n -= k
-		ib.n += k
-		in.counts[a] -= moved
-		in.counts[b] += moved
-		in.scores[b], in.members[b] = ib.scores[0], ib.members[0]
-	default:
-		k := (ib.n - ia.n) / 2
-		ib.scores[0], ib.members[0] = in.scores[b], in.members[b]
-		copy(ia.kids[ia.n:], ib.kids[:k])
-		copy(ia.counts[ia.n:], ib.counts[:k])
-		copy(ia.scores[ia.n:], ib.scores[:k])
-		copy(ia.members[ia.n:], ib.members[:k])
-		moved := 0
-		for _, c := range ib.counts[:k] {
-			moved += c
-		}
-		ia.n += k
-		in.scores[b], in.members[b] = ib.scores[k], ib.members[k]
-		copy(ib.kids[:], ib.kids[k:ib.n])
-		copy(ib.counts[:], ib.counts[k:ib.n])
-		copy(ib.scores[:], ib.scores[k:ib.n])
-		copy(ib.members[:], ib.members[k:ib.n])
-		clear(ib.kids[ib.n-k : ib.n])
-		clear(ib.members[ib.n-k : ib.n])
-		ib.n -= k
-		in.counts[a] += moved
-		in.counts[b] -= moved
+		return
 	}
+	in.scores[b], in.members[b] = ib.scores[0], ib.members[0]
+}
+
+// moveTail moves the last k of src[:sn] to the front of dst[:dn] and returns dst's new
+// length; the caller shortens src.
+func moveTail[T any](dst []T, dn int, src []T, sn, k int) int {
+	copy(dst[k:], dst[:dn])
+	copy(dst[:k], src[sn-k:sn])
+	clear(src[sn-k : sn])
+	return dn + k
+}
+
+// moveHead moves the first k of src[:sn] to the end of dst[:dn], closes the gap in src
+// and returns dst's new length; the caller shortens src.
+func moveHead[T any](dst []T, dn int, src []T, sn, k int) int {
+	copy(dst[dn:], src[:k])
+	copy(src, src[k:sn])
+	clear(src[sn-k : sn])
+	return dn + k
 }
 
 // fill is the number of entries (a leaf) or children (an inner node) of p.
@@ -477,31 +465,29 @@ func (t *ztree) prefix(before func(member []byte, score float64) bool) int {
 		in := (*ztInner)(p)
 		// Every entry under the children before i sorts below separator i; when before
 		// holds for the separator it holds for them all.
-		lo, hi := 1, in.n
-		for lo < hi {
-			mid := int(uint(lo+hi) >> 1)
-			if before(proto.Bytes(in.members[mid]), in.scores[mid]) {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		for _, c := range in.counts[:lo-1] {
+		i := firstFailing(in.scores[:in.n], in.members[:in.n], 1, before) - 1
+		for _, c := range in.counts[:i] {
 			r += c
 		}
-		p = in.kids[lo-1]
+		p = in.kids[i]
 	}
 	l := (*ztLeaf)(p)
-	lo, hi := 0, l.n
+	return r + firstFailing(l.scores[:l.n], l.members[:l.n], 0, before)
+}
+
+// firstFailing returns the first index from lo on whose pair fails before, which holds
+// for a prefix of the pairs, or len(scores).
+func firstFailing(scores []float64, members []string, lo int, before func(member []byte, score float64) bool) int {
+	hi := len(scores)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if before(proto.Bytes(l.members[mid]), l.scores[mid]) {
+		if before(proto.Bytes(members[mid]), scores[mid]) {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	return r + lo
+	return lo
 }
 
 // walk calls fn with the entries from 0-based rank start on, upwards or, with reverse,
