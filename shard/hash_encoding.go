@@ -39,11 +39,34 @@ type hashTable struct {
 	entries []hashEntry
 }
 
-// hashEntry is one field of a hashtable-encoded hash. field is written once, when the
-// entry is made, and never modified, so iteration hands it out as is.
+// hashEntry is one field of a hashtable-encoded hash: the field's bytes and then the
+// value's, in one allocation. The field is written once, when the entry is made, and
+// never modified, so iteration hands it out as is; a new value that does not fit the
+// allocation gets a new one, field copied.
 type hashEntry struct {
-	field []byte
-	value []byte
+	kv   []byte
+	flen int
+}
+
+func newHashEntry(field, value []byte) hashEntry {
+	kv := make([]byte, len(field)+len(value))
+	copy(kv, field)
+	copy(kv[len(field):], value)
+	return hashEntry{kv: kv, flen: len(field)}
+}
+
+// field returns the field's bytes, capped so that no append can reach the value.
+func (e *hashEntry) field() []byte { return e.kv[:e.flen:e.flen] }
+
+func (e *hashEntry) value() []byte { return e.kv[e.flen:] }
+
+// setValue replaces the value, in place when it fits snugly.
+func (e *hashEntry) setValue(v []byte) {
+	if reusable(e.kv[e.flen:], len(v)) {
+		e.kv = append(e.kv[:e.flen], v...)
+		return
+	}
+	*e = newHashEntry(e.field(), v)
 }
 
 // newHash returns an empty listpack-encoded hash.
@@ -72,7 +95,7 @@ func (h *Hash) Clone() any {
 	}
 	t := &hashTable{index: h.table.index.clone(), entries: make([]hashEntry, len(h.table.entries))}
 	for i, e := range h.table.entries {
-		t.entries[i] = hashEntry{field: Own(e.field), value: append([]byte(nil), e.value...)}
+		t.entries[i] = newHashEntry(e.field(), e.value())
 	}
 	return &Hash{table: t}
 }
@@ -97,7 +120,7 @@ func (h *Hash) get(field []byte, num *[20]byte) ([]byte, bool) {
 		if !ok {
 			return nil, false
 		}
-		return h.table.entries[i].value, true
+		return h.table.entries[i].value(), true
 	}
 	p := lpFindField(h.lp, field)
 	if p < 0 {
@@ -143,29 +166,24 @@ func (h *Hash) set(field, value []byte, maxEntries, maxValue int64) (added bool)
 func (t *hashTable) set(field, value []byte) (added bool) {
 	hf := keyHash(field)
 	if i, ok := t.find(hf, field); ok {
-		e := &t.entries[i]
-		if reusable(e.value, len(value)) {
-			e.value = append(e.value[:0], value...)
-		} else {
-			e.value = Own(value)
-		}
+		t.entries[i].setValue(value)
 		return false
 	}
-	t.addHashed(hf, Own(field), Own(value))
+	t.addHashed(hf, field, value)
 	return true
 }
 
 // find returns the position of field, whose keyHash is h.
 func (t *hashTable) find(h uint32, field []byte) (int, bool) {
-	return t.index.lookupFunc(h, func(pos int) bool { return string(t.entries[pos].field) == string(field) })
+	return t.index.lookupFunc(h, func(pos int) bool { return string(t.entries[pos].field()) == string(field) })
 }
 
-// add appends a field known to be absent; the table keeps field and value.
+// add appends a field known to be absent; field and value are copied.
 func (t *hashTable) add(field, value []byte) { t.addHashed(keyHash(field), field, value) }
 
 func (t *hashTable) addHashed(h uint32, field, value []byte) {
 	t.index.insert(h, len(t.entries))
-	t.entries = append(t.entries, hashEntry{field: field, value: value})
+	t.entries = append(t.entries, newHashEntry(field, value))
 }
 
 // del removes field and reports whether it existed.
@@ -192,7 +210,7 @@ func (t *hashTable) del(field []byte) bool {
 	last := len(t.entries) - 1
 	if i != last {
 		t.entries[i] = t.entries[last]
-		t.index.repoint(keyHash(t.entries[i].field), last, i)
+		t.index.repoint(keyHash(t.entries[i].field()), last, i)
 	}
 	t.entries[last] = hashEntry{}
 	t.entries = t.entries[:last]
@@ -209,7 +227,7 @@ func (h *Hash) convert() {
 	var fnum, vnum [20]byte
 	for p := lpFirst(h.lp); p >= 0; {
 		vp := lpNext(h.lp, p)
-		t.add(Own(lpValue(h.lp, p, &fnum)), Own(lpValue(h.lp, vp, &vnum)))
+		t.add(lpValue(h.lp, p, &fnum), lpValue(h.lp, vp, &vnum))
 		p = lpNext(h.lp, vp)
 	}
 	h.table, h.lp = t, nil
@@ -243,7 +261,7 @@ func (it *hashIter) next() (field, value []byte, ok bool) {
 		}
 		e := &h.table.entries[it.i]
 		it.i++
-		return e.field, e.value, true
+		return e.field(), e.value(), true
 	}
 	if it.p < 0 {
 		return nil, nil, false
@@ -285,7 +303,7 @@ func (h *Hash) picker() *hashPicker {
 func (pk *hashPicker) at(i int) (field, value []byte) {
 	if t := pk.h.table; t != nil {
 		e := &t.entries[i]
-		return e.field, e.value
+		return e.field(), e.value()
 	}
 	lp := pk.h.lp
 	p := int(pk.offs[i])
@@ -331,8 +349,8 @@ func (h *Hash) mustBeValid() {
 			panic(fmt.Sprintf("BUG: hashtable index has %d fields, entries %d", t.index.len(), len(t.entries)))
 		}
 		for i, e := range t.entries {
-			if j, ok := t.find(keyHash(e.field), e.field); !ok || j != i {
-				panic(fmt.Sprintf("BUG: hashtable field %q at %d indexed at %d", e.field, i, j))
+			if j, ok := t.find(keyHash(e.field()), e.field()); !ok || j != i {
+				panic(fmt.Sprintf("BUG: hashtable field %q at %d indexed at %d", e.field(), i, j))
 			}
 		}
 		return

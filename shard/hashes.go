@@ -468,7 +468,7 @@ func hscanCommand(s *Shard, a Args, w *proto.Writer) {
 	hits := found[:0]
 	for ; steps > 0; steps-- {
 		left--
-		if keep(entries[left].field) {
+		if keep(entries[left].field()) {
 			hits = append(hits, int32(left))
 		}
 	}
@@ -481,8 +481,8 @@ func hscanCommand(s *Shard, a Args, w *proto.Writer) {
 	w.Bulk(strconv.AppendUint(num[:0], next, 10))
 	w.Array(2 * len(hits))
 	for _, i := range hits {
-		w.Bulk(entries[i].field)
-		w.Bulk(entries[i].value)
+		w.Bulk(entries[i].field())
+		w.Bulk(entries[i].value())
 	}
 }
 

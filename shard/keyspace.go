@@ -411,7 +411,7 @@ func (m *memberPrefetch) position() {
 	m.pos = pos
 }
 
-// bytes prefetches the member's bytes (and a hash field's value).
+// bytes prefetches the member's bytes (a hash field's, with its value).
 func (m *memberPrefetch) bytes() {
 	if m.slot == nil || m.pos < 0 {
 		return
@@ -422,11 +422,7 @@ func (m *memberPrefetch) bytes() {
 		}
 		return
 	}
-	e := &m.table.entries[m.pos]
-	if len(e.field) > 0 {
-		prefetch(uintptr(unsafe.Pointer(&e.field[0])))
-	}
-	if len(e.value) > 0 {
-		prefetch(uintptr(unsafe.Pointer(&e.value[0])))
+	if kv := m.table.entries[m.pos].kv; len(kv) > 0 {
+		prefetch(uintptr(unsafe.Pointer(&kv[0])))
 	}
 }

@@ -134,7 +134,7 @@ func (h *Hash) memoryUsage(samples int) int64 {
 	size += int64(unsafe.Sizeof(*t)) + int64(cap(t.entries)-len(t.entries))*ent + int64(t.index.slots())*8
 	return size + sampled(len(t.entries), samples, func(visit func(int64) bool) {
 		for _, e := range t.entries {
-			if !visit(ent + int64(cap(e.field)+cap(e.value))) {
+			if !visit(ent + int64(cap(e.kv))) {
 				return
 			}
 		}
