@@ -47,9 +47,12 @@ type client struct {
 	laddr   string
 
 	replyMode int
-	noEvict   bool
-	noTouch   bool
-	closed    bool
+	// confirming is set by (un)subscribe commands: their confirmations reach the client
+	// whatever CLIENT REPLY says, as redis-server 7 sends them (endReply).
+	confirming bool
+	noEvict    bool
+	noTouch    bool
+	closed     bool
 	// closeAfterReply is set by QUIT and by protocol errors.
 	closeAfterReply bool
 	// monitoring is set by MONITOR (monitor.go).
@@ -376,7 +379,8 @@ func (cl *client) beginReply() (*proto.Writer, int) {
 
 // endReply closes a reply started with beginReply, applying CLIENT REPLY OFF|SKIP.
 func (cl *client) endReply(w *proto.Writer, mark int) {
-	drop := cl.suppressReply()
+	drop := cl.suppressReply() && !cl.confirming
+	cl.confirming = false
 	if cl.batch != nil && w == &cl.batch.side {
 		cl.batch.endLocal(drop)
 		return

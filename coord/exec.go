@@ -32,6 +32,10 @@ type multiState struct {
 // execState is a running EXEC: the queued commands, their replies so far, and the
 // transaction that holds the claims of all of them.
 type execState struct {
+	// script is set while a script's redis.call runs a client command: a message the
+	// client publishes to itself then goes out before the script's reply, as
+	// redis-server sends it, not into the reply redis.call hands the script.
+	script  bool
 	t       *txn
 	cmds    []queued
 	next    int

@@ -240,6 +240,7 @@ func subscribeCmd(kind int) clientHandler {
 			w.Error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
 			return
 		}
+		cl.confirming = cl.exec == nil
 		for _, a := range args[1:] {
 			name := string(a)
 			cl.subscribe(kind, name)
@@ -256,6 +257,7 @@ func subscribeCmd(kind int) clientHandler {
 // with a null name.
 func unsubscribeCmd(kind int) clientHandler {
 	return func(cl *client, args [][]byte, w *proto.Writer) {
+		cl.confirming = cl.exec == nil
 		var names []string
 		if len(args) > 1 {
 			for _, a := range args[1:] {
@@ -319,9 +321,13 @@ func (cl *client) publish(m *pubMessage, w *proto.Writer) {
 	ls.targets = targets[:0]
 	var local int64
 	remote := make([]int, 0, len(targets))
+	self := cl
+	if cl.exec != nil && cl.exec.script {
+		self = nil // its frames wait in pending, flushed before the script answers
+	}
 	for _, t := range targets {
 		if t == own {
-			local = srv.pubsub.loops[own].deliver(m, cl, w)
+			local = srv.pubsub.loops[own].deliver(m, self, w)
 			continue
 		}
 		remote = append(remote, t)

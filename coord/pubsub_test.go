@@ -108,6 +108,12 @@ var psScripts = map[string]struct {
 		step(0, "SUBSCRIBE a"),
 		step(0, "PUBLISH a x"),
 		step(0, "PING", "PUBLISH a y", "ECHO z"),
+		// RESP3 only (RESP2 refuses both while subscribed): inside a script the message
+		// reaches the client before the script's reply, inside MULTI within EXEC's.
+		step(0, "EVAL return(redis.call('publish','a','e')) 0"),
+		step(0, "MULTI"),
+		step(0, "PUBLISH a m"),
+		step(0, "EXEC"),
 		step(0, "SSUBSCRIBE s"),
 		step(0, "SPUBLISH s x"),
 		step(0, "UNSUBSCRIBE a"),

@@ -53,6 +53,15 @@ var rawPipeCases = []struct {
 	{"multi inside a window", []string{
 		rawPipeline("k", 6) + "MULTI\r\n" + rawPipeline("l", 6) + "EXEC\r\n" +
 			"MULTI\r\nSET m 1\r\nNOSUCHCMD\r\nEXEC\r\n" + rawPipeline("n", 6) + "QUIT\r\n"}},
+	// redis-server 7 sends (un)subscribe confirmations whatever CLIENT REPLY says; a
+	// SKIP is still spent on the command that confirms.
+	{"confirmations under reply off, RESP3", []string{
+		"CLIENT REPLY OFF\r\nHELLO 3\r\nSUBSCRIBE a b\r\nPSUBSCRIBE c*\r\nPING\r\n" +
+			"CLIENT REPLY SKIP\r\nUNSUBSCRIBE a\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\n" +
+			"CLIENT REPLY OFF\r\nPUNSUBSCRIBE\r\nUNSUBSCRIBE\r\nQUIT\r\n"}},
+	{"confirmations under reply skip, RESP2", []string{
+		"CLIENT REPLY SKIP\r\nSUBSCRIBE a\r\nPING\r\nUNSUBSCRIBE\r\nCLIENT REPLY OFF\r\n" +
+			"SUBSCRIBE b\r\nUNSUBSCRIBE b\r\nCLIENT REPLY ON\r\nPING\r\nQUIT\r\n"}},
 	{"errors inside a window", []string{
 		rawPipeline("o", 4) + "GET\r\nSET x\r\nNOSUCH a b\r\nLPUSH o:0 x\r\n" +
 			rawPipeline("p", 4) + "QUIT\r\n"}},

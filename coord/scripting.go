@@ -868,7 +868,7 @@ func (r *scriptRun) viaClient(start func(cl *client, w *proto.Writer)) []byte {
 		db, exec := cl.db, cl.exec
 		// The command's transaction views (newTxn) see an EXEC whose claims are the
 		// script's, so they run under them instead of queueing behind them.
-		cl.db, cl.exec = r.db, &execState{t: r.claims}
+		cl.db, cl.exec = r.db, &execState{t: r.claims, script: true}
 		start(cl, &w)
 		cl.exec = exec
 		r.follow(outer, db, &w, done)
