@@ -262,6 +262,37 @@ func TestEvictionJournalAndNotify(t *testing.T) {
 	}
 }
 
+// Lowering maxmemory below the data evicts at once, with no write to trigger it, and
+// the evictions are published: Redis's unit/pubsub waits for that event.
+func TestMaxMemoryLoweredEvictsWithoutWrites(t *testing.T) {
+	ctx := context.Background()
+	c := startWithMaxMemory(t, 0, "allkeys-lru")
+	c.ConfigSet(ctx, "notify-keyspace-events", "Ee")
+	sub := c.PSubscribe(ctx, "*")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "foo", "bar", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-sub.Channel():
+		if m.Channel != "__keyevent@0__:evicted" || m.Payload != "foo" {
+			t.Fatalf("got %q on %q, want foo evicted", m.Payload, m.Channel)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no evicted event after CONFIG SET maxmemory 1")
+	}
+	c.ConfigSet(ctx, "maxmemory", "0")
+	if n := c.Exists(ctx, "foo").Val(); n != 0 {
+		t.Fatalf("foo still exists")
+	}
+}
+
 // Values that change size in place are accounted: an overwriting SET, APPEND, list
 // pushes and pops.
 func TestAccountingFollowsInPlaceWrites(t *testing.T) {
