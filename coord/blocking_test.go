@@ -369,3 +369,61 @@ func TestBlockedClientsSkipAWrongTypeWake(t *testing.T) {
 		}
 	}
 }
+
+// A value renamed, copied or moved onto a key serves the pops blocked on it, as a push
+// does (Redis signals the key ready). "src" and "dst" land on different shards with
+// four, so both the single-shard and the cross-shard RENAME and COPY are covered.
+func TestBlockedClientsWakeOnValueMovedIntoPlace(t *testing.T) {
+	ctx := context.Background()
+	servers := map[string]string{"redis": startRedis(t), "one shard": startBasalt(t, 1), "four shards": startBasalt(t, 4)}
+	cases := []struct {
+		name  string
+		fill  [][]any // builds the source
+		place []any   // puts it at dst
+		want  string
+	}{
+		{"RENAME list", [][]any{{"RPUSH", "src", "a", "b"}}, []any{"RENAME", "src", "dst"}, "[dst a]"},
+		{"RENAME same tag", [][]any{{"RPUSH", "{t}src", "a"}}, []any{"RENAME", "{t}src", "{t}dst"}, "[{t}dst a]"},
+		{"COPY list", [][]any{{"RPUSH", "src", "c"}}, []any{"COPY", "src", "dst"}, "[dst c]"},
+		{"MOVE list", [][]any{{"SELECT", "1"}, {"RPUSH", "dst", "m"}}, []any{"MOVE", "dst", "0"}, "[dst m]"},
+	}
+	for name, addr := range servers {
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				dst := tc.place[2]
+				if tc.name == "MOVE list" {
+					dst = "dst"
+				}
+				admin := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+				defer admin.Close()
+				admin.Do(ctx, "FLUSHALL")
+				waiter := newClient(t, addr)
+				got := make(chan string, 1)
+				go func() {
+					v, err := waiter.BLPop(ctx, 5*time.Second, dst.(string)).Result()
+					if err != nil {
+						got <- "error: " + err.Error()
+						return
+					}
+					got <- "[" + strings.Join(v, " ") + "]"
+				}()
+				waitBlocked(t, admin, 1)
+				for _, c := range tc.fill {
+					if err := admin.Do(ctx, c...).Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				admin.Do(ctx, "SELECT", "0")
+				if tc.name == "MOVE list" {
+					admin.Do(ctx, "SELECT", "1")
+				}
+				if err := admin.Do(ctx, tc.place...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				if v := <-got; v != tc.want {
+					t.Errorf("woke with %s, want %s", v, tc.want)
+				}
+			})
+		}
+	}
+}

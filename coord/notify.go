@@ -67,7 +67,8 @@ func (s *Server) notifyEvicted(loop, db int, key string) {
 
 // putNotified stores obj under key on sh as the last step of a cross-shard RENAME or
 // COPY and publishes Redis's events for it: "new" (Redis deletes a replaced
-// destination and adds it anew, so a replaced key is new too) and event.
+// destination and adds it anew, so a replaced key is new too) and event. Pops blocked
+// on key are then served, as after a push.
 func putNotified(sh *shard.Shard, key []byte, obj shard.Object, event string) {
 	replaced := sh.Exists(key)
 	sh.Put(key, obj)
@@ -75,6 +76,7 @@ func putNotified(sh *shard.Shard, key []byte, obj shard.Object, event string) {
 		sh.NotifyEvent(shard.NotifyNew, "new", key)
 	}
 	sh.NotifyEvent(shard.NotifyGeneric, event, key)
+	sh.SignalReady(key)
 }
 
 // notifyDeleted publishes "del" for key on sh when deleted is true.

@@ -211,8 +211,8 @@ func (s *Shard) Peek(key []byte) (*Object, bool) {
 	return &e.Object, true
 }
 
-// SignalReady tells the Ready hook that key (a list or sorted set just stored whole, by
-// RESTORE) has elements, so that blocked pops waiting on it are served.
+// SignalReady tells the Ready hook that key (a value just stored whole, by RESTORE or a
+// cross-shard RENAME or COPY) may serve blocked pops waiting on it.
 func (s *Shard) SignalReady(key []byte) { s.listReady(key) }
 
 // Adopting packed values read from outside. The RDB loader validates a listpack's

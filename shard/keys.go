@@ -302,6 +302,7 @@ func (s *Shard) renameGeneric(a Args, nx bool, w *proto.Writer) {
 	}
 	s.notify(NotifyGeneric, "rename_from", src)
 	s.notify(NotifyGeneric, "rename_to", dst)
+	s.listReady(dst)
 	if nx {
 		w.Int(1)
 	} else {
@@ -355,6 +356,7 @@ func copyCommand(s *Shard, a Args, w *proto.Writer) {
 	to.insert(dst, o)
 	s.notifyDB(s.dbNumber(to), NotifyNew, "new", dst)
 	s.notifyDB(s.dbNumber(to), NotifyGeneric, "copy_to", dst)
+	s.readyIn(to, dst)
 	s.dirty++
 	w.Int(1)
 }
@@ -384,6 +386,7 @@ func moveCommand(s *Shard, a Args, w *proto.Writer) {
 	s.dirty++
 	s.notify(NotifyGeneric, "move_from", a[1])
 	s.notifyDB(s.dbNumber(to), NotifyGeneric, "move_to", a[1])
+	s.readyIn(to, a[1])
 	w.Int(1)
 }
 

@@ -667,12 +667,17 @@ func (s *Shard) afterRemoval(key []byte, l *List) {
 }
 
 // listReady tells the Ready hook that the list (or sorted set) at key gained elements.
-func (s *Shard) listReady(key []byte) {
+func (s *Shard) listReady(key []byte) { s.readyIn(s.db, key) }
+
+// readyIn tells the Ready hook that key in database d holds a value that blocked pops
+// may take: elements pushed, or a whole value renamed, copied or moved into place (the
+// waiters check the type).
+func (s *Shard) readyIn(d *DB, key []byte) {
 	if s.Ready == nil {
 		return
 	}
-	if i, ok := s.db.find(key); ok {
-		s.Ready(s.dbIndex, s.db.at(i).key)
+	if i, ok := d.find(key); ok {
+		s.Ready(s.dbNumber(d), d.at(i).key)
 	}
 }
 
