@@ -3,6 +3,7 @@ package coord
 import (
 	"context"
 	"math"
+	"math/big"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -102,20 +103,31 @@ type waiter struct {
 // blockTable holds one shard's waiters by key, oldest first. Owner: the shard's loop.
 type blockTable map[lockKey][]*waiter
 
-// parseTimeout reads a blocking command's timeout in seconds (fractions allowed); 0 waits
-// forever.
+// parseTimeout reads a blocking command's timeout in seconds as Redis 7.2 does: a long
+// double (fractions, hex, inf), turned into milliseconds rounded up; 0 waits forever.
+// Past what a deadline in Unix milliseconds can hold it is out of range; a timeout
+// longer than a Duration holds (292 years) waits as long as one does.
 func parseTimeout(b []byte) (time.Duration, string) {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, ok := shard.ParseLongDouble(b)
+	if !ok {
 		return 0, "ERR timeout is not a float or out of range"
 	}
-	if f < 0 {
-		return 0, proto.ErrTimeoutNegative
-	}
-	if f > float64(math.MaxInt64/int64(time.Second)) {
+	ms := new(big.Float).Mul(f, big.NewFloat(1000))
+	if ms.Cmp(new(big.Float).SetInt64(math.MaxInt64)) > 0 {
 		return 0, "ERR timeout is out of range"
 	}
-	return time.Duration(f * float64(time.Second)), ""
+	if ms.Sign() < 0 {
+		return 0, proto.ErrTimeoutNegative
+	}
+	// Rounded up to a whole millisecond, as Redis's ceill; below 2^63 here.
+	whole, acc := ms.Int64()
+	if acc == big.Below && whole < math.MaxInt64 {
+		whole++
+	}
+	if whole > math.MaxInt64-time.Now().UnixMilli() {
+		return 0, "ERR timeout is out of range"
+	}
+	return time.Duration(min(whole, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, ""
 }
 
 // block runs a blocking command: in one hop per involved shard it serves the waiter at

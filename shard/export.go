@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"math/big"
 	"math"
 	"slices"
 )
@@ -210,6 +211,10 @@ func (s *Shard) Peek(key []byte) (*Object, bool) {
 	}
 	return &e.Object, true
 }
+
+// ParseLongDouble parses a number as Redis's string2ld does (strtold: decimal or hex,
+// inf, no spaces, no NaN, no overflow), for the arguments Redis reads as long doubles.
+func ParseLongDouble(b []byte) (*big.Float, bool) { return parseLongDouble(b) }
 
 // SignalReady tells the Ready hook that key (a value just stored whole, by RESTORE or a
 // cross-shard RENAME or COPY) may serve blocked pops waiting on it.
