@@ -370,8 +370,8 @@ func TestBlockedClientsSkipAWrongTypeWake(t *testing.T) {
 	}
 }
 
-// A value renamed, copied or moved onto a key serves the pops blocked on it, as a push
-// does (Redis signals the key ready). "src" and "dst" land on different shards with
+// A value renamed, copied or moved onto a key, or a database swapped in, serves the
+// pops blocked on it, as a push does (Redis signals the key ready). "src" and "dst" land on different shards with
 // four, so both the single-shard and the cross-shard RENAME and COPY are covered.
 func TestBlockedClientsWakeOnValueMovedIntoPlace(t *testing.T) {
 	ctx := context.Background()
@@ -386,12 +386,13 @@ func TestBlockedClientsWakeOnValueMovedIntoPlace(t *testing.T) {
 		{"RENAME same tag", [][]any{{"RPUSH", "{t}src", "a"}}, []any{"RENAME", "{t}src", "{t}dst"}, "[{t}dst a]"},
 		{"COPY list", [][]any{{"RPUSH", "src", "c"}}, []any{"COPY", "src", "dst"}, "[dst c]"},
 		{"MOVE list", [][]any{{"SELECT", "1"}, {"RPUSH", "dst", "m"}}, []any{"MOVE", "dst", "0"}, "[dst m]"},
+		{"SWAPDB", [][]any{{"SELECT", "1"}, {"RPUSH", "dst", "s"}}, []any{"SWAPDB", "1", "0"}, "[dst s]"},
 	}
 	for name, addr := range servers {
 		for _, tc := range cases {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
 				dst := tc.place[2]
-				if tc.name == "MOVE list" {
+				if tc.name == "MOVE list" || tc.name == "SWAPDB" {
 					dst = "dst"
 				}
 				admin := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})

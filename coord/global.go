@@ -224,5 +224,12 @@ func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
 		ls.touchLive(sh, int(a), int(b))
 		sh.SwapDB(int(a), int(b))
 		ls.touchLive(sh, int(a), int(b))
+		// A waiter's key may hold a value now, as after a push (Redis scans both
+		// databases for keys with waiters); serveReady runs once the claims go.
+		for k := range ls.blocked {
+			if k.db == int(a) || k.db == int(b) {
+				srv.keyReady(ls, k.db, k.key)
+			}
+		}
 	}, func(w *proto.Writer) { w.OK() })
 }
