@@ -64,14 +64,22 @@ func (s *Server) applyMaxMemory() {
 
 // syncEviction has every shard start or stop its LFU engine (shard/lfu.go) on its own
 // loop, so that leaving allkeys-lfu or volatile-lfu, or setting maxmemory to 0, stops
-// the engine's goroutines at once rather than at the shard's next write. Before the
-// loops run there is nothing to do: a shard starts its engine at its first write.
+// the engine's goroutines at once rather than at the shard's next write. A shard that
+// the new settings leave over its share evicts there and then, as Redis starts its
+// eviction timer when CONFIG SET lowers maxmemory: otherwise nothing would evict (or
+// publish "evicted") before that shard's next write. Before the loops run there is
+// nothing to do: a shard starts its engine at its first write.
 func (s *Server) syncEviction() {
 	if !s.isReady.Load() {
 		return
 	}
 	for i, sh := range s.shards {
-		s.run(i, sh.SyncEviction)
+		s.run(i, func() {
+			sh.SyncEviction()
+			if share := sh.Settings.Memory.Share.Load(); share > 0 && sh.UsedMemory() > share {
+				sh.EnforceMaxMemory()
+			}
+		})
 	}
 }
 

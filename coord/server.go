@@ -600,11 +600,6 @@ func (s *Server) cron(i int, hz int) {
 	sh := s.shards[i]
 	s.loops[i].dirty.Store(sh.Dirty())
 	sh.Housekeep()
-	// A shard over its share with nothing being written (CONFIG SET maxmemory below
-	// the data, say) evicts here, as Redis's eviction timer does, not at its next write.
-	if share := s.settings.Memory.Share.Load(); share > 0 && sh.UsedMemory() > share {
-		sh.EnforceMaxMemory()
-	}
 	if s.settings.ActiveExpire.Load() {
 		// Redis spends up to 25% of each cron period on active expiry.
 		start := time.Now()
