@@ -1,8 +1,8 @@
 package shard
 
 import (
-	"math/big"
 	"math"
+	"math/big"
 	"slices"
 )
 
