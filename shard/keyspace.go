@@ -327,7 +327,6 @@ func (s *Shard) PrefetchBatch(db int, keys, seconds [][]byte) {
 			}
 		}
 	}
-	var members [prefetchBatch]memberPrefetch
 	anyMember := false
 	for i, e := range found[:len(keys)] {
 		if e == nil {
@@ -337,17 +336,28 @@ func (s *Shard) PrefetchBatch(db int, keys, seconds [][]byte) {
 		if len(e.Str) > 0 {
 			prefetch(uintptr(unsafe.Pointer(&e.Str[0])))
 		}
-		if i < len(seconds) && seconds[i] != nil {
-			anyMember = members[i].start(e, seconds[i]) || anyMember
+		if i < len(seconds) && seconds[i] != nil && (e.Type == TypeSet || e.Type == TypeHash) {
+			anyMember = true
 		}
 	}
-	if !anyMember {
-		return
+	if anyMember {
+		prefetchMembers(found[:len(keys)], seconds)
 	}
-	for i := range members[:len(keys)] {
+}
+
+// prefetchMembers runs PrefetchBatch's member rounds, apart so that a batch of string
+// commands does not clear their state.
+func prefetchMembers(found []*entry, seconds [][]byte) {
+	var members [prefetchBatch]memberPrefetch
+	for i, e := range found {
+		if e != nil && i < len(seconds) && seconds[i] != nil {
+			members[i].start(e, seconds[i])
+		}
+	}
+	for i := range members[:len(found)] {
 		members[i].position()
 	}
-	for i := range members[:len(keys)] {
+	for i := range members[:len(found)] {
 		members[i].bytes()
 	}
 }
@@ -364,29 +374,28 @@ type memberPrefetch struct {
 }
 
 // start prefetches the home slot of member in e's set or hash, if e holds a big one.
-func (m *memberPrefetch) start(e *entry, member []byte) bool {
+func (m *memberPrefetch) start(e *entry, member []byte) {
 	var idx *keyIndex
 	switch c := e.Coll.(type) {
 	case *Set:
 		if c.enc != setHashtable {
-			return false
+			return
 		}
 		m.set, idx = c, &c.index
 	case *Hash:
 		if c.table == nil {
-			return false
+			return
 		}
 		m.table, idx = c.table, &c.table.index
 	default:
-		return false
+		return
 	}
 	if len(idx.cur) == 0 {
-		return false
+		return
 	}
 	m.h = keyHash(member)
 	m.slot = &idx.cur[m.h&uint32(len(idx.cur)-1)]
 	prefetch(uintptr(unsafe.Pointer(m.slot)))
-	return true
 }
 
 // position reads the slot and prefetches the member's string header or hash entry.
