@@ -147,7 +147,7 @@ func (b *SetBuilder) Set() *Set {
 }
 
 // ZSetListpack returns the listpack of a listpack-encoded sorted set (members and
-// scores alternating, in order), or nil for a skiplist.
+// scores alternating, in order), or nil for the large ("skiplist") encoding.
 func (z *ZSet) ZSetListpack() []byte { return z.lp }
 
 // Each calls fn with every member and score in ascending order until fn returns false.

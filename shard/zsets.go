@@ -16,8 +16,8 @@ import (
 // needs all of its keys on this shard.
 //
 // Range commands share one plan: a score, lex or rank range is turned into the ranks
-// [lo, hi) of the members it holds (ZSet.prefix finds the bounds in O(log n) on a
-// skiplist), then LIMIT and the direction pick the ranks to walk.
+// [lo, hi) of the members it holds (ZSet.prefix finds the bounds in O(log n) in the
+// tree), then LIMIT and the direction pick the ranks to walk.
 
 func init() {
 	register("zadd", zaddCommand)
@@ -833,8 +833,8 @@ func (s *Shard) zremrangeCommand(a Args, kind zrangeKind, w *proto.Writer) {
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 //
-// A listpack returns every member and cursor 0 at once, as Redis does. A skiplist is
-// walked by rank, COUNT members a call; the cursor is the next rank plus one. Members
+// A listpack returns every member and cursor 0 at once, as Redis does. The large
+// encoding is walked by rank, COUNT members a call; the cursor is the next rank plus one. Members
 // that move between calls may be missed or repeated, which SCAN's contract allows only
 // for elements changed during the scan.
 func zscanCommand(s *Shard, a Args, w *proto.Writer) {
