@@ -684,6 +684,15 @@ func (cl *client) reject(cmd *Command, msg string) {
 	cl.endReply(w, mark)
 }
 
+// runClientCounted runs a connection-side command from EXEC or a script and counts it
+// in INFO commandstats, as Redis counts the commands a transaction or script runs; the
+// shard-side ones are counted where they run.
+func (cl *client) runClientCounted(cmd *Command, args [][]byte, w *proto.Writer) {
+	start, mark := cl.loop.stamp(), w.Len()
+	cmd.client(cl, args, w)
+	cl.loop.account(cmd, w, mark, start)
+}
+
 // account records a command's call, duration and failure, and returns the duration.
 // It runs on ls's loop.
 func (ls *loopState) account(cmd *Command, w *proto.Writer, mark int, start int64) time.Duration {

@@ -294,7 +294,7 @@ func (e *execState) step(cl *client) {
 	if q.cmd.client != nil {
 		e.next++
 		cl.lastCmd = q.cmd.FullName()
-		q.cmd.client(cl, q.args, &e.replies)
+		cl.runClientCounted(q.cmd, q.args, &e.replies)
 		return
 	}
 	if _, multi := cl.route(q.cmd, q.args); multi {

@@ -739,7 +739,7 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 		return w.Bytes(), ""
 	}
 	if cmd.client != nil {
-		return r.viaClient(func(cl *client, w *proto.Writer) { cmd.client(cl, args, w) }), ""
+		return r.viaClient(func(cl *client, w *proto.Writer) { cl.runClientCounted(cmd, args, w) }), ""
 	}
 	s, multi := r.cl.route(cmd, args)
 	if multi {

@@ -500,3 +500,34 @@ func TestScriptCallsTimedAlone(t *testing.T) {
 		t.Errorf("the slow log (threshold 1 ms) misses a script of %d us: %v", eval, n)
 	}
 }
+
+// Connection-side commands (PUBLISH, ECHO) that EXEC or a script runs count in INFO
+// commandstats as the shard-side ones do, as in redis-server.
+func TestCommandstatsCountTransactionAndScriptCalls(t *testing.T) {
+	ctx := context.Background()
+	for name, addr := range map[string]string{"redis": startRedis(t), "basalt": startBasalt(t, 2)} {
+		t.Run(name, func(t *testing.T) {
+			c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+			defer c.Close()
+			c.ConfigResetStat(ctx)
+			if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "a", "1", 0)
+				p.Publish(ctx, "ch", "x")
+				p.Echo(ctx, "e")
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			script := "redis.call('set','{a}b','1'); redis.call('publish','ch','y'); return redis.call('echo','z')"
+			if err := c.Eval(ctx, script, nil).Err(); err != nil {
+				t.Fatal(err)
+			}
+			fields := infoFields(c.Info(ctx, "commandstats").Val())
+			for _, cmd := range []string{"set", "publish", "echo"} {
+				if got := fields["cmdstat_"+cmd]; !strings.HasPrefix(got, "calls=2,") {
+					t.Errorf("cmdstat_%s = %q, want calls=2", cmd, got)
+				}
+			}
+		})
+	}
+}
