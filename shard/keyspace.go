@@ -309,22 +309,10 @@ func (s *Shard) PrefetchBatch(db int, keys, seconds [][]byte) {
 	var found [prefetchBatch]*entry
 	for i := range keys {
 		h := hashes[i]
-		// The first few slots of the probe chain, which share the home slot's line or
-		// the next: a key further along is simply not prefetched, which costs nothing
-		// but the miss.
-		for j := range uint32(prefetchProbe) {
-			slot := t[(h+j)&mask]
-			if slot == 0 {
-				break
-			}
-			if uint32(slot>>32) == h && slot != tombstone {
-				if pos := int(uint32(slot)) - 1; pos < d.Len() {
-					e := d.at(pos)
-					found[i] = e
-					prefetch(uintptr(unsafe.Pointer(e)))
-				}
-				break
-			}
+		if pos, ok := probeAhead(t, h); ok && pos < d.Len() {
+			e := d.at(pos)
+			found[i] = e
+			prefetch(uintptr(unsafe.Pointer(e)))
 		}
 	}
 	anyMember := false
@@ -362,13 +350,31 @@ func prefetchMembers(found []*entry, seconds [][]byte) {
 	}
 }
 
+// probeAhead returns the position in the first slot, among the first prefetchProbe of
+// h's probe chain in t (they share the home slot's cache line or the next), whose hash
+// is h: a probable match, for a prefetch only. A key further along is simply not
+// prefetched, which costs nothing but the miss.
+func probeAhead(t []uint64, h uint32) (int, bool) {
+	mask := uint32(len(t) - 1)
+	for j := range uint32(prefetchProbe) {
+		slot := t[(h+j)&mask]
+		if slot == 0 {
+			break
+		}
+		if uint32(slot>>32) == h && slot != tombstone {
+			return int(uint32(slot)) - 1, true
+		}
+	}
+	return 0, false
+}
+
 // memberPrefetch carries one member's lookup in a big set or hash through
 // PrefetchBatch's rounds: its index slot, then its place in the dense array, then its
 // bytes.
 type memberPrefetch struct {
 	set   *Set
 	table *hashTable
-	slot  *uint64
+	slots []uint64 // the index's current table, nil when nothing is prefetched
 	h     uint32
 	pos   int
 }
@@ -393,22 +399,20 @@ func (m *memberPrefetch) start(e *entry, member []byte) {
 	if len(idx.cur) == 0 {
 		return
 	}
-	m.h = keyHash(member)
-	m.slot = &idx.cur[m.h&uint32(len(idx.cur)-1)]
-	prefetch(uintptr(unsafe.Pointer(m.slot)))
+	m.h, m.slots = keyHash(member), idx.cur
+	prefetch(uintptr(unsafe.Pointer(&m.slots[m.h&uint32(len(m.slots)-1)])))
 }
 
-// position reads the slot and prefetches the member's string header or hash entry.
+// position reads the slots and prefetches the member's string header or hash entry.
 func (m *memberPrefetch) position() {
-	if m.slot == nil {
-		return
-	}
-	s := *m.slot
 	m.pos = -1
-	if uint32(s>>32) != m.h || s == tombstone {
+	if m.slots == nil {
 		return
 	}
-	pos := int(uint32(s)) - 1
+	pos, ok := probeAhead(m.slots, m.h)
+	if !ok {
+		return
+	}
 	switch {
 	case m.set != nil && pos < len(m.set.members):
 		prefetch(uintptr(unsafe.Pointer(&m.set.members[pos])))
@@ -422,7 +426,7 @@ func (m *memberPrefetch) position() {
 
 // bytes prefetches the member's bytes (a hash field's, with its value).
 func (m *memberPrefetch) bytes() {
-	if m.slot == nil || m.pos < 0 {
+	if m.slots == nil || m.pos < 0 {
 		return
 	}
 	if m.set != nil {

@@ -116,11 +116,7 @@ func (z *ZSet) memoryUsage(samples int) int64 {
 	size += int64(unsafe.Sizeof(*z.tree)) + int64(z.tree.leaves)*int64(unsafe.Sizeof(ztLeaf{})) +
 		int64(z.tree.inners)*int64(unsafe.Sizeof(ztInner{}))
 	return size + sampled(z.tree.length, samples, func(visit func(int64) bool) {
-		cont := true
-		z.tree.walk(0, false, func(m []byte, _ float64) bool {
-			cont = visit(dict + int64(len(m)))
-			return cont
-		})
+		z.tree.walk(0, false, func(m []byte, _ float64) bool { return visit(dict + int64(len(m))) })
 	})
 }
 
