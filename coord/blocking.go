@@ -46,6 +46,9 @@ type blockOp struct {
 	// serve pops what the waiter gets from key and writes its reply. It runs on the
 	// key's shard right after ready returned true.
 	serve func(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer)
+	// dest, when set, is a key serve writes besides the one it pops (the destination
+	// of a BLMOVE on the same shard): WATCH must see that write too.
+	dest []byte
 	// timeout is the reply when the wait ends without a value.
 	timeout func(w *proto.Writer)
 	// empty, when set, replaces timeout inside MULTI, where the command does not wait
@@ -64,7 +67,13 @@ type blockOp struct {
 // serveAndLog serves from key and logs the serve's replay unless it failed.
 func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer) {
 	mark := w.Len()
+	var probes []watchProbe
+	if len(ls.watches) > 0 {
+		probes = ls.watchedKeys(sh, op.db, [][]byte{key, op.dest}, op.writtenPositions())
+	}
+	before := sh.Dirty()
 	op.serve(sh, ls, key, w)
+	ls.touched(sh, before, probes)
 	if op.replay == nil || op.inExec || !ls.srv.aof.on.Load() {
 		return
 	}
@@ -72,6 +81,14 @@ func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *pr
 		return
 	}
 	ls.record(ls.srv, op.db, op.replay(key))
+}
+
+// writtenPositions lists which of a serve's keys (key, dest) it writes.
+func (op *blockOp) writtenPositions() []int {
+	if op.dest != nil {
+		return []int{0, 1}
+	}
+	return []int{0}
 }
 
 // popReplay returns a replay function logging cmd key [count].

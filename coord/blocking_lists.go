@@ -113,6 +113,7 @@ func (cl *client) blockingMove(src, dst []byte, fromLeft, toLeft bool, timeout [
 		empty:   func(w *proto.Writer) { w.Null() },
 	}
 	if srcShard == dstShard {
+		op.dest = dst
 		cl.block(op, d)
 		return
 	}

@@ -428,3 +428,54 @@ func TestBlockedClientsWakeOnValueMovedIntoPlace(t *testing.T) {
 		}
 	}
 }
+
+// A blocked BRPOPLPUSH that is served pushes onto its destination: a client watching the
+// destination must see its transaction fail, as it would after a plain push.
+func TestServedBlockedMoveTouchesWatchedDestination(t *testing.T) {
+	ctx := context.Background()
+	servers := map[string]string{"redis": startRedis(t), "one shard": startBasalt(t, 1), "four shards": startBasalt(t, 4)}
+	// With four shards most of these destinations live on another shard than src.
+	dsts := []string{"{t}dst", "dst:0", "dst:1", "dst:2", "dst:3"}
+	for name, addr := range servers {
+		for _, dst := range dsts {
+			t.Run(name+"/"+dst, func(t *testing.T) {
+				src := "src"
+				if strings.HasPrefix(dst, "{t}") {
+					src = "{t}src"
+				}
+				admin := newClient(t, addr)
+				admin.Del(ctx, src, dst)
+				mover := newClient(t, addr)
+				got := make(chan string, 1)
+				go func() {
+					v, err := mover.BRPopLPush(ctx, src, dst, 5*time.Second).Result()
+					if err != nil {
+						v = "error: " + err.Error()
+					}
+					got <- v
+				}()
+				waitBlocked(t, admin, 1)
+				watcher := newClient(t, addr)
+				err := watcher.Watch(ctx, func(tx *redis.Tx) error {
+					if err := admin.LPush(ctx, src, "element").Err(); err != nil {
+						return err
+					}
+					if v := <-got; v != "element" {
+						t.Errorf("BRPOPLPUSH returned %q", v)
+					}
+					_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						p.Get(ctx, "somekey")
+						return nil
+					})
+					return err
+				}, dst)
+				if err != redis.TxFailedErr {
+					t.Errorf("EXEC after the served move onto the watched key: %v, want an aborted transaction", err)
+				}
+				if v := admin.LRange(ctx, dst, 0, -1).Val(); len(v) != 1 || v[0] != "element" {
+					t.Errorf("%s holds %v", dst, v)
+				}
+			})
+		}
+	}
+}
