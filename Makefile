@@ -39,6 +39,7 @@ race:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./proto/
+	$(GO) test -run '^$$' -fuzz FuzzReadAOFCommand -fuzztime $(FUZZTIME) ./coord/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./persist/ ./shard/ ./coord/ ./bench/

@@ -68,9 +68,13 @@ type aofState struct {
 	db        int
 	fsync     string
 	lastFsync time.Time
-	writeErr  error
-	base      aofFile
-	incr      aofFile
+	// timestamps is aof-timestamp-enabled; lastTS is the second of the last "#TS:"
+	// annotation written.
+	timestamps bool
+	lastTS     int64
+	writeErr   error
+	base       aofFile
+	incr       aofFile
 	// baseSize and incrSize drive auto-aof-rewrite-*; incrSize counts bytes appended.
 	baseSize, incrSize int64
 
@@ -123,6 +127,15 @@ func (s *Server) appendRecords(block bool, recs ...aofRecord) {
 		return
 	}
 	before := len(a.buf)
+	if a.timestamps {
+		// One annotation per second that has writes, as redis-server writes them.
+		if now := time.Now().Unix(); now > a.lastTS {
+			a.buf = append(a.buf, "#TS:"...)
+			a.buf = strconv.AppendInt(a.buf, now, 10)
+			a.buf = append(a.buf, '\r', '\n')
+			a.lastTS = now
+		}
+	}
 	selectDB := func(db int) {
 		if db != a.db {
 			a.buf = appendRESP(a.buf, []byte("SELECT"), []byte(strconv.Itoa(db)))
@@ -350,7 +363,7 @@ func (s *Server) doRewriteAOF() error {
 			oldFile = a.file
 		}
 		old = []aofFile{a.base, a.incr}
-		a.file, a.db, a.incrSize = newIncr, -1, 0
+		a.file, a.db, a.incrSize, a.lastTS = newIncr, -1, 0, 0
 		a.mu.Unlock()
 	}
 	_, err = s.writeSnapshotWith(filepath.Join(dir, base.name), nil, switchFiles)
@@ -486,7 +499,7 @@ func (s *Server) continueAOF() error {
 	}
 	info, _ := f.Stat()
 	a.mu.Lock()
-	a.file, a.db = f, -1
+	a.file, a.db, a.lastTS = f, -1, 0
 	if info != nil {
 		a.incrSize = info.Size()
 	}
@@ -613,14 +626,22 @@ func (s *Server) sendAOFFile(path string, w *bufio.Writer, sent *atomic.Int64) e
 	}
 }
 
-// readAOFCommand reads one RESP array command and returns its bytes and length.
+// readAOFCommand reads one RESP array command and returns its bytes and the length it
+// took in the file, counting the annotation lines before it.
 func readAOFCommand(r *bufio.Reader) ([]byte, int, error) {
+	skipped := 0
 	line, err := r.ReadSlice('\n')
+	// Annotations ("#TS:<unix seconds>" with aof-timestamp-enabled) stand on lines of
+	// their own between commands; redis-server skips them on load, and so do we.
+	for err == nil && len(line) > 0 && line[0] == '#' {
+		skipped += len(line)
+		line, err = r.ReadSlice('\n')
+	}
 	if err == io.EOF && len(line) == 0 {
-		return nil, 0, io.EOF
+		return nil, skipped, io.EOF
 	}
 	if err != nil {
-		return nil, len(line), io.ErrUnexpectedEOF
+		return nil, skipped + len(line), io.ErrUnexpectedEOF
 	}
 	if len(line) < 3 || line[0] != '*' || line[len(line)-2] != '\r' {
 		return nil, 0, errors.New("expected a multibulk command")
@@ -633,7 +654,7 @@ func readAOFCommand(r *bufio.Reader) ([]byte, int, error) {
 	for i := int64(0); i < n; i++ {
 		hdr, err := r.ReadSlice('\n')
 		if err != nil {
-			return nil, len(out) + len(hdr), io.ErrUnexpectedEOF
+			return nil, skipped + len(out) + len(hdr), io.ErrUnexpectedEOF
 		}
 		if len(hdr) < 3 || hdr[0] != '$' || hdr[len(hdr)-2] != '\r' {
 			return nil, 0, errors.New("expected a bulk string")
@@ -645,14 +666,14 @@ func readAOFCommand(r *bufio.Reader) ([]byte, int, error) {
 		out = append(out, hdr...)
 		start := len(out)
 		out = append(out, make([]byte, l+2)...)
-		if _, err := io.ReadFull(r, out[start:]); err != nil {
-			return nil, len(out), io.ErrUnexpectedEOF
+		if got, err := io.ReadFull(r, out[start:]); err != nil {
+			return nil, skipped + start + got, io.ErrUnexpectedEOF
 		}
 		if out[len(out)-2] != '\r' || out[len(out)-1] != '\n' {
 			return nil, 0, errors.New("bulk string not terminated by CRLF")
 		}
 	}
-	return out, len(out), nil
+	return out, skipped + len(out), nil
 }
 
 // readOneReply reads one complete RESP2 reply; it returns its first line, whole for a

@@ -463,3 +463,71 @@ func TestLoadingAnswersLOADING(t *testing.T) {
 		t.Errorf("/readyz after loading answered %d", code)
 	}
 }
+
+// TestAOFTimestampAnnotations: with aof-timestamp-enabled each second that has writes
+// starts with a "#TS:" line, in the files of both servers, and each loads the other's.
+func TestAOFTimestampAnnotations(t *testing.T) {
+	ctx := context.Background()
+	annotations := func(dir string) []int64 {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+		var out []int64
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\r\n") {
+				if ts, ok := strings.CutPrefix(line, "#TS:"); ok {
+					n, err := strconv.ParseInt(ts, 10, 64)
+					if err != nil {
+						t.Fatalf("annotation %q", line)
+					}
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	writeTwoSeconds := func(addr string) {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		c.Set(ctx, "first", "1", 0)
+		c.RPush(ctx, "list", "a", "b")
+		time.Sleep(1100 * time.Millisecond)
+		c.Set(ctx, "second", "2", 0)
+		c.Incr(ctx, "counter")
+	}
+
+	redisDir := t.TempDir()
+	redisAddr := startRedisIn(t, redisDir, "--appendonly", "yes", "--appendfsync", "always", "--aof-timestamp-enabled", "yes")
+	writeTwoSeconds(redisAddr)
+	want := dataset(t, redisAddr, false)
+	rc := redis.NewClient(&redis.Options{Addr: redisAddr})
+	rc.Do(ctx, "SHUTDOWN", "NOSAVE")
+	rc.Close()
+	if ts := annotations(redisDir); len(ts) != 2 || ts[1] <= ts[0] {
+		t.Fatalf("redis-server wrote the annotations %v", ts)
+	}
+	_, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.AppendOnly = true; cfg.Dir = redisDir })
+	sameDataset(t, "Basalt loading redis-server's annotated AOF", want, dataset(t, addr, false))
+
+	var dir string
+	srv, addr2 := startBasaltWith(t, func(cfg *coord.Config) {
+		cfg.Threads = 2
+		cfg.AppendOnly = true
+		cfg.AppendFsync = "always"
+		cfg.AOFTimestampEnabled = true
+		dir = cfg.Dir
+	})
+	writeTwoSeconds(addr2)
+	srv.Stop()
+	if ts := annotations(dir); len(ts) != 2 || ts[1] <= ts[0] {
+		t.Fatalf("Basalt wrote the annotations %v", ts)
+	}
+	checkAOF(t, dir)
+	redisAddr2 := startRedisIn(t, dir, "--appendonly", "yes")
+	sameDataset(t, "redis-server loading Basalt's annotated AOF", want, dataset(t, redisAddr2, false))
+	_, addr3 := startBasaltWith(t, func(cfg *coord.Config) { cfg.AppendOnly = true; cfg.Dir = dir })
+	sameDataset(t, "Basalt reloading its annotated AOF", want, dataset(t, addr3, false))
+}

@@ -97,6 +97,7 @@ type Config struct {
 	AppendFilename           string
 	AppendDirName            string
 	AppendFsync              string
+	AOFTimestampEnabled      bool
 	AOFUseRDBPreamble        bool
 	AOFLoadTruncated         bool
 	AutoAOFRewritePercentage int
@@ -307,6 +308,8 @@ var directives = []*directive{
 		strp: func(c *Config) *string { return &c.AppendDirName }, normalize: checkBaseName},
 	{name: "appendfsync", kind: kindEnum, def: "everysec", mutable: true, enum: []string{"always", "everysec", "no"},
 		strp: func(c *Config) *string { return &c.AppendFsync }},
+	{name: "aof-timestamp-enabled", kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.AOFTimestampEnabled }},
 	{name: "aof-use-rdb-preamble", kind: kindBool, def: "yes", mutable: true,
 		boolp: func(c *Config) *bool { return &c.AOFUseRDBPreamble }},
 	{name: "aof-load-truncated", kind: kindBool, def: "yes", mutable: true,

@@ -246,6 +246,7 @@ func (s *Server) applySettings() {
 	}
 	s.aof.mu.Lock()
 	s.aof.fsync = s.cfg.AppendFsync
+	s.aof.timestamps = s.cfg.AOFTimestampEnabled
 	s.aof.mu.Unlock()
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
