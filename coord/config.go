@@ -142,9 +142,50 @@ type Config struct {
 	// (metrics-pprof); off by default, as a CPU profile is costly to whoever can reach it.
 	MetricsPprof bool
 
+	// OOMScoreAdj is oom-score-adj (no, yes, relative or absolute) and OOMScoreAdjValues
+	// its three values (master, replica, background child); Basalt uses the first.
+	OOMScoreAdj       string
+	OOMScoreAdjValues []string
+	// oomBase is the process's oom_score_adj from before Basalt first changed it, once
+	// oomSaved is set.
+	oomBase  int
+	oomSaved bool
+
+	// Inert holds directives of the stock redis.conf that tune what Basalt does not have
+	// (replication, allocator and rehashing internals, list compression, the ACL log):
+	// stored and shown by CONFIG GET, so that the file loads and tools that set them
+	// work, but nothing reads them. The README lists them.
+	Inert inertSettings
+
 	// saveSeen records that a start-up directive already set save: like redis-server,
 	// the first "save" line replaces the default and later ones add to it.
 	saveSeen bool
+}
+
+// inertSettings are the directives Config.Inert describes.
+type inertSettings struct {
+	ProcTitleTemplate           string
+	RDBDelSyncFiles             bool
+	ReplicaServeStaleData       bool
+	ReplicaReadOnly             bool
+	ReplDisklessSync            bool
+	ReplDisklessSyncDelay       int
+	ReplDisklessSyncMaxReplicas int
+	ReplDisklessLoad            string
+	ReplDisableTCPNoDelay       bool
+	ReplPingReplicaPeriod       int
+	ReplTimeout                 int
+	ReplicaPriority             int
+	ReplicaLazyFlush            bool
+	ACLLogMaxLen                int64
+	DisableTHP                  bool
+	NoAppendfsyncOnRewrite      bool
+	ListCompressDepth           int
+	ActiveRehashing             bool
+	DynamicHz                   bool
+	AOFRewriteIncrementalFsync  bool
+	RDBSaveIncrementalFsync     bool
+	JemallocBgThread            bool
 }
 
 // DefaultConfig returns redis-server's defaults (port 6379, 16 databases, ...), taken
@@ -384,6 +425,61 @@ var directives = []*directive{
 		strp:      func(c *Config) *string { return &c.NotifyKeyspaceEvents },
 		normalize: normalizeKeyspaceEvents,
 		format:    func(c *Config) string { return formatKeyspaceEvents(c.NotifyKeyspaceEvents) }},
+	{name: "oom-score-adj", kind: kindEnum, def: "no", mutable: true,
+		enum:  []string{"no", "yes", "relative", "absolute"},
+		strp:  func(c *Config) *string { return &c.OOMScoreAdj },
+		apply: applyOOMScoreAdj},
+	{name: "oom-score-adj-values", kind: kindList, def: "0 200 800", mutable: true,
+		listp: func(c *Config) *[]string { return &c.OOMScoreAdjValues },
+		apply: applyOOMScoreAdj},
+
+	// Inert directives (Config.Inert), with redis-server 7's names, defaults and bounds.
+	{name: "proc-title-template", kind: kindString, def: "{title} {listen-addr} {server-mode}", mutable: true,
+		strp: func(c *Config) *string { return &c.Inert.ProcTitleTemplate }},
+	{name: "rdb-del-sync-files", kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.RDBDelSyncFiles }},
+	{name: "replica-serve-stale-data", aliases: []string{"slave-serve-stale-data"}, kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ReplicaServeStaleData }},
+	{name: "replica-read-only", aliases: []string{"slave-read-only"}, kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ReplicaReadOnly }},
+	{name: "repl-diskless-sync", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ReplDisklessSync }},
+	{name: "repl-diskless-sync-delay", kind: kindInt, def: "5", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ReplDisklessSyncDelay }},
+	{name: "repl-diskless-sync-max-replicas", kind: kindInt, def: "0", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ReplDisklessSyncMaxReplicas }},
+	{name: "repl-diskless-load", kind: kindEnum, def: "disabled", mutable: true,
+		enum: []string{"disabled", "on-empty-db", "swapdb"},
+		strp: func(c *Config) *string { return &c.Inert.ReplDisklessLoad }},
+	{name: "repl-disable-tcp-nodelay", kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ReplDisableTCPNoDelay }},
+	{name: "repl-ping-replica-period", aliases: []string{"repl-ping-slave-period"}, kind: kindInt, def: "10", min: 1, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ReplPingReplicaPeriod }},
+	{name: "repl-timeout", kind: kindInt, def: "60", min: 1, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ReplTimeout }},
+	{name: "replica-priority", aliases: []string{"slave-priority"}, kind: kindInt, def: "100", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ReplicaPriority }},
+	{name: "replica-lazy-flush", aliases: []string{"slave-lazy-flush"}, kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ReplicaLazyFlush }},
+	{name: "acllog-max-len", kind: kindInt, def: "128", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.Inert.ACLLogMaxLen }},
+	{name: "disable-thp", kind: kindBool, def: "yes",
+		boolp: func(c *Config) *bool { return &c.Inert.DisableTHP }},
+	{name: "no-appendfsync-on-rewrite", kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.NoAppendfsyncOnRewrite }},
+	{name: "list-compress-depth", kind: kindInt, def: "0", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ListCompressDepth }},
+	{name: "activerehashing", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ActiveRehashing }},
+	{name: "dynamic-hz", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.DynamicHz }},
+	{name: "aof-rewrite-incremental-fsync", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.AOFRewriteIncrementalFsync }},
+	{name: "rdb-save-incremental-fsync", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.RDBSaveIncrementalFsync }},
+	{name: "jemalloc-bg-thread", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.JemallocBgThread }},
+
 	{name: "lfu-log-factor", kind: kindInt, def: "10", min: 0, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.LFULogFactor }},
 	{name: "lfu-decay-time", kind: kindInt, def: "1", min: 0, max: maxInt32, mutable: true,
@@ -728,6 +824,53 @@ func (c *Config) Set(pairs [][2]string) error {
 }
 
 // Apply hooks and value checks named in the table.
+
+// applyOOMScoreAdj sets the process's oom_score_adj as oom-score-adj asks: the first of
+// oom-score-adj-values added to the value the process started with (yes, relative) or
+// as is (absolute), within -1000..1000. no puts the starting value back.
+func applyOOMScoreAdj(c *Config) error {
+	if len(c.OOMScoreAdjValues) != 3 {
+		return errors.New("wrong number of arguments")
+	}
+	var vals [3]int
+	for i, w := range c.OOMScoreAdjValues {
+		n, ok := parseStrictInt(w)
+		if !ok || n < -2000 || n > 2000 {
+			return configReason("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+		}
+		vals[i] = int(n)
+	}
+	const path = "/proc/self/oom_score_adj"
+	if !c.oomSaved {
+		if c.OOMScoreAdj == "no" {
+			return nil // never changed: nothing to put back
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return errOOMScoreAdj
+		}
+		base, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return errOOMScoreAdj
+		}
+		c.oomBase, c.oomSaved = base, true
+	}
+	v := c.oomBase
+	switch c.OOMScoreAdj {
+	case "yes", "relative":
+		v += vals[0]
+	case "absolute":
+		v = vals[0]
+	}
+	v = max(-1000, min(1000, v))
+	if err := os.WriteFile(path, []byte(strconv.Itoa(v)), 0); err != nil {
+		return errOOMScoreAdj
+	}
+	return nil
+}
+
+// errOOMScoreAdj is redis-server's CONFIG SET reason when the kernel refuses the value.
+var errOOMScoreAdj error = configReason("Failed to set current oom_score_adj. Check server logs.")
 
 // clampHz keeps hz within 1..500, as redis-server does for any value it accepts.
 func clampHz(c *Config) error {

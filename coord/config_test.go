@@ -522,3 +522,40 @@ func TestConfigFromArgs(t *testing.T) {
 	f([]string{"missing.conf"}, "cannot read config file: open missing.conf: no such file or directory")
 	f([]string{"basalt.conf", "--"}, `unexpected argument "--": directives are given as --name value`)
 }
+
+// TestStockRedisConfLoads parses the redis.conf that Debian's redis-server package
+// installs (make test installs it): a file written for redis-server must load. Only the
+// lines that point outside the test are changed: Basalt runs in the foreground, and
+// dir, logfile and pidfile go to a temporary directory.
+func TestStockRedisConfLoads(t *testing.T) {
+	stock, err := os.ReadFile("/etc/redis/redis.conf")
+	if err != nil {
+		t.Fatalf("the stock redis.conf (package redis-server): %v", err)
+	}
+	tmp := t.TempDir()
+	var lines []string
+	for _, line := range strings.Split(string(stock), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) > 0 && f[0] == "daemonize":
+			line = "daemonize no"
+		case len(f) > 0 && f[0] == "dir":
+			line = "dir " + tmp
+		case len(f) > 0 && (f[0] == "logfile" || f[0] == "pidfile"):
+			line = f[0] + " " + filepath.Join(tmp, f[0])
+		}
+		lines = append(lines, line)
+	}
+	path := filepath.Join(tmp, "redis.conf")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	defer func() { _ = os.Chdir(wd) }() // dir changes the working directory
+	c := DefaultConfig()
+	if err := ParseConfigFile(c, path); err != nil {
+		t.Fatalf("the stock redis.conf does not load: %v", err)
+	}
+	if c.Inert.ReplicaReadOnly != true || c.Inert.ListCompressDepth != 0 || c.OOMScoreAdj != "no" || c.AOFTimestampEnabled {
+		t.Errorf("stock values not stored: %+v", c.Inert)
+	}
+}
