@@ -315,6 +315,19 @@ func (s *Server) keyReady(ls *loopState, db int, key string) {
 	}
 }
 
+// readyWaiters marks ready the keys with waiters in databases dbs (-1: all) after a
+// whole-database change (FLUSHDB, FLUSHALL, SWAPDB); each waiter's ready check decides.
+func (ls *loopState) readyWaiters(dbs ...int) {
+	for k := range ls.blocked {
+		for _, db := range dbs {
+			if db < 0 || k.db == db {
+				ls.srv.keyReady(ls, k.db, k.key)
+				break
+			}
+		}
+	}
+}
+
 // serveReady hands the ready keys' values to their waiters, oldest waiter first.
 func (s *Server) serveReady(ls *loopState) {
 	sh := s.shards[ls.idx]

@@ -66,6 +66,12 @@ func (cl *client) waitForStreams(x shard.XReadArgs, slots []xreadSlot) {
 		db:    cl.db,
 		keys:  x.Keys,
 		ready: ready,
+		// A waiting XREAD ignores a key that turned into another type or went away; a
+		// later stream there may still serve it (Redis 7.2).
+		wakes: func(sh *shard.Shard, key []byte) bool {
+			ok, _ := sh.StreamReady(key, after[string(key)])
+			return ok
+		},
 		serve: func(sh *shard.Shard, _ *loopState, key []byte, w *proto.Writer) {
 			if _, wrong := sh.StreamReady(key, after[string(key)]); wrong {
 				w.Error(proto.ErrWrongType)

@@ -168,12 +168,15 @@ func flushCmd(all bool) clientHandler {
 		}
 		srv := cl.srv
 		flush := func(sh *shard.Shard) {
-			srv.loops[sh.ID].touchLive(sh, db)
+			ls := srv.loops[sh.ID]
+			ls.touchLive(sh, db)
 			srv.trackFlushed(sh.ID, sh.ID == 0, cl.id) // tracking.go
 			if all {
 				sh.AbortSnapshot()
 			}
 			sh.Flush(db)
+			// An XREADGROUP blocked on a flushed stream fails, as in Redis 7.2.
+			ls.readyWaiters(db)
 		}
 		if all && cl.exec == nil && srv.wantsSaveOnShutdown(false, false) {
 			// With save points, Redis saves the empty dataset before replying, which
@@ -226,10 +229,6 @@ func swapdbCmd(cl *client, args [][]byte, w *proto.Writer) {
 		ls.touchLive(sh, int(a), int(b))
 		// A waiter's key may hold a value now, as after a push (Redis scans both
 		// databases for keys with waiters); serveReady runs once the claims go.
-		for k := range ls.blocked {
-			if k.db == int(a) || k.db == int(b) {
-				srv.keyReady(ls, k.db, k.key)
-			}
-		}
+		ls.readyWaiters(int(a), int(b))
 	}, func(w *proto.Writer) { w.OK() })
 }

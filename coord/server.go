@@ -207,6 +207,9 @@ func New(cfg *Config) (*Server, error) {
 			s.invalidateKey(ls.idx, db, []byte(key)) // tracking.go
 			s.journalExpired(db, key)
 			s.notifyKey(ls.idx, db, shard.NotifyExpired, "expired", key)
+			if len(ls.blocked) > 0 {
+				s.keyReady(ls, db, key) // a waiter may fail on its key's expiry
+			}
 		}
 		s.wireEviction(ls, sh) // evict.go
 	}

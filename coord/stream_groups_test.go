@@ -224,3 +224,76 @@ func TestXInfoConsumerActivity(t *testing.T) {
 		t.Fatalf("XINFO STREAM FULL: %s", full)
 	}
 }
+
+// A client blocked in XREADGROUP fails when its stream goes away or changes type, with
+// the error the command would get now, as in Redis 7.2 (redis-server 7.0, the oracle
+// of the differential tests, answers "UNBLOCKED the stream key no longer exists"
+// instead, so this test pins 7.2's replies). A blocked XREAD ignores the same changes
+// and is served by the next stream at its key.
+func TestBlockedStreamReadsWhenTheKeyGoes(t *testing.T) {
+	ctx := context.Background()
+	noGroup := "NOGROUP No such key 'xk' or consumer group 'g' in XREADGROUP with GROUP option"
+	wrongType := "WRONGTYPE Operation against a key holding the wrong kind of value"
+	cases := []struct {
+		name   string
+		change func(c *redis.Client)
+		want   string
+	}{
+		{"DEL", func(c *redis.Client) { c.Del(ctx, "xk") }, noGroup},
+		{"SET", func(c *redis.Client) { c.Set(ctx, "xk", "v", 0) }, wrongType},
+		{"MULTI DEL SADD", func(c *redis.Client) {
+			c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Del(ctx, "xk")
+				p.SAdd(ctx, "xk", "e")
+				return nil
+			})
+		}, wrongType},
+		{"FLUSHALL", func(c *redis.Client) { c.FlushAll(ctx) }, noGroup},
+		{"FLUSHDB", func(c *redis.Client) { c.FlushDB(ctx) }, noGroup},
+		{"expiry", func(c *redis.Client) { c.PExpire(ctx, "xk", 10*time.Millisecond) }, noGroup},
+	}
+	for _, threads := range []int{1, 4} {
+		addr := startBasalt(t, threads)
+		admin := newClient(t, addr)
+		for _, tc := range cases {
+			t.Run(strconv.Itoa(threads)+"/"+tc.name, func(t *testing.T) {
+				admin.Del(ctx, "xk")
+				admin.XAdd(ctx, &redis.XAddArgs{Stream: "xk", ID: "666", Values: []string{"f", "v"}})
+				admin.XGroupCreate(ctx, "xk", "g", "$")
+				waiter := newClient(t, addr)
+				got := make(chan error, 1)
+				go func() {
+					_, err := waiter.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "alice", Streams: []string{"xk", ">"}, Block: 5 * time.Second}).Result()
+					got <- err
+				}()
+				waitBlocked(t, admin, 1)
+				tc.change(admin)
+				if err := <-got; err == nil || err.Error() != tc.want {
+					t.Errorf("blocked XREADGROUP after %s: %v, want %q", tc.name, err, tc.want)
+				}
+				waitBlocked(t, admin, 0)
+			})
+		}
+		t.Run(strconv.Itoa(threads)+"/XREAD waits on", func(t *testing.T) {
+			admin.Del(ctx, "xk")
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "xk", ID: "666", Values: []string{"f", "v"}})
+			waiter := newClient(t, addr)
+			got := make(chan string, 1)
+			go func() {
+				res, err := waiter.XRead(ctx, &redis.XReadArgs{Streams: []string{"xk", "$"}, Block: 5 * time.Second}).Result()
+				if err != nil {
+					got <- err.Error()
+					return
+				}
+				got <- res[0].Messages[0].ID
+			}()
+			waitBlocked(t, admin, 1)
+			admin.Set(ctx, "xk", "v", 0)
+			admin.Del(ctx, "xk")
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "xk", ID: "667", Values: []string{"f", "v"}})
+			if v := <-got; v != "667-0" {
+				t.Errorf("blocked XREAD got %s, want the entry added after SET and DEL", v)
+			}
+		})
+	}
+}

@@ -136,6 +136,11 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 		ls.touched(sh, before, probes)
 	}
 	if cmd.Flags&FlagWrite != 0 {
+		if len(ls.blocked) > 0 && sh.Dirty() != before {
+			// A waiter may care that its key was deleted or replaced, not only filled
+			// (XREADGROUP then fails, as in Redis 7.2); its ready check decides.
+			eachWrittenKey(cmd, args, func(i int) { ls.srv.keyReady(ls, db, string(args[i])) })
+		}
 		ls.journalCommand(ls.srv, sh, args, db, before)
 		rechargeWritten(sh, cmd, args) // evict.go
 		sh.RecheckBudget()

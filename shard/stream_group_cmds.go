@@ -830,7 +830,7 @@ func (s *Shard) StreamGroupCheck(key, group, arg []byte) (after StreamID, newOnl
 		return after, false, proto.ErrWrongType
 	}
 	if !ok || e.Coll.(*Stream).Group(group) == nil {
-		return after, false, "NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "' in XREADGROUP with GROUP option"
+		return after, false, noGroupRead(key, group)
 	}
 	switch {
 	case isDollar(arg):
@@ -930,13 +930,19 @@ func (s *Shard) deliverNew(st *Stream, g *StreamGroup, x *XReadGroupArgs, w *pro
 	s.dirty++
 }
 
+// noGroupRead is XREADGROUP's error for a missing key or group.
+func noGroupRead(key, group []byte) string {
+	return "NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "' in XREADGROUP with GROUP option"
+}
+
 // StreamGroupWaitReady reports whether an XREADGROUP blocked on key for new entries
-// should wake: the stream has an id past the group's last one, or the group is gone.
-// A key that no longer holds a stream keeps it waiting, as in Redis.
+// should wake: the stream has an id past the group's last one, or the group is gone,
+// or the key no longer holds a stream (deleted, flushed, overwritten), which Redis 7.2
+// answers with the error the command would get now.
 func (s *Shard) StreamGroupWaitReady(key, group []byte) bool {
 	e, ok := s.peek(key)
 	if !ok || e.Type != TypeStream {
-		return false
+		return true
 	}
 	st := e.Coll.(*Stream)
 	g := st.Group(group)
@@ -947,10 +953,12 @@ func (s *Shard) StreamGroupWaitReady(key, group []byte) bool {
 // returns the error for a group that was destroyed. wrote is false when nothing was
 // left to deliver.
 func (s *Shard) StreamGroupServeBlocked(key []byte, x *XReadGroupArgs, w *proto.Writer) (wrote bool, errMsg string) {
-	st, g := s.streamGroupAt(key, x.Group)
-	if st == nil {
-		return false, ""
+	if e, ok := s.peek(key); !ok {
+		return false, noGroupRead(key, x.Group)
+	} else if e.Type != TypeStream {
+		return false, proto.ErrWrongType
 	}
+	st, g := s.streamGroupAt(key, x.Group)
 	if g == nil {
 		return false, errGroupGone
 	}
