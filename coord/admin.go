@@ -430,7 +430,8 @@ func timeCmd(_ *client, _ [][]byte, w *proto.Writer) {
 	w.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
-// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG DIGEST | DEBUG DIGEST-VALUE key...
+// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG DIGEST | DEBUG DIGEST-VALUE key... |
+// DEBUG RELOAD | DEBUG LOADAOF
 func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	switch strings.ToLower(string(args[1])) {
 	case "sleep":
@@ -488,8 +489,30 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 			}
 			w.OK()
 		})
+	case "loadaof":
+		if len(args) != 2 {
+			w.Error(proto.ErrSyntax)
+			return
+		}
+		srv := cl.srv
+		var err error
+		cl.fanoutWith(1, func(ack func(int)) {
+			go func() {
+				err = srv.debugLoadAOF()
+				ack(0)
+			}()
+		}, func(w *proto.Writer) {
+			if err != nil {
+				w.Error("ERR Error loading the append only file: " + err.Error())
+				srv.log.warning("DEBUG LOADAOF: %v", err)
+				return
+			}
+			srv.log.notice("Append Only File loaded by DEBUG LOADAOF")
+			w.OK()
+		})
 	case "help":
 		helpReply(w, "DEBUG", []string{
+			"LOADAOF", "    Flush the AOF buffers on disk, empty the dataset and load the AOF back.",
 			"RELOAD", "    Save the RDB file, empty the dataset and load the file back.",
 			"DIGEST", "    Output a hex signature representing the current dataset.",
 			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",

@@ -456,10 +456,31 @@ func (s *Server) stopAOF() {
 // RDB file, replay the files of commands. ok is false when there is no AOF (the RDB, if
 // any, is loaded instead).
 func (s *Server) openAOF() (rdbBase string, replay []string, ok bool, err error) {
-	dir, prefix := s.cfg.aofPaths()
-	base, incrs, ok, err := readManifest(dir, prefix)
+	base, incrs, rdbBase, replay, ok, err := s.aofLoadPaths()
 	if err != nil || !ok {
 		return "", nil, ok, err
+	}
+	a := &s.aof
+	if base.name != "" {
+		dir, _ := s.cfg.aofPaths()
+		if info, err := os.Stat(filepath.Join(dir, base.name)); err == nil {
+			a.baseSize = info.Size()
+		}
+	}
+	a.base = base
+	if len(incrs) > 0 {
+		a.incr = incrs[len(incrs)-1]
+	}
+	return rdbBase, replay, true, nil
+}
+
+// aofLoadPaths reads the manifest: the base when it is an RDB file, and the files whose
+// commands replay, in order (an AOF-format base first).
+func (s *Server) aofLoadPaths() (base aofFile, incrs []aofFile, rdbBase string, replay []string, ok bool, err error) {
+	dir, prefix := s.cfg.aofPaths()
+	base, incrs, ok, err = readManifest(dir, prefix)
+	if err != nil || !ok {
+		return base, incrs, "", nil, ok, err
 	}
 	if base.name != "" {
 		path := filepath.Join(dir, base.name)
@@ -468,19 +489,67 @@ func (s *Server) openAOF() (rdbBase string, replay []string, ok bool, err error)
 		} else {
 			replay = append(replay, path)
 		}
-		if info, err := os.Stat(path); err == nil {
-			s.aof.baseSize = info.Size()
-		}
 	}
 	for _, f := range incrs {
 		replay = append(replay, filepath.Join(dir, f.name))
 	}
+	return base, incrs, rdbBase, replay, true, nil
+}
+
+// debugLoadAOF empties the dataset and loads it back from the AOF, as DEBUG LOADAOF
+// does: buffered writes are written and fsynced first; other clients get -LOADING and
+// nothing is appended while the files replay. The AOF then goes on in the same file.
+func (s *Server) debugLoadAOF() error {
 	a := &s.aof
-	a.base = base
-	if len(incrs) > 0 {
-		a.incr = incrs[len(incrs)-1]
+	a.mu.Lock()
+	off := a.file == nil || a.rewriting
+	a.mu.Unlock()
+	if off {
+		return errors.New("the append only file is off or being rewritten")
 	}
-	return rdbBase, replay, true, nil
+	s.loading.Store(true)
+	defer s.loading.Store(false)
+	var ok bool
+	var err error
+	var rdbBase string
+	var replay []string
+	// At the cut nothing writes anywhere: the buffer holds every write made before it.
+	s.atCutThen(func() {
+		a.mu.Lock()
+		if a.file != nil {
+			a.flushLocked(true)
+		}
+		a.mu.Unlock()
+		if _, _, rdbBase, replay, ok, err = s.aofLoadPaths(); err == nil && ok {
+			s.setJournaling(false)
+		}
+	}, func(sh *shard.Shard) {
+		if err == nil && ok {
+			s.loops[sh.ID].touchLive(sh, -1)
+			sh.Flush(-1)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("no AOF manifest")
+	}
+	defer s.setJournaling(true)
+	if rdbBase != "" {
+		if err := s.loadRDBFile(rdbBase); err != nil {
+			return err
+		}
+	}
+	if len(replay) > 0 {
+		if err := s.replayAOF(replay); err != nil {
+			return err
+		}
+	}
+	for _, sh := range s.shards {
+		s.runWait(sh.ID, sh.ResetDirty)
+	}
+	return nil
 }
 
 // continueAOF opens the last incremental file for appending after loading.
