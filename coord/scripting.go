@@ -691,6 +691,13 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	if cmd.Flags&FlagNoScript != 0 {
 		return nil, errScriptNoScript
 	}
+	if (cmd.Name == "xread" || cmd.Name == "xreadgroup") && streamBlockOption(args) {
+		// A script cannot wait: Redis refuses the BLOCK option there outright.
+		var w proto.Writer
+		w.SetRESP3(r.resp3)
+		w.Error("ERR " + cmd.Name + " command is not allowed with BLOCK option from scripts")
+		return w.Bytes(), ""
+	}
 	write := cmd.Flags&FlagWrite != 0
 	if write && r.readOnly {
 		return nil, errScriptReadOnly
@@ -753,6 +760,24 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	}
 	r.srv.runWait(s, func() { r.runCaptured(s, cmd, args, &w) })
 	return w.Bytes(), ""
+}
+
+// streamBlockOption reports whether an XREAD or XREADGROUP names BLOCK among the
+// options before STREAMS (after it come keys and ids, which may be called "block").
+func streamBlockOption(args [][]byte) bool {
+	for i := 1; i < len(args); i++ {
+		switch strings.ToLower(string(args[i])) {
+		case "streams":
+			return false
+		case "block":
+			return true
+		case "group":
+			i += 2 // the group and consumer names
+		case "count":
+			i++
+		}
+	}
+	return false
 }
 
 // AOF. Like Redis, a script is logged by its effects, the write commands it called,
