@@ -433,6 +433,8 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, proto.ErrMisconf
 	case cl.rejectsOnOOM(cmd) && cl.srv.overMemory():
 		return cmd, errOOM // evict.go
+	case cl.srv.noReplicas.Load() && cl.writes(cmd):
+		return cmd, errNoReplicas
 	case cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd):
 		// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
 		return cmd, "ERR Can't execute '" + cmd.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
@@ -442,6 +444,25 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, errBusyScript
 	}
 	return cmd, ""
+}
+
+// errNoReplicas refuses writes while min-replicas-to-write cannot be met.
+const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
+
+// writes reports whether cmd writes: a write command, or an EXEC with one queued.
+func (cl *client) writes(cmd *Command) bool {
+	if cmd.Flags&FlagWrite != 0 {
+		return true
+	}
+	if cmd.Name != "exec" || cl.multi == nil {
+		return false
+	}
+	for _, q := range cl.multi.cmds {
+		if q.cmd.Flags&FlagWrite != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dispatch runs or routes one command. consumed is false when the command must wait for

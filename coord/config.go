@@ -142,6 +142,13 @@ type Config struct {
 	// (metrics-pprof); off by default, as a CPU profile is costly to whoever can reach it.
 	MetricsPprof bool
 
+	// MinReplicasToWrite and MinReplicasMaxLag are min-replicas-to-write and
+	// min-replicas-max-lag. Basalt has no replicas, so with both above zero no replica
+	// is ever good enough and writes are refused with NOREPLICAS, as a Redis master
+	// without replicas refuses them.
+	MinReplicasToWrite int
+	MinReplicasMaxLag  int
+
 	// OOMScoreAdj is oom-score-adj (no, yes, relative or absolute) and OOMScoreAdjValues
 	// its three values (master, replica, background child); Basalt uses the first.
 	OOMScoreAdj       string
@@ -425,6 +432,10 @@ var directives = []*directive{
 		strp:      func(c *Config) *string { return &c.NotifyKeyspaceEvents },
 		normalize: normalizeKeyspaceEvents,
 		format:    func(c *Config) string { return formatKeyspaceEvents(c.NotifyKeyspaceEvents) }},
+	{name: "min-replicas-to-write", aliases: []string{"min-slaves-to-write"}, kind: kindInt, def: "0", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.MinReplicasToWrite }},
+	{name: "min-replicas-max-lag", aliases: []string{"min-slaves-max-lag"}, kind: kindInt, def: "10", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.MinReplicasMaxLag }},
 	{name: "oom-score-adj", kind: kindEnum, def: "no", mutable: true,
 		enum:  []string{"no", "yes", "relative", "absolute"},
 		strp:  func(c *Config) *string { return &c.OOMScoreAdj },

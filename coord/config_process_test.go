@@ -58,3 +58,33 @@ func TestOOMScoreAdj(t *testing.T) {
 		t.Errorf("oom-score-adj no: oom_score_adj %d, want the starting %d back", got, base)
 	}
 }
+
+// TestExecAbortsWhenMinReplicasTurnsOn: a transaction queued while writes were allowed
+// is refused at EXEC once min-replicas-to-write asks for a replica (none is connected),
+// and none of it runs; the same against redis-server.
+func TestExecAbortsWhenMinReplicasTurnsOn(t *testing.T) {
+	ctx := context.Background()
+	for name, addr := range map[string]string{"redis": startRedis(t), "basalt": startBasalt(t, 2)} {
+		t.Run(name, func(t *testing.T) {
+			admin := newClient(t, addr)
+			admin.Set(ctx, "xx", "1", 0)
+			conn := newClient(t, addr).Conn()
+			defer conn.Close()
+			conn.Do(ctx, "MULTI")
+			if v, err := conn.Do(ctx, "INCR", "xx").Result(); v != "QUEUED" {
+				t.Fatalf("INCR in MULTI: %v, %v", v, err)
+			}
+			if err := admin.ConfigSet(ctx, "min-replicas-to-write", "2").Err(); err != nil {
+				t.Fatal(err)
+			}
+			err := conn.Do(ctx, "EXEC").Err()
+			admin.ConfigSet(ctx, "min-replicas-to-write", "0")
+			if err == nil || err.Error() != "EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write." {
+				t.Errorf("EXEC after the gate closed: %v", err)
+			}
+			if v := admin.Get(ctx, "xx").Val(); v != "1" {
+				t.Errorf("xx = %s: part of the refused transaction ran", v)
+			}
+		})
+	}
+}

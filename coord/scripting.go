@@ -702,6 +702,9 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	if write && r.readOnly {
 		return nil, errScriptReadOnly
 	}
+	if write && r.srv.noReplicas.Load() {
+		return nil, errNoReplicas
+	}
 	if r.killed.Load() {
 		return nil, "ERR Script killed by user with SCRIPT KILL..."
 	}

@@ -60,7 +60,9 @@ type Server struct {
 	// last background save failed (stop-writes-on-bgsave-error).
 	persist persistence
 	misconf atomic.Bool
-	aof     aofState
+	// noReplicas is set while min-replicas-to-write refuses writes (config.go).
+	noReplicas atomic.Bool
+	aof        aofState
 	// loading is set until the start-up load finished (-LOADING for clients); replay
 	// lists the AOF files the loader still feeds in; loaded is closed after it.
 	loading atomic.Bool
@@ -250,6 +252,7 @@ func (s *Server) applySettings() {
 	s.aof.mu.Lock()
 	s.aof.fsync = s.cfg.AppendFsync
 	s.aof.timestamps = s.cfg.AOFTimestampEnabled
+	s.noReplicas.Store(s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0)
 	s.aof.mu.Unlock()
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
