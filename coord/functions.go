@@ -353,18 +353,18 @@ func (reg *functionRegistry) add(lib *functionLibrary, replace bool) string {
 		return "ERR Library '" + lib.name + "' already exists"
 	}
 	for _, f := range lib.funcs {
-		if have := reg.byName[f.name]; have != nil && have.lib != old {
+		if have := reg.byName[funcKey(f.name)]; have != nil && have.lib != old {
 			return "ERR Function " + f.name + " already exists"
 		}
 	}
 	if old != nil {
 		for _, f := range old.funcs {
-			delete(reg.byName, f.name)
+			delete(reg.byName, funcKey(f.name))
 		}
 	}
 	reg.libs[lib.name] = lib
 	for _, f := range lib.funcs {
-		reg.byName[f.name] = f
+		reg.byName[funcKey(f.name)] = f
 	}
 	reg.gen++
 	return ""
@@ -381,7 +381,7 @@ func functionDeleteCmd(cl *client, args [][]byte, w *proto.Writer) {
 		return
 	}
 	for _, f := range lib.funcs {
-		delete(reg.byName, f.name)
+		delete(reg.byName, funcKey(f.name))
 	}
 	delete(reg.libs, lib.name)
 	reg.gen++
@@ -480,6 +480,10 @@ func functionListCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 }
 
+// funcKey is a function's key in funcRegistry.byName: FCALL finds functions whatever
+// the case of their names, as redis-server does.
+func funcKey(name string) string { return strings.ToLower(name) }
+
 // FUNCTION STATS
 func functionStatsCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	e := cl.srv.scripts()
@@ -494,13 +498,8 @@ func functionStatsCmd(cl *client, _ [][]byte, w *proto.Writer) {
 		w.BulkString("name")
 		w.BulkString(r.name)
 		w.BulkString("command")
-		w.Array(2 + len(r.keys) + len(r.argv))
-		w.BulkString("fcall")
-		w.BulkString(r.name)
-		for _, k := range r.keys {
-			w.Bulk(k)
-		}
-		for _, a := range r.argv {
+		w.Array(len(r.callArgs))
+		for _, a := range r.callArgs {
 			w.Bulk(a)
 		}
 		w.BulkString("duration_ms")
@@ -630,20 +629,20 @@ func (reg *functionRegistry) restore(libs []*functionLibrary, policy int) string
 	}
 	for _, lib := range libs {
 		for _, f := range lib.funcs {
-			if have := reg.byName[f.name]; have != nil && !replaced[have.lib] {
+			if have := reg.byName[funcKey(f.name)]; have != nil && !replaced[have.lib] {
 				return "ERR Function " + f.name + " already exists"
 			}
 		}
 	}
 	for old := range replaced {
 		for _, f := range old.funcs {
-			delete(reg.byName, f.name)
+			delete(reg.byName, funcKey(f.name))
 		}
 	}
 	for _, lib := range libs {
 		reg.libs[lib.name] = lib
 		for _, f := range lib.funcs {
-			reg.byName[f.name] = f
+			reg.byName[funcKey(f.name)] = f
 		}
 	}
 	reg.gen++
@@ -713,7 +712,7 @@ func fcallCmd(readOnly bool) clientHandler {
 		}
 		reg := &cl.srv.scripts().funcs
 		reg.mu.RLock()
-		f := reg.byName[string(args[1])]
+		f := reg.byName[funcKey(string(args[1]))]
 		reg.mu.RUnlock()
 		if f == nil {
 			w.Error("ERR Function not found")
@@ -723,10 +722,10 @@ func fcallCmd(readOnly bool) clientHandler {
 			w.Error(errScriptWriteFlagRO)
 			return
 		}
-		own := ownArgs(args[3:])
+		own := ownArgs(args)
 		cl.runScript(&scriptRun{
 			srv: cl.srv, cl: cl, fn: f, name: f.name, kind: "user_function",
-			keys: own[:n], argv: own[n:],
+			callArgs: own, keys: own[3 : 3+n], argv: own[3+n:],
 			readOnly: readOnly || f.flags&scriptNoWrites != 0,
 		})
 	}

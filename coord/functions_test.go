@@ -2,8 +2,10 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/basaltdb/basalt/coord"
 )
@@ -108,5 +110,48 @@ func TestFunctionDumpRestoreWithRedis(t *testing.T) {
 	}
 	if err := b.FCall(ctx, "extra", nil).Err(); err == nil || !strings.Contains(err.Error(), "Function not found") {
 		t.Fatalf("FCALL extra after RESTORE FLUSH: %v", err)
+	}
+}
+
+// TestFunctionStatsWhileRunning: FUNCTION STATS names the running function and its whole
+// command (numkeys included), FUNCTION KILL stops it, and FCALL finds the function
+// whatever the case of its name; the same against redis-server.
+func TestFunctionStatsWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	for name, addr := range map[string]string{"redis": startRedis(t), "basalt": startBasalt(t, 2)} {
+		t.Run(name, func(t *testing.T) {
+			admin := newClient(t, addr)
+			admin.ConfigSet(ctx, "busy-reply-threshold", "10")
+			defer admin.ConfigSet(ctx, "busy-reply-threshold", "5000")
+			code := "#!lua name=spin\nredis.register_function('spin', function() local a = 1 while true do a = a + 1 end end)"
+			if err := admin.FunctionLoadReplace(ctx, code).Err(); err != nil {
+				t.Fatal(err)
+			}
+			runner := newClient(t, addr)
+			done := make(chan error, 1)
+			go func() { done <- runner.Do(ctx, "FCALL", "SPIN", "0").Err() }()
+			var stats []any
+			for i := 0; i < 200; i++ {
+				time.Sleep(10 * time.Millisecond)
+				v, err := admin.Do(ctx, "FUNCTION", "STATS").Slice()
+				if err == nil && v[1] != nil {
+					stats = v
+					break
+				}
+			}
+			if stats == nil {
+				t.Fatal("FUNCTION STATS never showed a running script")
+			}
+			running, _ := stats[1].([]any)
+			if len(running) != 6 || running[1] != "spin" || fmt.Sprint(running[3]) != "[FCALL SPIN 0]" {
+				t.Errorf("running_script %v", running)
+			}
+			if err := admin.Do(ctx, "FUNCTION", "KILL").Err(); err != nil {
+				t.Fatalf("FUNCTION KILL: %v", err)
+			}
+			if err := <-done; err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Errorf("killed function: %v", err)
+			}
+		})
 	}
 }

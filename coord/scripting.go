@@ -305,7 +305,9 @@ type scriptRun struct {
 	// name and kind appear in errors: "script: <name>, on @<kind>:<line>".
 	name, kind string
 	keys, argv [][]byte
-	readOnly   bool
+	// callArgs is the FCALL as the client sent it (FUNCTION STATS shows it).
+	callArgs [][]byte
+	readOnly bool
 
 	db          int
 	resp3Client bool
@@ -473,7 +475,7 @@ func (r *scriptRun) markUndeclared() {
 // fresh is a copy of the run's inputs for a new attempt.
 func (r *scriptRun) fresh() *scriptRun {
 	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
-		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, readOnly: r.readOnly}
+		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly}
 }
 
 // execute runs the Lua code and leaves the reply in r.reply. It runs on the run's own
