@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -87,4 +88,54 @@ func TestExecAbortsWhenMinReplicasTurnsOn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBitWritesCountOnlyChanges: SETBIT and BITFIELD add to rdb_changes_since_last_save
+// only when a bit changed or the string grew, BITFIELD once per changed field, as in
+// redis-server.
+func TestBitWritesCountOnlyChanges(t *testing.T) {
+	ctx := context.Background()
+	steps := [][]any{
+		{"SETBIT", "b", "0", "0"}, {"BITFIELD", "f", "SET", "i5", "0", "0"}, // new keys
+		{"SETBIT", "b", "0", "0"}, {"BITFIELD", "f", "SET", "i5", "0", "0"}, // no change
+		{"SETBIT", "b", "0", "1"}, {"SETBIT", "b", "0", "1"},
+		{"BITFIELD", "f", "SET", "i5", "0", "1", "SET", "i5", "5", "0", "INCRBY", "u2", "10", "1"},
+		{"BITFIELD", "f", "SET", "i5", "0", "1", "INCRBY", "u2", "10", "0"},
+		{"BITFIELD", "f", "SET", "u8", "64", "0", "SET", "u8", "0", "255"}, // grows: both count
+		{"BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u2", "10", "7"},
+	}
+	var want []int64
+	for name, addr := range map[string]string{"redis": startRedis(t), "basalt": startBasalt(t, 1)} {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, addr)
+			c.Del(ctx, "b", "f")
+			var got []int64
+			last := changesSinceSave(t, c)
+			for _, s := range steps {
+				if err := c.Do(ctx, s...).Err(); err != nil && err != redis.Nil {
+					t.Fatalf("%v: %v", s, err)
+				}
+				now := changesSinceSave(t, c)
+				got = append(got, now-last)
+				last = now
+			}
+			if want == nil {
+				want = got
+			} else if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("changes per step %v, the other server %v", got, want)
+			}
+		})
+	}
+}
+
+func changesSinceSave(t *testing.T, c *redis.Client) int64 {
+	t.Helper()
+	for _, line := range strings.Split(c.Info(context.Background(), "persistence").Val(), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "rdb_changes_since_last_save:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no rdb_changes_since_last_save")
+	return 0
 }

@@ -113,8 +113,10 @@ func setbitCommand(s *Shard, a Args, w *proto.Writer) {
 	} else {
 		*b &^= mask
 	}
-	s.dirty++
+	// As in Redis, setting a bit to the value it has is no change (no dirty count,
+	// event or WATCH signal) unless the string had to grow.
 	if grew || (old != 0) != (on == 1) {
+		s.dirty++
 		s.notify(NotifyString, "setbit", a[1])
 	}
 	if old != 0 {
@@ -590,7 +592,8 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 		j += 2
 	}
 	var e *entry
-	var ok, changed bool
+	var ok, grew bool
+	changes := 0
 	if !writes {
 		if e, ok = s.readString(a[1], w); !ok {
 			return
@@ -603,9 +606,8 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 		if e, ok = s.writeString(a[1], w); !ok {
 			return
 		}
-		changed = e == nil || uint64(len(e.Str)) <= maxBit>>3
+		grew = e == nil || uint64(len(e.Str)) <= maxBit>>3
 		e = s.growBits(a[1], e, maxBit)
-		s.dirty++
 	}
 	w.Array(len(ops))
 	for _, op := range ops {
@@ -630,14 +632,19 @@ func bitfield(s *Shard, a Args, readOnly bool, w *proto.Writer) {
 			continue
 		}
 		writeField(e.Str, op.offset, op.bits, uint64(next))
-		changed = changed || next != old
+		// Redis counts each write that changed its field, or every write when the
+		// string grew.
+		if grew || next != old {
+			changes++
+		}
 		if op.kind == fieldSet {
 			w.Int(old)
 		} else {
 			w.Int(next)
 		}
 	}
-	if changed {
+	if changes > 0 {
+		s.dirty += int64(changes)
 		s.notify(NotifyString, "setbit", a[1])
 	}
 }
