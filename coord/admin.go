@@ -2,6 +2,7 @@ package coord
 
 import (
 	"fmt"
+	"math/big"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -489,6 +490,12 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 			}
 			w.OK()
 		})
+	case "protocol":
+		if len(args) != 3 {
+			w.Error("ERR unknown subcommand or wrong number of arguments for '" + truncate(string(args[1]), 128) + "'. Try DEBUG HELP.")
+			return
+		}
+		debugProtocol(strings.ToLower(string(args[2])), w)
 	case "loadaof":
 		if len(args) != 2 {
 			w.Error(proto.ErrSyntax)
@@ -513,6 +520,7 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	case "help":
 		helpReply(w, "DEBUG", []string{
 			"LOADAOF", "    Flush the AOF buffers on disk, empty the dataset and load the AOF back.",
+			"PROTOCOL <type>", "    Reply with a sample of a RESP type: string, integer, double, bignum, null, array, set, map, attrib, push, verbatim, true or false.",
 			"RELOAD", "    Save the RDB file, empty the dataset and load the file back.",
 			"DIGEST", "    Output a hex signature representing the current dataset.",
 			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
@@ -522,6 +530,64 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 		})
 	default:
 		w.Error("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try DEBUG HELP.")
+	}
+}
+
+// debugProtocol answers DEBUG PROTOCOL: one sample of each reply type, the samples
+// redis-server sends, so that clients can test their RESP2 and RESP3 parsers.
+func debugProtocol(name string, w *proto.Writer) {
+	switch name {
+	case "string":
+		w.BulkString("Hello World")
+	case "integer":
+		w.Int(12345)
+	case "double":
+		w.Double(3.141)
+	case "bignum":
+		n, _ := new(big.Int).SetString("1234567999999999999999999999999999999", 10)
+		w.BigNumber(n)
+	case "null":
+		w.Null()
+	case "array", "set":
+		if name == "set" {
+			w.Set(3)
+		} else {
+			w.Array(3)
+		}
+		for i := int64(0); i < 3; i++ {
+			w.Int(i)
+		}
+	case "map":
+		w.Map(3)
+		for i := int64(0); i < 3; i++ {
+			w.Int(i)
+			w.Bool(i == 1)
+		}
+	case "attrib":
+		// An attribute is not a reply: a real one follows it (RESP2 gets only that).
+		if w.RESP3() {
+			w.Attribute(1)
+			w.BulkString("key-popularity")
+			w.Array(2)
+			w.BulkString("key:123")
+			w.Int(90)
+		}
+		w.BulkString("Some real reply following the attribute")
+	case "push":
+		if !w.RESP3() {
+			w.Error("ERR RESP2 is not supported by this command")
+			return
+		}
+		w.Push(2)
+		w.BulkString("server-cpu-usage")
+		w.Int(42)
+		w.BulkString("Some real reply following the push reply")
+	case "true", "false":
+		w.Bool(name == "true")
+	case "verbatim":
+		w.Verbatim("txt", "This is a verbatim\nstring")
+	default:
+		w.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
 }
 

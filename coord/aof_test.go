@@ -281,7 +281,7 @@ func startProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, string) 
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(buildServer(t), append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--dir", dir, "--loglevel", "warning", "--metrics-port", "0"}, args...)...)
+		"--dir", dir, "--loglevel", "warning", "--metrics-port", "0", "--enable-debug-command", "yes"}, args...)...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{}

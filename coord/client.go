@@ -425,6 +425,8 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 	switch {
 	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
 		return cmd, "ERR wrong number of arguments for '" + cmd.FullName() + "' command"
+	case cmd.Name == "debug" && !cl.debugAllowed():
+		return cmd, errDebugNotAllowed
 	case !cl.authed && cmd.Flags&FlagNoAuth == 0:
 		return cmd, proto.ErrNoAuth
 	case cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0:
@@ -444,6 +446,22 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, errBusyScript
 	}
 	return cmd, ""
+}
+
+// errDebugNotAllowed is redis-server's refusal of DEBUG under enable-debug-command.
+const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+// debugAllowed applies enable-debug-command (fixed at start-up) to this connection.
+func (cl *client) debugAllowed() bool {
+	switch cl.srv.cfg.EnableDebugCommand {
+	case "yes":
+		return true
+	case "local":
+		host, _, err := net.SplitHostPort(cl.addr)
+		ip := net.ParseIP(host)
+		return err == nil && ip != nil && ip.IsLoopback()
+	}
+	return false
 }
 
 // errNoReplicas refuses writes while min-replicas-to-write cannot be met.

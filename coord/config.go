@@ -103,6 +103,9 @@ type Config struct {
 	AutoAOFRewritePercentage int
 	AutoAOFRewriteMinSize    int64
 	DBFilename               string // dbfilename, a bare file name inside Dir
+	// EnableDebugCommand allows DEBUG: "no" (Redis 7's default), "yes", or "local"
+	// (only from loopback connections).
+	EnableDebugCommand string
 	// EnableProtectedConfigs lets CONFIG SET change dir and dbfilename: "no", "yes" or
 	// "local" (treated as yes: clients are not told apart by address).
 	EnableProtectedConfigs string
@@ -366,6 +369,8 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.AutoAOFRewritePercentage }},
 	{name: "auto-aof-rewrite-min-size", kind: kindBytes, def: "64mb", min: 0, max: maxInt64, mutable: true,
 		int64p: func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }},
+	{name: "enable-debug-command", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
+		strp: func(c *Config) *string { return &c.EnableDebugCommand }},
 	{name: "enable-protected-configs", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
 		strp: func(c *Config) *string { return &c.EnableProtectedConfigs }},
 	{name: "rdbcompression", kind: kindBool, def: "yes", mutable: true,

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/basaltdb/basalt/coord"
 )
 
 // TestOOMScoreAdj runs basalt-server as its own process and checks the oom_score_adj
@@ -138,4 +140,32 @@ func changesSinceSave(t *testing.T, c *redis.Client) int64 {
 	}
 	t.Fatal("no rdb_changes_since_last_save")
 	return 0
+}
+
+// TestEnableDebugCommand: DEBUG is refused by default with redis-server's message, and
+// "local" allows it from a loopback connection; the same against redis-server.
+func TestEnableDebugCommand(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{"no", "local"} {
+		servers := map[string]string{
+			"redis": startRedisIn(t, t.TempDir(), "--enable-debug-command", mode),
+			"basalt": func() string {
+				_, a := startBasaltWith(t, func(c *coord.Config) { c.EnableDebugCommand = mode })
+				return a
+			}(),
+		}
+		var want string
+		for name, addr := range servers {
+			c := newClient(t, addr)
+			got := fmt.Sprint(c.Do(ctx, "DEBUG", "PROTOCOL", "integer").Result())
+			if want == "" {
+				want = got
+			} else if got != want {
+				t.Errorf("enable-debug-command %s, %s: %s; the other server: %s", mode, name, got, want)
+			}
+		}
+		if mode == "local" && want != "12345 <nil>" {
+			t.Errorf("enable-debug-command local from 127.0.0.1: %s", want)
+		}
+	}
 }

@@ -414,7 +414,8 @@ func TestDiffCorpus(t *testing.T) {
 	}
 	t.Logf("corpus: %d command lines in %d files", commands, len(files))
 
-	redisAddr := startRedis(t)
+	// DEBUG is allowed on both sides, as the test servers of Redis's own suite allow it.
+	redisAddr := startRedisIn(t, t.TempDir(), "--enable-debug-command", "yes")
 	sent := 0
 	for _, threads := range []int{1, 4} {
 		basaltAddr := startBasalt(t, threads)

@@ -559,7 +559,7 @@ var table = []*Command{
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CONFIG's subcommands."},
 	}},
 	{Name: "time", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, Group: "server", Since: "2.6.0", Summary: "Returns the server's clock."},
-	{Name: "debug", Arity: -2, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Debugging aids (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, RELOAD, DIGEST, DIGEST-VALUE)."},
+	{Name: "debug", Arity: -2, Flags: adm, Group: "server", Since: "1.0.0", Summary: "Debugging aids (SLEEP, OBJECT, SET-ACTIVE-EXPIRE, RELOAD, LOADAOF, PROTOCOL, DIGEST, DIGEST-VALUE)."},
 	{Name: "slowlog", Arity: -2, Group: "server", Since: "2.2.12", Summary: "Reads and clears the log of slow commands.", Subs: []*Command{
 		{Name: "get", Arity: -2, Flags: FlagAdmin | ls, Tips: []string{tipRequestAllNodes, tipNondetOutput}, Summary: "Returns the newest slow log entries."},
 		{Name: "len", Arity: 2, Flags: FlagAdmin | ls, Tips: []string{tipRequestAllNodes, tipAggSum, tipNondetOutput}, Summary: "Returns the number of slow log entries."},

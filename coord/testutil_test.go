@@ -52,6 +52,8 @@ func startBasaltWith(t testing.TB, setup func(cfg *coord.Config)) (*coord.Server
 		cfg.LogLevel = "warning"
 		cfg.Dir = dir
 		cfg.MetricsPort = 0
+		// Tests use DEBUG (RELOAD, DIGEST, ...), as Redis's own test servers do.
+		cfg.EnableDebugCommand = "yes"
 		setup(cfg)
 		srv, err := coord.Start(cfg)
 		if err != nil {
