@@ -433,3 +433,21 @@ func TestInfoWatchingClients(t *testing.T) {
 		t.Errorf("INFO clients:\n%s", info)
 	}
 }
+
+// Right after CONFIG RESETSTAT only that call is recorded: LATENCY HISTOGRAM does not
+// count itself, with one shard or several (redis-server's unit/latency-monitor checks
+// the same).
+func TestLatencyHistogramLeavesItselfOut(t *testing.T) {
+	ctx := context.Background()
+	for _, threads := range []int{1, 3} {
+		c := newClient(t, startBasalt(t, threads))
+		c.Set(ctx, "k", "v", 0)
+		c.Do(ctx, "config", "resetstat")
+		if m := asMap(c.Do(ctx, "latency", "histogram").Val()); len(m) != 1 || m["config|resetstat"] == nil {
+			t.Errorf("%d shards: LATENCY HISTOGRAM after CONFIG RESETSTAT = %v", threads, m)
+		}
+		if m := asMap(c.Do(ctx, "latency", "histogram").Val()); len(m) != 2 || m["latency|histogram"] == nil {
+			t.Errorf("%d shards: the second LATENCY HISTOGRAM = %v", threads, m)
+		}
+	}
+}

@@ -357,8 +357,16 @@ func latencyHistogramCmd(cl *client, args [][]byte, _ *proto.Writer) {
 	}
 	parts := make([]map[int]*latencyHist, cl.srv.n)
 	srv := cl.srv
+	own := cl.loop.idx
 	cl.fanoutWith(srv.n, func(ack func(int)) {
+		// This loop's histograms are read now, before this call is counted: as in Redis,
+		// LATENCY HISTOGRAM does not report itself.
+		parts[own] = cl.loop.copyHists()
+		ack(own)
 		for i := 0; i < srv.n; i++ {
+			if i == own {
+				continue
+			}
 			i := i
 			srv.run(i, func() {
 				parts[i] = srv.loops[i].copyHists()
