@@ -425,7 +425,7 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 	switch {
 	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
 		return cmd, "ERR wrong number of arguments for '" + cmd.FullName() + "' command"
-	case cmd.Name == "debug" && !cl.debugAllowed():
+	case cmd.Flags&FlagAdmin != 0 && cmd.Name == "debug" && !cl.debugAllowed():
 		return cmd, errDebugNotAllowed
 	case !cl.authed && cmd.Flags&FlagNoAuth == 0:
 		return cmd, proto.ErrNoAuth
