@@ -431,3 +431,36 @@ func toLower(b []byte) []byte {
 	}
 	return out
 }
+
+// WAIT numreplicas timeout
+//
+// WAIT answers how many replicas acknowledged the connection's writes. Basalt has no
+// replicas, so it answers 0 as a Redis master without replicas does: at once when no
+// replica is asked for (or inside MULTI), else once timeout milliseconds have passed
+// (0 waits until CLIENT UNBLOCK or the connection closes).
+func waitCmd(cl *client, args [][]byte, w *proto.Writer) {
+	want, ok := proto.ParseInt(args[1])
+	if !ok {
+		w.Error(proto.ErrNotInt)
+		return
+	}
+	ms, ok := proto.ParseInt(args[2])
+	if !ok {
+		w.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		w.Error("ERR timeout is negative")
+		return
+	}
+	if want <= 0 || cl.exec != nil {
+		w.Int(0)
+		return
+	}
+	cl.block(&blockOp{
+		db:      cl.db,
+		ready:   func(*shard.Shard, []byte) bool { return false },
+		serve:   func(*shard.Shard, *loopState, []byte, *proto.Writer) {},
+		timeout: func(w *proto.Writer) { w.Int(0) },
+	}, time.Duration(ms)*time.Millisecond)
+}

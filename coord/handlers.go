@@ -126,6 +126,7 @@ var clientHandlers = map[string]clientHandler{
 	"pubsub|help":          pubsubHelpCmd,
 
 	"lastsave":        lastsaveCmd,
+	"wait":            waitCmd,
 	"bgrewriteaof":    bgrewriteaofCmd,
 	"command":         commandCmd,
 	"command|count":   commandCountCmd,

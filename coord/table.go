@@ -584,6 +584,7 @@ var table = []*Command{
 	{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading | FlagNoMulti, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file and waits for it."},
 	{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Writes a snapshot of the dataset to the RDB file in the background."},
 	{Name: "bgrewriteaof", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Group: "server", Since: "1.0.0", Summary: "Rewrites the append-only file from a snapshot, in the background."},
+	{Name: "wait", Arity: 3, Flags: FlagNoScript, ACL: []string{"connection"}, Tips: []string{tipRequestAllShards, tipAggMin}, Group: "generic", Since: "3.0.0", Summary: "Waits until replicas acknowledged the connection's writes; Basalt has none."},
 	{Name: "lastsave", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, ACL: []string{"admin", "dangerous"}, Group: "server", Since: "1.0.0", Summary: "Returns the Unix time of the last successful save."},
 	{Name: "shutdown", Arity: -1, Flags: adm | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0", Summary: "Stops the server."},
 	{Name: "command", Arity: -1, Flags: ls, ACL: []string{"connection"}, Tips: []string{tipNondetOrder}, Group: "server", Since: "2.8.13", Summary: "Describes the commands the server knows.", Subs: []*Command{
