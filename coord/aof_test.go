@@ -578,3 +578,47 @@ func TestDebugLoadAOF(t *testing.T) {
 		t.Errorf("a refused DEBUG LOADAOF lost a key: %q", v)
 	}
 }
+
+// TestAOFReplaysApproximateStreamTrims: XADD and XTRIM with "~" trim whole nodes, so
+// their reach depends on node boundaries that a replay (another stream-node-max-entries,
+// an RDB base) does not share. They are logged as the exact trims they came to, so
+// Basalt's replay and redis-server's load hold the same entries.
+func TestAOFReplaysApproximateStreamTrims(t *testing.T) {
+	ctx := context.Background()
+	var dir string
+	_, addr := startBasaltWith(t, func(cfg *coord.Config) {
+		cfg.AppendOnly = true
+		cfg.AppendFsync = "always"
+		cfg.StreamNodeMaxEntries = 10
+		dir = cfg.Dir
+	})
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	for i := 1; i <= 100; i++ {
+		c.XAdd(ctx, &redis.XAddArgs{Stream: "sm", ID: strconv.Itoa(i), Values: []string{"f", "v"}})
+		c.XAdd(ctx, &redis.XAddArgs{Stream: "si", ID: strconv.Itoa(i), Values: []string{"f", "v"}})
+	}
+	steps := [][]any{
+		{"XADD", "sm", "MAXLEN", "~", "55", "101", "f", "v"},
+		{"XADD", "si", "MINID", "~", "37", "LIMIT", "20", "101", "f", "v"},
+		{"XTRIM", "sm", "MAXLEN", "~", "25"},
+		{"XTRIM", "si", "MINID", "~", "63"},
+		{"XTRIM", "sm", "MAXLEN", "~", "1000"}, // trims nothing: not logged
+	}
+	for _, s := range steps {
+		if err := c.Do(ctx, s...).Err(); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+	}
+	want := dataset(t, addr, false)
+	if want["0/sm"] == want["0/si"] {
+		t.Fatalf("the two streams ended alike: %v", want)
+	}
+	c.ConfigSet(ctx, "stream-node-max-entries", "1")
+	if got := do(t, c, "DEBUG", "LOADAOF"); got != "OK" {
+		t.Fatalf("DEBUG LOADAOF answered %v", got)
+	}
+	sameDataset(t, "Basalt replaying with one entry per node", want, dataset(t, addr, false))
+	redisAddr := startRedisIn(t, dir, "--appendonly", "yes", "--stream-node-max-entries", "3")
+	sameDataset(t, "redis-server loading Basalt's AOF", want, dataset(t, redisAddr, false))
+}

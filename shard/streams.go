@@ -119,6 +119,9 @@ type addArgs struct {
 	trimming   bool
 	limitGiven bool
 	noMkStream bool
+	// approxPos is the "~" argument of an approximate trim and limitPos the LIMIT
+	// keyword (0: none), for the journal's exact rewrite (exactTrim).
+	approxPos, limitPos int
 	// idPos is XADD's id argument; autoSeq is set for "ms-*", autoID for "*".
 	idPos          int
 	id             StreamID
@@ -142,6 +145,9 @@ func parseAddOrTrim(a Args, xadd bool, maxEntries int64) (addArgs, string) {
 			}
 			if more >= 2 && len(a[i+1]) == 1 && (a[i+1][0] == '~' || a[i+1][0] == '=') {
 				p.trim.Approx = a[i+1][0] == '~'
+				if p.trim.Approx {
+					p.approxPos = i + 1
+				}
 				i++
 			}
 			i++
@@ -174,6 +180,7 @@ func parseAddOrTrim(a Args, xadd bool, maxEntries int64) (addArgs, string) {
 			}
 			p.trim.Limit = n
 			p.limitGiven = true
+			p.limitPos = i
 			i++
 			continue
 		case xadd && eqFold(opt, "nomkstream"):
@@ -193,10 +200,12 @@ func parseAddOrTrim(a Args, xadd bool, maxEntries int64) (addArgs, string) {
 			return p, errLimitWithoutApprx
 		}
 	} else if p.trim.Approx {
+		// At most 100 nodes' worth of work, within redis-server's bounds.
 		p.trim.Limit = 100 * maxEntries
-		if p.trim.Limit <= 0 || p.trim.Limit > 1000000 {
+		if p.trim.Limit <= 0 {
 			p.trim.Limit = 10000
 		}
+		p.trim.Limit = min(p.trim.Limit, 1000000)
 	}
 	p.idPos = i
 	return p, ""
@@ -307,13 +316,44 @@ func xaddCmd(s *Shard, a Args, w *proto.Writer) {
 	if p.trimming && st.Trim(p.trim) > 0 {
 		s.notify(NotifyStream, "xtrim", a[1])
 	}
-	if (p.autoID || p.autoSq) && s.Journaling() {
-		// A generated id is replayed as the id it became.
+	if (p.autoID || p.autoSq || p.trim.Approx) && s.Journaling() {
+		// A generated id is replayed as the id it became, an approximate trim as the
+		// exact one it came to.
 		rec := append([][]byte(nil), a...)
 		rec[p.idPos] = idText
-		s.Propagate(rec...)
+		s.Propagate(p.exactTrim(rec, st)...)
 	}
 	s.listReady(a[1])
+}
+
+// exactTrim returns the command a with its approximate trim ("~", whose reach depends
+// on node boundaries a replay may not share) rewritten as the exact trim it came to, as
+// Redis propagates it: "=" and the stream's length (MAXLEN) or first id (MINID) after
+// the trim, without LIMIT, which only "~" allows. a is returned as is without "~".
+func (p *addArgs) exactTrim(a [][]byte, st *Stream) [][]byte {
+	if !p.trim.Approx {
+		return a
+	}
+	rec := make([][]byte, 0, len(a))
+	for i := 0; i < len(a); i++ {
+		switch {
+		case i == p.approxPos:
+			rec = append(rec, []byte("="))
+		case i == p.approxPos+1 && p.trim.ByID:
+			first := MaxStreamID // an empty stream keeps nothing, as in Redis
+			if st.Len() > 0 {
+				first = st.FirstID()
+			}
+			rec = append(rec, first.AppendTo(nil))
+		case i == p.approxPos+1:
+			rec = append(rec, strconv.AppendInt(nil, st.Len(), 10))
+		case p.limitPos > 0 && i == p.limitPos:
+			i++ // LIMIT and its count
+		default:
+			rec = append(rec, a[i])
+		}
+	}
+	return rec
 }
 
 // XRANGE key start end [COUNT count] / XREVRANGE key end start [COUNT count]
@@ -482,6 +522,9 @@ func xtrimCmd(s *Shard, a Args, w *proto.Writer) {
 	if n > 0 {
 		s.dirty++
 		s.notify(NotifyStream, "xtrim", a[1])
+		if p.trim.Approx && s.Journaling() {
+			s.Propagate(p.exactTrim(a, st)...)
+		}
 	}
 	w.Int(n)
 }
