@@ -40,6 +40,9 @@ type loopSnapshot struct {
 	// watching counts the loop's clients with WATCHed keys, watchedKeys the keys
 	// WATCHed on the shard.
 	watching, watchedKeys int
+	// blockingKeys counts the shard's keys with blocked clients, blockingNoKey those of
+	// them a waiter also watches for deletion (XREADGROUP).
+	blockingKeys, blockingNoKey int
 }
 
 // snapshotLoops collects every loop's counters, then calls done with them.
@@ -74,6 +77,15 @@ func snapshotLoop(sh *shard.Shard, ls *loopState) loopSnapshot {
 	s.queued = ls.queued.Load()
 	s.memory = sh.UsedMemory()
 	s.watchedKeys = len(ls.watches)
+	s.blockingKeys = len(ls.blocked)
+	for _, ws := range ls.blocked {
+		for _, wt := range ws {
+			if wt.op.onNoKey {
+				s.blockingNoKey++
+				break
+			}
+		}
+	}
 	for _, c := range ls.clients {
 		if len(c.watched) > 0 {
 			s.watching++
@@ -204,7 +216,13 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("watching_clients", watching)
 		field("clients_in_timeout_table", 0)
 		field("total_watched_keys", watchedKeys)
-		field("total_blocking_keys", 0)
+		var blocking, onNoKey int
+		for _, sn := range snaps {
+			blocking += sn.blockingKeys
+			onNoKey += sn.blockingNoKey
+		}
+		field("total_blocking_keys", blocking)
+		field("total_blocking_keys_on_nokey", onNoKey)
 	})
 	section("Memory", func() {
 		s.memoryInfo(field, keyTotal(snaps)) // metrics.go

@@ -46,6 +46,9 @@ type blockOp struct {
 	// serve pops what the waiter gets from key and writes its reply. It runs on the
 	// key's shard right after ready returned true.
 	serve func(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer)
+	// onNoKey is set for waiters that also wake when their key goes away or changes
+	// type (XREADGROUP), for INFO's total_blocking_keys_on_nokey.
+	onNoKey bool
 	// dest, when set, is a key serve writes besides the one it pops (the destination
 	// of a BLMOVE on the same shard): WATCH must see that write too.
 	dest []byte

@@ -128,8 +128,9 @@ func xreadgroupCmd(cl *client, args [][]byte, w *proto.Writer) {
 // waitForGroup blocks the client until one of the streams has entries for its group.
 func (cl *client) waitForGroup(x *shard.XReadGroupArgs) {
 	cl.block(&blockOp{
-		db:   cl.db,
-		keys: x.Keys,
+		db:      cl.db,
+		keys:    x.Keys,
+		onNoKey: true,
 		ready: func(sh *shard.Shard, key []byte) bool {
 			return sh.StreamGroupWaitReady(key, x.Group)
 		},

@@ -479,3 +479,34 @@ func TestServedBlockedMoveTouchesWatchedDestination(t *testing.T) {
 		}
 	}
 }
+
+// INFO counts the keys clients are blocked on, and apart those an XREADGROUP waiter also
+// watches for deletion, over every shard.
+func TestInfoBlockingKeys(t *testing.T) {
+	ctx := context.Background()
+	addr := startBasalt(t, 4)
+	admin := newClient(t, addr)
+	check := func(keys, noKey string) {
+		t.Helper()
+		if got := infoField(t, admin, "total_blocking_keys"); got != keys {
+			t.Errorf("total_blocking_keys %s, want %s", got, keys)
+		}
+		if got := infoField(t, admin, "total_blocking_keys_on_nokey"); got != noKey {
+			t.Errorf("total_blocking_keys_on_nokey %s, want %s", got, noKey)
+		}
+	}
+	check("0", "0")
+	popper := newClient(t, addr)
+	go popper.BLPop(ctx, 5*time.Second, "bl:a", "bl:b")
+	waitBlocked(t, admin, 1)
+	check("2", "0")
+	admin.XGroupCreateMkStream(ctx, "bl:s", "g", "$")
+	reader := newClient(t, addr)
+	go reader.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"bl:s", ">"}, Block: 5 * time.Second})
+	waitBlocked(t, admin, 2)
+	check("3", "1")
+	admin.RPush(ctx, "bl:b", "x")
+	admin.XAdd(ctx, &redis.XAddArgs{Stream: "bl:s", Values: []string{"f", "v"}})
+	waitBlocked(t, admin, 0)
+	check("0", "0")
+}

@@ -148,7 +148,7 @@ func do(t *testing.T, c *redis.Client, args ...any) any {
 
 func infoField(t *testing.T, c *redis.Client, name string) string {
 	t.Helper()
-	info := c.Info(context.Background(), "persistence").Val()
+	info := c.Info(context.Background(), "persistence", "clients").Val()
 	for _, line := range strings.Split(info, "\r\n") {
 		if v, ok := strings.CutPrefix(line, name+":"); ok {
 			return v
