@@ -936,7 +936,7 @@ func noGroupRead(key, group []byte) string {
 }
 
 // StreamGroupWaitReady reports whether an XREADGROUP blocked on key for new entries
-// should wake: the stream has an id past the group's last one, or the group is gone,
+// should wake: the stream has a live entry past the group's last one, or the group is gone,
 // or the key no longer holds a stream (deleted, flushed, overwritten), which Redis 7.2
 // answers with the error the command would get now.
 func (s *Shard) StreamGroupWaitReady(key, group []byte) bool {
@@ -946,7 +946,9 @@ func (s *Shard) StreamGroupWaitReady(key, group []byte) bool {
 	}
 	st := e.Coll.(*Stream)
 	g := st.Group(group)
-	return g == nil || g.LastID.Less(st.lastID)
+	// A stream whose entries past the group were deleted has nothing to deliver: the
+	// waiter keeps waiting, as in Redis (it never answers an empty list).
+	return g == nil || st.length > 0 && g.LastID.Less(st.LastEntryID())
 }
 
 // StreamGroupServeBlocked serves a woken XREADGROUP: it writes the entries for key, or
@@ -966,8 +968,7 @@ func (s *Shard) StreamGroupServeBlocked(key []byte, x *XReadGroupArgs, w *proto.
 		return false, ""
 	}
 	if st.length == 0 || !g.LastID.Less(st.LastEntryID()) {
-		w.Array(0)
-		return true, ""
+		return false, ""
 	}
 	s.notifyNewConsumer(key, g, x.Consumer)
 	s.deliverNew(st, g, x, w)
