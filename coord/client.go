@@ -443,7 +443,7 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 	case cmd.Flags&FlagAllowBusy == 0 && cl.srv.scriptBusy():
 		// While a script runs past busy-reply-threshold, other clients get BUSY, as in
 		// Redis (lua_busy.go). One atomic load when no script runs.
-		return cmd, errBusyScript
+		return cmd, cl.srv.busyError()
 	}
 	return cmd, ""
 }

@@ -114,7 +114,8 @@ func TestFunctionDumpRestoreWithRedis(t *testing.T) {
 }
 
 // TestFunctionStatsWhileRunning: FUNCTION STATS names the running function and its whole
-// command (numkeys included), FUNCTION KILL stops it, and FCALL finds the function
+// command (numkeys included), other clients get the BUSY reply that names FUNCTION KILL
+// (SCRIPT KILL gets it too), FUNCTION KILL stops the function, and FCALL finds it
 // whatever the case of its name; the same against redis-server.
 func TestFunctionStatsWhileRunning(t *testing.T) {
 	ctx := context.Background()
@@ -145,6 +146,13 @@ func TestFunctionStatsWhileRunning(t *testing.T) {
 			running, _ := stats[1].([]any)
 			if len(running) != 6 || running[1] != "spin" || fmt.Sprint(running[3]) != "[FCALL SPIN 0]" {
 				t.Errorf("running_script %v", running)
+			}
+			busy := "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+			if err := admin.Ping(ctx).Err(); err == nil || err.Error() != busy {
+				t.Errorf("PING while a function runs: %v", err)
+			}
+			if err := admin.Do(ctx, "SCRIPT", "KILL").Err(); err == nil || err.Error() != busy {
+				t.Errorf("SCRIPT KILL while a function runs: %v", err)
 			}
 			if err := admin.Do(ctx, "FUNCTION", "KILL").Err(); err != nil {
 				t.Fatalf("FUNCTION KILL: %v", err)

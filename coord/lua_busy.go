@@ -18,8 +18,21 @@ const (
 	errUnkillable = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
-// errBusyScript answers other clients while a script runs past busy-reply-threshold.
-const errBusyScript = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+// errBusyScript answers other clients while a script runs past busy-reply-threshold;
+// errBusyFunction while that script is a function. They also answer SCRIPT KILL while
+// only functions run, and FUNCTION KILL while only scripts do, as in Redis.
+const (
+	errBusyScript   = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+)
+
+// busyError is the BUSY reply for the longest-running script's kind.
+func (s *Server) busyError() string {
+	if s.scripts().running.oldestIsFunction.Load() {
+		return errBusyFunction
+	}
+	return errBusyScript
+}
 
 // scriptsRunning counts the script runs in progress in the process, so that the BUSY
 // check of dispatch costs one atomic load while no script runs.
@@ -31,6 +44,8 @@ type runningScripts struct {
 	mu          sync.Mutex
 	runs        map[*scriptRun]runningScript
 	oldestStart atomic.Int64
+	// oldestIsFunction tells whether that run is a function (FCALL) or a script.
+	oldestIsFunction atomic.Bool
 	// watching is set while the fast-path watchdog runs.
 	watching bool
 }
@@ -58,11 +73,13 @@ func (c *Config) busyReplyThreshold() int {
 // updateOldest recomputes oldestStart; mu is held.
 func (s *runningScripts) updateOldest() {
 	var at int64
-	for _, rs := range s.runs {
+	function := false
+	for r, rs := range s.runs {
 		if t := rs.started.UnixNano(); at == 0 || t < at {
-			at = t
+			at, function = t, r.fn != nil
 		}
 	}
+	s.oldestIsFunction.Store(function)
 	s.oldestStart.Store(at)
 }
 
@@ -183,9 +200,10 @@ func (s *runningScripts) remove(r *scriptRun) {
 func (s *runningScripts) kill(functions bool) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	found, killed := false, false
+	found, killed, other := false, false, false
 	for r, rs := range s.runs {
 		if (r.fn != nil) != functions {
+			other = true
 			continue
 		}
 		found = true
@@ -203,6 +221,10 @@ func (s *runningScripts) kill(functions bool) string {
 		return ""
 	case found:
 		return errUnkillable
+	case other && functions:
+		return errBusyScript // only scripts run: SCRIPT KILL is the way
+	case other:
+		return errBusyFunction
 	}
 	return errNotBusy
 }
