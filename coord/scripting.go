@@ -308,6 +308,9 @@ type scriptRun struct {
 	// callArgs is the FCALL as the client sent it (FUNCTION STATS shows it).
 	callArgs [][]byte
 	readOnly bool
+	// oomAtStart is set when the server was over maxmemory as the run began: until it
+	// writes, the run's deny-oom calls then fail with OOM, as in Redis.
+	oomAtStart bool
 
 	db          int
 	resp3Client bool
@@ -348,6 +351,7 @@ type scriptRun struct {
 func (cl *client) runScript(r *scriptRun) {
 	r.db = cl.db
 	r.resp3Client = cl.out.RESP3()
+	r.oomAtStart = !cl.loader && cl.srv.overMemory()
 	r.inExec = cl.exec != nil
 	if cl.exec == nil && r.keyClaims() && !r.isSlow() {
 		if s, ok := r.keysShard(); ok {
@@ -475,7 +479,7 @@ func (r *scriptRun) markUndeclared() {
 // fresh is a copy of the run's inputs for a new attempt.
 func (r *scriptRun) fresh() *scriptRun {
 	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
-		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly}
+		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart}
 }
 
 // execute runs the Lua code and leaves the reply in r.reply. It runs on the run's own
@@ -706,6 +710,9 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	}
 	if write && r.srv.noReplicas.Load() {
 		return nil, errNoReplicas
+	}
+	if cmd.Flags&FlagDenyOOM != 0 && r.oomAtStart && !r.wrote.Load() {
+		return nil, errOOM
 	}
 	if r.killed.Load() {
 		return nil, "ERR Script killed by user with SCRIPT KILL..."
