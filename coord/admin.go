@@ -493,20 +493,8 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 			w.Error(proto.ErrSyntax)
 			return
 		}
-		srv := cl.srv
-		var err error
-		cl.fanoutWith(1, func(ack func(int)) {
-			go func() {
-				err = srv.debugReload()
-				ack(0)
-			}()
-		}, func(w *proto.Writer) {
-			if err != nil {
-				w.Error("ERR Error trying to load the RDB dump, check server logs.")
-				srv.log.warning("DEBUG RELOAD: %v", err)
-				return
-			}
-			w.OK()
+		cl.debugInBackground(cl.srv.debugReload, "DEBUG RELOAD", func(error) string {
+			return "ERR Error trying to load the RDB dump, check server logs."
 		})
 	case "protocol":
 		if len(args) != 3 {
@@ -519,21 +507,8 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 			w.Error(proto.ErrSyntax)
 			return
 		}
-		srv := cl.srv
-		var err error
-		cl.fanoutWith(1, func(ack func(int)) {
-			go func() {
-				err = srv.debugLoadAOF()
-				ack(0)
-			}()
-		}, func(w *proto.Writer) {
-			if err != nil {
-				w.Error("ERR Error loading the append only file: " + err.Error())
-				srv.log.warning("DEBUG LOADAOF: %v", err)
-				return
-			}
-			srv.log.notice("Append Only File loaded by DEBUG LOADAOF")
-			w.OK()
+		cl.debugInBackground(cl.srv.debugLoadAOF, "DEBUG LOADAOF", func(err error) string {
+			return "ERR Error loading the append only file: " + err.Error()
 		})
 	case "help":
 		helpReply(w, "DEBUG", []string{
@@ -549,6 +524,27 @@ func debugCmd(cl *client, args [][]byte, w *proto.Writer) {
 	default:
 		w.Error("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try DEBUG HELP.")
 	}
+}
+
+// debugInBackground runs a DEBUG step that loads data off the loop (it waits for claims
+// on every shard), then answers OK, or the error reply built from its error (which the
+// log gets too, prefixed with what).
+func (cl *client) debugInBackground(step func() error, what string, reply func(error) string) {
+	srv := cl.srv
+	var err error
+	cl.fanoutWith(1, func(ack func(int)) {
+		go func() {
+			err = step()
+			ack(0)
+		}()
+	}, func(w *proto.Writer) {
+		if err != nil {
+			w.Error(reply(err))
+			srv.log.warning("%s: %v", what, err)
+			return
+		}
+		w.OK()
+	})
 }
 
 // debugProtocol answers DEBUG PROTOCOL: one sample of each reply type, the samples

@@ -549,6 +549,7 @@ func (s *Server) debugLoadAOF() error {
 	for _, sh := range s.shards {
 		s.runWait(sh.ID, sh.ResetDirty)
 	}
+	s.log.notice("Append Only File loaded by DEBUG LOADAOF")
 	return nil
 }
 
