@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -89,9 +90,26 @@ func openBit(L *lua.LState, g *lua.LTable) {
 	g.RawSetString("bit", b)
 }
 
-// openJSON installs cjson: encode, decode and null.
+// jsonConfig is one state's cjson settings, as lua-cjson keeps them per Lua state:
+// they persist from one script to the next that runs in the same state.
+type jsonConfig struct {
+	encodeMaxDepth, decodeMaxDepth int
+	precision                      int
+	// invalidNumbers: 0 refuses NaN and Inf, 1 writes them as C prints them, 2 as null.
+	invalidNumbers int
+	// sparseConvert, sparseRatio and sparseSafe: see jsonArrayLength.
+	sparseConvert           bool
+	sparseRatio, sparseSafe int
+	keepBuffer              bool
+}
+
+// openJSON installs cjson: encode, decode, null and the configuration functions of
+// lua-cjson 2.1.0 that Redis scripts can call. decode_invalid_numbers is absent: the
+// decoder is Go's, which cannot read the hex, Inf and NaN numbers it would enable.
 func (vm *luaVM) openJSON(g *lua.LTable) {
 	L := vm.L
+	cfg := &jsonConfig{encodeMaxDepth: 1000, decodeMaxDepth: 1000, precision: 14,
+		sparseRatio: 2, sparseSafe: 10, keepBuffer: true}
 	vm.jsonNull = L.NewUserData()
 	t := L.NewTable()
 	t.RawSetString("null", vm.jsonNull)
@@ -100,8 +118,8 @@ func (vm *luaVM) openJSON(g *lua.LTable) {
 			L.ArgError(1, "expected 1 argument")
 		}
 		var buf bytes.Buffer
-		if msg := vm.encodeJSON(&buf, L.Get(1), 0); msg != "" {
-			L.RaiseError("%s", msg)
+		if msg := vm.encodeJSON(cfg, &buf, L.Get(1), 0); msg != "" {
+			jsonError(L, msg)
 		}
 		L.Push(lua.LString(buf.String()))
 		return 1
@@ -110,36 +128,218 @@ func (vm *luaVM) openJSON(g *lua.LTable) {
 		s := L.CheckString(1)
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
+		// Token by token, so that nesting beyond decode_max_depth fails where cjson's
+		// parser would, before the rest of the input is read.
+		v, err := vm.decodeJSON(cfg, dec, 0)
+		if err != nil {
+			if _, deep := err.(jsonDepthError); deep {
+				jsonError(L, err.Error())
+			}
 			L.RaiseError("Expected value but found invalid token at character 1")
 		}
 		if dec.More() {
 			L.RaiseError("Expected the end but found invalid token")
 		}
-		L.Push(vm.jsonToLua(v))
+		L.Push(v)
 		return 1
 	}))
+	// The configuration functions return the setting after the call; an argument sets
+	// it. Arguments are checked as lua-cjson's json_integer_option and
+	// json_enum_option do.
+	var fn string
+	// maxArgs also pads the arguments with nil, so that results pushed later never
+	// read as arguments.
+	maxArgs := func(L *lua.LState, name string, n int) {
+		fn = name
+		if L.GetTop() > n {
+			structArgError(L, fn, n+1, "found too many arguments")
+		}
+		L.SetTop(n)
+	}
+	intOption := func(L *lua.LState, i int, setting *int, lo, hi int) {
+		if L.Get(i) != lua.LNil {
+			// luaL_checkinteger truncates, and lua-cjson stores the result in a C int.
+			v := int(int32(luaCheckInteger(L, fn, i)))
+			if v < lo || v > hi {
+				// lua-cjson names argument 1 whichever argument it was.
+				structArgError(L, fn, 1, fmt.Sprintf("expected integer between %d and %d", lo, hi))
+			}
+			*setting = v
+		}
+		L.Push(lua.LNumber(*setting))
+	}
+	// enumOption takes a boolean or one of options (options[0] is false, options[1]
+	// true) and returns the setting as a boolean when it is one of those two.
+	enumOption := func(L *lua.LState, i int, setting *int, options ...string) {
+		if v := L.Get(i); v != lua.LNil {
+			if b, ok := v.(lua.LBool); ok {
+				*setting = 0
+				if b {
+					*setting = 1
+				}
+			} else {
+				name := structCheckString(L, fn, i)
+				found := false
+				for n, o := range options {
+					if o == name {
+						*setting, found = n, true
+					}
+				}
+				if !found {
+					structArgError(L, fn, i, fmt.Sprintf("invalid option '%s'", name))
+				}
+			}
+		}
+		if *setting <= 1 {
+			L.Push(lua.LBool(*setting == 1))
+		} else {
+			L.Push(lua.LString(options[*setting]))
+		}
+	}
+	boolOption := func(L *lua.LState, i int, setting *bool) {
+		n := 0
+		if *setting {
+			n = 1
+		}
+		enumOption(L, i, &n, "off", "on")
+		*setting = n == 1
+	}
+	config := map[string]lua.LGFunction{
+		"encode_max_depth": func(L *lua.LState) int {
+			maxArgs(L, "encode_max_depth", 1)
+			intOption(L, 1, &cfg.encodeMaxDepth, 1, math.MaxInt32)
+			return 1
+		},
+		"decode_max_depth": func(L *lua.LState) int {
+			maxArgs(L, "decode_max_depth", 1)
+			intOption(L, 1, &cfg.decodeMaxDepth, 1, math.MaxInt32)
+			return 1
+		},
+		"encode_number_precision": func(L *lua.LState) int {
+			maxArgs(L, "encode_number_precision", 1)
+			intOption(L, 1, &cfg.precision, 1, 14)
+			return 1
+		},
+		// The encoder has no buffer to keep; the setting only answers.
+		"encode_keep_buffer": func(L *lua.LState) int {
+			maxArgs(L, "encode_keep_buffer", 1)
+			boolOption(L, 1, &cfg.keepBuffer)
+			return 1
+		},
+		"encode_invalid_numbers": func(L *lua.LState) int {
+			maxArgs(L, "encode_invalid_numbers", 1)
+			enumOption(L, 1, &cfg.invalidNumbers, "off", "on", "null")
+			return 1
+		},
+		"encode_sparse_array": func(L *lua.LState) int {
+			maxArgs(L, "encode_sparse_array", 3)
+			boolOption(L, 1, &cfg.sparseConvert)
+			intOption(L, 2, &cfg.sparseRatio, 0, math.MaxInt32)
+			intOption(L, 3, &cfg.sparseSafe, 0, math.MaxInt32)
+			return 3
+		},
+	}
+	for name, fn := range config {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
 	g.RawSetString("cjson", t)
 }
 
-// encodeJSON writes v as cjson does: numbers with 14 significant digits, arrays for
-// tables whose keys are 1..n, objects otherwise, an empty table as {}.
-func (vm *luaVM) encodeJSON(buf *bytes.Buffer, v lua.LValue, depth int) string {
-	if depth > 1000 {
-		return "Cannot serialise, excessive nesting (1001)"
+// jsonError raises msg with the script position in front, as the other library
+// errors here do. Redis adds that position only when the error leaves the script: a
+// pcall inside it sees the bare message from lua-cjson.
+func jsonError(L *lua.LState, msg string) {
+	L.RaiseError("%s", msg)
+}
+
+// luaCheckInteger is luaL_checkinteger: a number or a string that converts to one,
+// truncated.
+func luaCheckInteger(L *lua.LState, fn string, n int) int64 {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return int64(float64(v))
+	case lua.LString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
+			return int64(f)
+		}
 	}
+	got := L.Get(n).Type().String()
+	if n > L.GetTop() {
+		got = "no value"
+	}
+	structArgError(L, fn, n, "number expected, got "+got)
+	return 0
+}
+
+// jsonDepthError is cjson's error for input nested beyond decode_max_depth.
+type jsonDepthError struct{ depth, offset int }
+
+func (e jsonDepthError) Error() string {
+	return fmt.Sprintf("Found too many nested data structures (%d) at character %d", e.depth, e.offset)
+}
+
+// decodeJSON reads one value from dec; depth is the number of arrays and objects
+// around it.
+func (vm *luaVM) decodeJSON(cfg *jsonConfig, dec *json.Decoder, depth int) (lua.LValue, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok := tok.(type) {
+	case nil:
+		return vm.jsonNull, nil
+	case bool:
+		return lua.LBool(tok), nil
+	case json.Number:
+		f, _ := tok.Float64()
+		return lua.LNumber(f), nil
+	case string:
+		return lua.LString(tok), nil
+	}
+	// A delimiter: tokens never start with a closing one.
+	if depth+1 > cfg.decodeMaxDepth {
+		// cjson counts the opening bracket in and reports the offset just past it.
+		return nil, jsonDepthError{depth + 1, int(dec.InputOffset())}
+	}
+	t := vm.L.NewTable()
+	if tok == json.Delim('[') {
+		for i := 1; dec.More(); i++ {
+			v, err := vm.decodeJSON(cfg, dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			t.RawSetInt(i, v)
+		}
+	} else {
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := vm.decodeJSON(cfg, dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			t.RawSetString(k.(string), v)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// encodeJSON writes v as cjson does: numbers with encode_number_precision significant
+// digits, arrays for tables whose keys are 1..n (unless too sparse), objects
+// otherwise, an empty table as {}. depth counts the tables around v.
+func (vm *luaVM) encodeJSON(cfg *jsonConfig, buf *bytes.Buffer, v lua.LValue, depth int) string {
 	switch v := v.(type) {
 	case *lua.LNilType:
 		buf.WriteString("null")
 	case lua.LBool:
 		buf.WriteString(strconv.FormatBool(bool(v)))
 	case lua.LNumber:
-		f := float64(v)
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return "Cannot serialise number: must not be NaN or Inf"
-		}
-		buf.WriteString(luaNumberString(f))
+		return writeJSONNumber(cfg, buf, float64(v))
 	case lua.LString:
 		writeJSONString(buf, string(v))
 	case *lua.LUserData:
@@ -149,14 +349,21 @@ func (vm *luaVM) encodeJSON(buf *bytes.Buffer, v lua.LValue, depth int) string {
 		}
 		return "Cannot serialise userdata: type not supported"
 	case *lua.LTable:
-		n, isArray := arrayLength(v)
+		// This check also stops circular references.
+		if depth+1 > cfg.encodeMaxDepth {
+			return fmt.Sprintf("Cannot serialise, excessive nesting (%d)", depth+1)
+		}
+		n, isArray := jsonArrayLength(cfg, v)
+		if n < 0 {
+			return "Cannot serialise table: excessively sparse array"
+		}
 		if isArray && n > 0 {
 			buf.WriteByte('[')
 			for i := 1; i <= n; i++ {
 				if i > 1 {
 					buf.WriteByte(',')
 				}
-				if msg := vm.encodeJSON(buf, v.RawGetInt(i), depth+1); msg != "" {
+				if msg := vm.encodeJSON(cfg, buf, v.RawGetInt(i), depth+1); msg != "" {
 					return msg
 				}
 			}
@@ -170,23 +377,25 @@ func (vm *luaVM) encodeJSON(buf *bytes.Buffer, v lua.LValue, depth int) string {
 			if bad != "" {
 				return
 			}
-			var key string
-			switch k := k.(type) {
-			case lua.LString:
-				key = string(k)
-			case lua.LNumber:
-				key = luaNumberString(float64(k))
-			default:
-				bad = "Cannot serialise " + k.Type().String() + ": table key must be a number or string"
-				return
-			}
 			if !first {
 				buf.WriteByte(',')
 			}
 			first = false
-			writeJSONString(buf, key)
+			switch k := k.(type) {
+			case lua.LString:
+				writeJSONString(buf, string(k))
+			case lua.LNumber:
+				buf.WriteByte('"')
+				if bad = writeJSONNumber(cfg, buf, float64(k)); bad != "" {
+					return
+				}
+				buf.WriteByte('"')
+			default:
+				bad = "Cannot serialise " + k.Type().String() + ": table key must be a number or string"
+				return
+			}
 			buf.WriteByte(':')
-			bad = vm.encodeJSON(buf, val, depth+1)
+			bad = vm.encodeJSON(cfg, buf, val, depth+1)
 		})
 		buf.WriteByte('}')
 		return bad
@@ -194,6 +403,56 @@ func (vm *luaVM) encodeJSON(buf *bytes.Buffer, v lua.LValue, depth int) string {
 		return "Cannot serialise " + v.Type().String() + ": type not supported"
 	}
 	return ""
+}
+
+// writeJSONNumber writes f as C's %.<precision>g, which is what cjson's fpconv
+// produces; NaN and Inf per encode_invalid_numbers.
+func writeJSONNumber(cfg *jsonConfig, buf *bytes.Buffer, f float64) string {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		switch {
+		case cfg.invalidNumbers == 0:
+			return "Cannot serialise number: must not be NaN or Inf"
+		case cfg.invalidNumbers == 2:
+			buf.WriteString("null")
+		case math.IsNaN(f):
+			// cjson writes "nan" whatever the sign, as some platforms print "-nan".
+			buf.WriteString("nan")
+		case f > 0:
+			buf.WriteString("inf")
+		default:
+			buf.WriteString("-inf")
+		}
+		return ""
+	}
+	buf.WriteString(strconv.FormatFloat(f, 'g', cfg.precision, 64))
+	return ""
+}
+
+// jsonArrayLength is cjson's lua_array_length: the largest key when every key is a
+// positive integer (isArray), -1 for an excessively sparse array that
+// encode_sparse_array does not convert to an object.
+func jsonArrayLength(cfg *jsonConfig, t *lua.LTable) (int, bool) {
+	n, count := 0, 0
+	isArray := true
+	t.ForEach(func(k, _ lua.LValue) {
+		f, isNum := k.(lua.LNumber)
+		if !isNum || float64(f) != math.Floor(float64(f)) || f < 1 {
+			isArray = false
+			return
+		}
+		count++
+		n = max(n, int(f))
+	})
+	if !isArray {
+		return 0, false
+	}
+	if cfg.sparseRatio > 0 && n > count*cfg.sparseRatio && n > cfg.sparseSafe {
+		if !cfg.sparseConvert {
+			return -1, false
+		}
+		return 0, false
+	}
+	return n, true
 }
 
 // arrayLength reports whether every key of t is a positive integer, and the largest.
@@ -251,35 +510,6 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 }
 
-// jsonToLua converts a decoded JSON value.
-func (vm *luaVM) jsonToLua(v any) lua.LValue {
-	L := vm.L
-	switch v := v.(type) {
-	case nil:
-		return vm.jsonNull
-	case bool:
-		return lua.LBool(v)
-	case json.Number:
-		f, _ := v.Float64()
-		return lua.LNumber(f)
-	case string:
-		return lua.LString(v)
-	case []any:
-		t := L.CreateTable(len(v), 0)
-		for i, e := range v {
-			t.RawSetInt(i+1, vm.jsonToLua(e))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(v))
-		for k, e := range v {
-			t.RawSetString(k, vm.jsonToLua(e))
-		}
-		return t
-	}
-	return lua.LNil
-}
-
 // openMsgpack installs cmsgpack: pack(values...) and unpack(data).
 func openMsgpack(L *lua.LState, g *lua.LTable) {
 	t := L.NewTable()
@@ -295,24 +525,75 @@ func openMsgpack(L *lua.LState, g *lua.LTable) {
 		return 1
 	}))
 	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int {
-		data := []byte(L.CheckString(1))
-		n := 0
-		for len(data) > 0 {
-			v, rest, ok := unpackMsgpack(L, data)
-			if !ok {
-				L.RaiseError("Missing bytes in input.")
-			}
-			L.Push(v)
-			data = rest
-			n++
+		return unpackMsgpackFull(L, 0, 0)
+	}))
+	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
+		var offset int64
+		if L.Get(2) != lua.LNil {
+			offset = luaCheckInteger(L, "unpack_one", 2)
 		}
-		return n
+		return unpackMsgpackFull(L, 1, offset)
+	}))
+	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
+		limit := luaCheckInteger(L, "unpack_limit", 2)
+		var offset int64
+		if L.Get(3) != lua.LNil {
+			offset = luaCheckInteger(L, "unpack_limit", 3)
+		}
+		return unpackMsgpackFull(L, limit, offset)
 	}))
 	g.RawSetString("cmsgpack", t)
 }
 
+// unpackMsgpackFull is lua-cmsgpack's mp_unpack_full: it decodes at most limit
+// values of argument 1 from byte offset on. limit and offset both 0 is unpack, which
+// decodes everything and returns only the values; otherwise the values follow the
+// offset to continue from, -1 once the input is used up.
+func unpackMsgpackFull(L *lua.LState, limit, offset int64) int {
+	data := []byte(L.CheckString(1))
+	all := limit == 0 && offset == 0
+	if offset < 0 || limit < 0 {
+		// lua-cmsgpack prints the input length where it means the limit.
+		L.RaiseError("Invalid request to unpack with offset of %d and limit of %d.", int32(offset), int32(len(data)))
+	}
+	if offset > int64(len(data)) {
+		L.RaiseError("Start offset %d greater than input length %d.", int32(offset), int32(len(data)))
+	}
+	if all {
+		limit = math.MaxInt32
+	}
+	rest := data[offset:]
+	var values []lua.LValue
+	for len(rest) > 0 && int64(len(values)) < limit {
+		v, r, ok := unpackMsgpack(L, rest)
+		if !ok {
+			L.RaiseError("Missing bytes in input.")
+		}
+		values = append(values, v)
+		rest = r
+	}
+	if !all {
+		next := int64(len(data) - len(rest))
+		if len(rest) == 0 {
+			next = -1
+		}
+		L.Push(lua.LNumber(next))
+	}
+	for _, v := range values {
+		L.Push(v)
+	}
+	if all {
+		return len(values)
+	}
+	return len(values) + 1
+}
+
+// msgpackMaxNesting is lua-cmsgpack's LUACMSGPACK_MAX_NESTING: a table this deep is
+// packed as nil, which also makes circular references packable.
+const msgpackMaxNesting = 16
+
 func packMsgpack(out []byte, v lua.LValue, depth int) []byte {
-	if depth > 16 {
+	if _, isTable := v.(*lua.LTable); isTable && depth >= msgpackMaxNesting {
 		return append(out, 0xc0)
 	}
 	switch v := v.(type) {
