@@ -448,7 +448,7 @@ func TestServedBlockedMoveTouchesWatchedDestination(t *testing.T) {
 				mover := newClient(t, addr)
 				got := make(chan string, 1)
 				go func() {
-					v, err := mover.BRPopLPush(ctx, src, dst, 5*time.Second).Result()
+					v, err := mover.Do(ctx, "BRPOPLPUSH", src, dst, 5).Text()
 					if err != nil {
 						v = "error: " + err.Error()
 					}
