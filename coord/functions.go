@@ -160,7 +160,7 @@ func (vm *luaVM) runLibrary(lib *functionLibrary) (*libraryLoad, string) {
 // read-only globals, but a redis table limited to registration and logging.
 func (vm *luaVM) loadEnv() *lua.LTable {
 	L := vm.L
-	real := vm.globals.RawGetString("redis").(*lua.LTable)
+	real := vm.libs["redis"]
 	limited := L.NewTable()
 	for _, name := range []string{"register_function", "log", "setresp", "LOG_DEBUG", "LOG_VERBOSE",
 		"LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {

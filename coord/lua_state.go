@@ -51,6 +51,10 @@ type luaVM struct {
 	loading *libraryLoad
 	// jsonNull is cjson.null, a value distinct from every other.
 	jsonNull *lua.LUserData
+	// libs holds the library tables (redis, string, cjson, ...) behind the read-only
+	// proxies scripts see; readonly marks those proxies and _G's (protectLibraries).
+	libs     map[string]*lua.LTable
+	readonly map[*lua.LTable]bool
 	// rnd is the rand48 state of math.random.
 	rnd uint64
 }
@@ -95,7 +99,55 @@ func newLuaVM() *luaVM {
 	meta.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(vm.proxy, meta)
 	g.RawSetString("_G", vm.proxy)
+	vm.protectLibraries(meta)
 	return vm
+}
+
+// protectLibraries makes the library tables read-only, as Redis 7 does: a script that
+// replaced redis.call or added to string would change every later script run in this
+// pooled state. Each library is reached through an empty proxy that reads from it and
+// refuses writes; rawset and setmetatable refuse the proxies and _G too, and _G's
+// metatable, which getmetatable shows, is itself read-only. gmeta is _G's metatable.
+func (vm *luaVM) protectLibraries(gmeta *lua.LTable) {
+	L := vm.L
+	g := vm.globals
+	vm.libs = map[string]*lua.LTable{}
+	vm.readonly = map[*lua.LTable]bool{vm.proxy: true}
+	refuse := L.NewFunction(vm.globalSet)
+	guard := func(real *lua.LTable) *lua.LTable {
+		p := L.NewTable()
+		meta := L.NewTable()
+		meta.RawSetString("__index", real)
+		meta.RawSetString("__newindex", refuse)
+		meta.RawSetString("__metatable", lua.LFalse)
+		L.SetMetatable(p, meta)
+		vm.readonly[p] = true
+		return p
+	}
+	for _, name := range []string{"redis", "string", "table", "math", "bit", "cjson", "cmsgpack", "struct"} {
+		if real, ok := g.RawGetString(name).(*lua.LTable); ok {
+			vm.libs[name] = real
+			g.RawSetString(name, guard(real))
+		}
+	}
+	gmeta.RawSetString("__metatable", guard(L.NewTable()))
+	for _, name := range []string{"rawset", "setmetatable"} {
+		orig := g.RawGetString(name).(*lua.LFunction)
+		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if t, ok := L.Get(1).(*lua.LTable); ok && vm.readonly[t] {
+				// Raised from a built-in, so without a script position, as in Redis.
+				vm.noteLine(L)
+				L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			}
+			top := L.GetTop()
+			L.Push(orig)
+			for i := 1; i <= top; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(top, 1)
+			return 1
+		}))
+	}
 }
 
 // globalGet reads a global; an undefined one is an error, as in Redis.
