@@ -432,17 +432,7 @@ func writeJSONNumber(cfg *jsonConfig, buf *bytes.Buffer, f float64) string {
 // positive integer (isArray), -1 for an excessively sparse array that
 // encode_sparse_array does not convert to an object.
 func jsonArrayLength(cfg *jsonConfig, t *lua.LTable) (int, bool) {
-	n, count := 0, 0
-	isArray := true
-	t.ForEach(func(k, _ lua.LValue) {
-		f, isNum := k.(lua.LNumber)
-		if !isNum || float64(f) != math.Floor(float64(f)) || f < 1 {
-			isArray = false
-			return
-		}
-		count++
-		n = max(n, int(f))
-	})
+	n, count, isArray := integerKeys(t)
 	if !isArray {
 		return 0, false
 	}
@@ -455,10 +445,10 @@ func jsonArrayLength(cfg *jsonConfig, t *lua.LTable) (int, bool) {
 	return n, true
 }
 
-// arrayLength reports whether every key of t is a positive integer, and the largest.
-func arrayLength(t *lua.LTable) (int, bool) {
-	n, count := 0, 0
-	ok := true
+// integerKeys reports whether every key of t is a positive integer (ok), the largest
+// (n) and how many there are (count).
+func integerKeys(t *lua.LTable) (n, count int, ok bool) {
+	ok = true
 	t.ForEach(func(k, _ lua.LValue) {
 		f, isNum := k.(lua.LNumber)
 		if !isNum || float64(f) != math.Floor(float64(f)) || f < 1 {
@@ -468,7 +458,13 @@ func arrayLength(t *lua.LTable) (int, bool) {
 		count++
 		n = max(n, int(f))
 	})
-	// cjson refuses excessively sparse arrays; it encodes them as objects here.
+	return n, count, ok
+}
+
+// arrayLength reports whether cmsgpack packs t as an array, and its length: every key a
+// positive integer, and the array not excessively sparse (it packs those as maps).
+func arrayLength(t *lua.LTable) (int, bool) {
+	n, count, ok := integerKeys(t)
 	if ok && n > 10 && n > count*2 {
 		return 0, false
 	}
