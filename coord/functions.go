@@ -1,11 +1,13 @@
 package coord
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -131,6 +133,9 @@ func (e *scriptEngine) compileLibrary(code []byte) (*functionLibrary, string) {
 	return lib, ""
 }
 
+// functionLoadTimeout bounds the run of a library's top-level code (FUNCTION LOAD).
+const functionLoadTimeout = 500 * time.Millisecond
+
 // runLibrary runs a library's code in this state and returns what it registered.
 // During the load only register_function and log are usable: the library sees a redis
 // table without call and pcall, as in Redis.
@@ -141,8 +146,18 @@ func (vm *luaVM) runLibrary(lib *functionLibrary) (*libraryLoad, string) {
 	defer func() { vm.loading = nil; L.SetTop(0) }()
 	fn := L.NewFunctionFromProto(lib.proto)
 	fn.Env = vm.loadEnv()
+	// A library's top-level code only registers functions; one that runs on (a loop
+	// at load time) is stopped after redis-server's 500 ms, or it would hold its event
+	// loop for ever.
+	ctx, cancel := context.WithTimeout(context.Background(), functionLoadTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
 	L.Push(fn)
 	if err := L.PCall(0, 0, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil, "ERR FUNCTION LOAD timeout"
+		}
 		var obj lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok {
 			obj = ae.Object
