@@ -345,11 +345,13 @@ func (s *Server) serveReady(ls *loopState) {
 			ls.locks.request(r)
 			continue
 		}
+		// Every waiter is looked at, oldest first: one that cannot be served now (an
+		// XREAD waiting past another id, a list pop behind an XREADGROUP that fails on
+		// the key's new type) does not hold back those behind it, as in Redis.
 		ws := ls.blocked[k]
-		for len(ws) > 0 {
-			wt := ws[0]
+		var left []*waiter
+		for _, wt := range ws {
 			if wt.state.Load() != waitWaiting {
-				ws = ws[1:]
 				continue
 			}
 			sh.Begin(k.db)
@@ -358,22 +360,21 @@ func (s *Server) serveReady(ls *loopState) {
 				wakes = wt.op.ready
 			}
 			if !wakes(sh, key) {
-				break
+				left = append(left, wt)
+				continue
 			}
 			if !wt.state.CompareAndSwap(waitWaiting, waitServing) {
-				ws = ws[1:]
 				continue
 			}
 			wt.op.serveAndLog(sh, ls, key, &wt.reply)
 			// The reply is complete: only now may the client's loop read it.
 			wt.state.Store(waitServed)
-			ws = ws[1:]
 			wt.cl.wake()
 		}
-		if len(ws) == 0 {
+		if len(left) == 0 {
 			delete(ls.blocked, k)
 		} else {
-			ls.blocked[k] = ws
+			ls.blocked[k] = left
 		}
 	}
 }

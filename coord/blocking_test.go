@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -509,4 +510,70 @@ func TestInfoBlockingKeys(t *testing.T) {
 	admin.XAdd(ctx, &redis.XAddArgs{Stream: "bl:s", Values: []string{"f", "v"}})
 	waitBlocked(t, admin, 0)
 	check("0", "0")
+}
+
+// A waiter that cannot be served does not hold back the ones behind it on the same key:
+// an XREAD waiting past a later id lets an earlier one through, and a BLPOP on a key
+// that became a stream lets an XREADGROUP behind it fail when the key is deleted; the
+// same against redis-server.
+func TestWaitersBehindAnUnservableOneAreServed(t *testing.T) {
+	ctx := context.Background()
+	servers := map[string]string{"redis": startRedis(t), "one shard": startBasalt(t, 1), "four shards": startBasalt(t, 4)}
+	for name, addr := range servers {
+		t.Run(name, func(t *testing.T) {
+			admin := newClient(t, addr)
+			admin.Del(ctx, "wq:s", "wq:k")
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "wq:s", ID: "1", Values: []string{"f", "v"}})
+			read := func(after string) chan string {
+				got := make(chan string, 1)
+				c := newClient(t, addr)
+				go func() {
+					res, err := c.XRead(ctx, &redis.XReadArgs{Streams: []string{"wq:s", after}, Block: 5 * time.Second}).Result()
+					if err != nil {
+						got <- err.Error()
+						return
+					}
+					got <- res[0].Messages[0].ID
+				}()
+				return got
+			}
+			late := read("10")
+			waitBlocked(t, admin, 1)
+			early := read("5")
+			waitBlocked(t, admin, 2)
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "wq:s", ID: "7", Values: []string{"f", "v"}})
+			if v := <-early; v != "7-0" {
+				t.Errorf("XREAD past 5 got %s, want 7-0", v)
+			}
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "wq:s", ID: "11", Values: []string{"f", "v"}})
+			if v := <-late; v != "11-0" {
+				t.Errorf("XREAD past 10 got %s, want 11-0", v)
+			}
+
+			popper := newClient(t, addr)
+			popped := make(chan string, 1)
+			go func() {
+				v, err := popper.BLPop(ctx, 5*time.Second, "wq:k").Result()
+				popped <- fmt.Sprint(v, err)
+			}()
+			waitBlocked(t, admin, 1)
+			admin.XAdd(ctx, &redis.XAddArgs{Stream: "wq:k", ID: "666", Values: []string{"f", "v"}})
+			admin.XGroupCreate(ctx, "wq:k", "g", "$")
+			reader := newClient(t, addr)
+			failed := make(chan error, 1)
+			go func() {
+				_, err := reader.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"wq:k", ">"}, Block: 5 * time.Second}).Result()
+				failed <- err
+			}()
+			waitBlocked(t, admin, 2)
+			admin.Del(ctx, "wq:k")
+			if err := <-failed; err == nil || !strings.HasPrefix(err.Error(), "NOGROUP") && !strings.HasPrefix(err.Error(), "UNBLOCKED") {
+				t.Errorf("XREADGROUP behind a BLPOP after DEL: %v", err)
+			}
+			admin.RPush(ctx, "wq:k", "x")
+			if v := <-popped; v != "[wq:k x] <nil>" {
+				t.Errorf("BLPOP got %s", v)
+			}
+		})
+	}
 }
