@@ -52,9 +52,10 @@ type luaVM struct {
 	// jsonNull is cjson.null, a value distinct from every other.
 	jsonNull *lua.LUserData
 	// libs holds the library tables (redis, string, cjson, ...) behind the read-only
-	// proxies scripts see; readonly marks those proxies and _G's (protectLibraries).
-	libs     map[string]*lua.LTable
-	readonly map[*lua.LTable]bool
+	// proxies scripts see; realOf maps each proxy, _G's too, to the table it reads
+	// from (protectLibraries).
+	libs   map[string]*lua.LTable
+	realOf map[*lua.LTable]*lua.LTable
 	// rnd is the rand48 state of math.random.
 	rnd uint64
 }
@@ -107,12 +108,14 @@ func newLuaVM() *luaVM {
 // replaced redis.call or added to string would change every later script run in this
 // pooled state. Each library is reached through an empty proxy that reads from it and
 // refuses writes; rawset and setmetatable refuse the proxies and _G too, and _G's
-// metatable, which getmetatable shows, is itself read-only. gmeta is _G's metatable.
+// metatable, which getmetatable shows, is itself read-only. rawget, next, pairs and
+// ipairs look through a proxy at its table, so scripts still see the libraries' and
+// the globals' contents as in Redis. gmeta is _G's metatable.
 func (vm *luaVM) protectLibraries(gmeta *lua.LTable) {
 	L := vm.L
 	g := vm.globals
 	vm.libs = map[string]*lua.LTable{}
-	vm.readonly = map[*lua.LTable]bool{vm.proxy: true}
+	vm.realOf = map[*lua.LTable]*lua.LTable{vm.proxy: g}
 	refuse := L.NewFunction(vm.globalSet)
 	guard := func(real *lua.LTable) *lua.LTable {
 		p := L.NewTable()
@@ -121,7 +124,7 @@ func (vm *luaVM) protectLibraries(gmeta *lua.LTable) {
 		meta.RawSetString("__newindex", refuse)
 		meta.RawSetString("__metatable", lua.LFalse)
 		L.SetMetatable(p, meta)
-		vm.readonly[p] = true
+		vm.realOf[p] = real
 		return p
 	}
 	for _, name := range []string{"redis", "string", "table", "math", "bit", "cjson", "cmsgpack", "struct"} {
@@ -131,22 +134,34 @@ func (vm *luaVM) protectLibraries(gmeta *lua.LTable) {
 		}
 	}
 	gmeta.RawSetString("__metatable", guard(L.NewTable()))
-	for _, name := range []string{"rawset", "setmetatable"} {
+	// wrap replaces a base function by one that hands a proxy given as its first
+	// argument to before (which may raise, or replace the argument) and then calls it.
+	wrap := func(name string, before func(L *lua.LState, proxy, real *lua.LTable)) {
 		orig := g.RawGetString(name).(*lua.LFunction)
 		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
-			if t, ok := L.Get(1).(*lua.LTable); ok && vm.readonly[t] {
-				// Raised from a built-in, so without a script position, as in Redis.
-				vm.noteLine(L)
-				L.Error(lua.LString("Attempt to modify a readonly table"), 0)
-			}
 			top := L.GetTop()
+			if t, ok := L.Get(1).(*lua.LTable); ok {
+				if real, isProxy := vm.realOf[t]; isProxy {
+					before(L, t, real)
+				}
+			}
 			L.Push(orig)
 			for i := 1; i <= top; i++ {
 				L.Push(L.Get(i))
 			}
-			L.Call(top, 1)
-			return 1
+			L.Call(top, lua.MultRet)
+			return L.GetTop() - top
 		}))
+	}
+	for _, name := range []string{"rawset", "setmetatable"} {
+		wrap(name, func(L *lua.LState, _, _ *lua.LTable) {
+			// Raised from a built-in, so without a script position, as in Redis.
+			vm.noteLine(L)
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+		})
+	}
+	for _, name := range []string{"rawget", "next", "pairs", "ipairs"} {
+		wrap(name, func(L *lua.LState, _, real *lua.LTable) { L.Replace(1, real) })
 	}
 }
 
