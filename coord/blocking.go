@@ -318,6 +318,21 @@ func (s *Server) keyReady(ls *loopState, db int, key string) {
 	}
 }
 
+// readyClaimed marks ready the keys a transaction wrote on this shard (its exclusive
+// claims), as runShardCommand does for a single-shard write: a waiter may care that
+// its key was deleted or replaced (XREADGROUP fails then); its ready check decides,
+// once the transaction let go of the key.
+func (ls *loopState) readyClaimed(r *lockRequest) {
+	if r == nil || r.global {
+		return
+	}
+	for i, k := range r.keys {
+		if r.modes[i] == lockExclusive {
+			ls.srv.keyReady(ls, k.db, k.key)
+		}
+	}
+}
+
 // readyWaiters marks ready the keys with waiters in databases dbs (-1: all) after a
 // whole-database change (FLUSHDB, FLUSHALL, SWAPDB); each waiter's ready check decides.
 func (ls *loopState) readyWaiters(dbs ...int) {

@@ -248,6 +248,9 @@ func TestBlockedStreamReadsWhenTheKeyGoes(t *testing.T) {
 				return nil
 			})
 		}, wrongType},
+		// With four shards the other keys put this DEL on the coordinator's path.
+		{"multi-shard DEL", func(c *redis.Client) { c.Del(ctx, "xk", "o:1", "o:2", "o:3", "o:4", "o:5", "o:6") }, noGroup},
+		{"RENAME onto it", func(c *redis.Client) { c.Set(ctx, "o:7", "v", 0); c.Rename(ctx, "o:7", "xk") }, wrongType},
 		{"FLUSHALL", func(c *redis.Client) { c.FlushAll(ctx) }, noGroup},
 		{"FLUSHDB", func(c *redis.Client) { c.FlushDB(ctx) }, noGroup},
 		{"expiry", func(c *redis.Client) { c.PExpire(ctx, "xk", 10*time.Millisecond) }, noGroup},

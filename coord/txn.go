@@ -274,6 +274,9 @@ func (t *txn) watching(part func(sh *shard.Shard, i int)) func(sh *shard.Shard, 
 		before := sh.Dirty()
 		part(sh, i)
 		ls.touched(sh, before, probes)
+		if len(ls.blocked) > 0 && sh.Dirty() != before {
+			ls.readyClaimed(claims[sh.ID])
+		}
 		if srv.tracking.active.Load() != 0 && sh.Dirty() != before { // tracking.go
 			srv.trackClaimWritten(sh.ID, claims[sh.ID], t.cl.id)
 		}
