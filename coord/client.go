@@ -70,6 +70,10 @@ type client struct {
 	out    proto.Writer
 	cmds   commandCache
 	ahead  lookahead
+	// keyShard is the shard of keyShardOf, the running request's args[1], when the
+	// look ahead computed it, else -1: route then hashes each key only once.
+	keyShard   int
+	keyShardOf []byte
 
 	// batch holds pipelined commands sent to other shards and the replies of commands
 	// that ran here after them; nil when nothing is in flight.
@@ -109,6 +113,7 @@ func newClient(s *Server, c gnet.Conn) *client {
 		srv:             s,
 		conn:            c,
 		id:              s.nextClientID.Add(1),
+		keyShard:        -1,
 		createdAt:       now,
 		lastInteraction: now,
 		authed:          s.cfg.requirePass() == "",
@@ -250,6 +255,18 @@ func (cl *client) serve() gnet.Action {
 		cl.out.Reset()
 		return gnet.None
 	}
+	cl.flush()
+	if cl.track != nil && cl.track.deferred.Len() > 0 && !cl.inflight() {
+		cl.releaseDeferred() // tracking.go
+	}
+	if cl.closeAfterReply && !cl.inflight() {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+// flush writes the replies gathered in out.
+func (cl *client) flush() {
 	if cl.out.Len() > 0 {
 		cl.loop.netOut += int64(cl.out.Len())
 		_, _ = cl.conn.Write(cl.out.Bytes())
@@ -264,13 +281,6 @@ func (cl *client) serve() gnet.Action {
 			cl.out.Reset()
 		}
 	}
-	if cl.track != nil && cl.track.deferred.Len() > 0 && !cl.inflight() {
-		cl.releaseDeferred() // tracking.go
-	}
-	if cl.closeAfterReply && !cl.inflight() {
-		return gnet.Close
-	}
-	return gnet.None
 }
 
 // readCommands parses and runs commands from the input buffer. It returns true when it
@@ -301,8 +311,13 @@ func (cl *client) readCommands() bool {
 	for off < len(buf) {
 		var args [][]byte
 		var n int
+		cl.keyShard = -1
 		if ahead.next < ahead.n {
 			args, n = ahead.reqs[ahead.next].Args, ahead.lens[ahead.next]
+			cl.keyShard, cl.keyShardOf = ahead.shards[ahead.next], nil
+			if cl.keyShard >= 0 {
+				cl.keyShardOf = args[1]
+			}
 			ahead.next++
 		} else {
 			var err error
@@ -334,6 +349,7 @@ func (cl *client) readCommands() bool {
 			continue
 		}
 		consumed, stop := cl.dispatch(args)
+		cl.keyShard = -1
 		if consumed {
 			off += n
 		}
@@ -688,7 +704,12 @@ func (cl *client) route(cmd *Command, args [][]byte) (target int, multi bool) {
 		if last < 0 {
 			last += len(args)
 		}
-		for i := cmd.FirstKey; i <= last && i < len(args); i += cmd.Step {
+		i := cmd.FirstKey
+		if i == 1 && cl.keyShard >= 0 && len(args) > 1 && sameSlice(args[1], cl.keyShardOf) {
+			target = cl.keyShard
+			i += cmd.Step
+		}
+		for ; i <= last && i < len(args); i += cmd.Step {
 			visit(args[i])
 			if multi {
 				break
@@ -700,6 +721,12 @@ func (cl *client) route(cmd *Command, args [][]byte) (target int, multi bool) {
 		target = cl.loop.idx
 	}
 	return target, multi
+}
+
+// sameSlice reports whether a and b are the same non-empty bytes in memory, not just
+// equal ones.
+func sameSlice(a, b []byte) bool {
+	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
 }
 
 // reject answers a command that never ran: unknown, wrong arity, not authenticated.
@@ -1072,8 +1099,11 @@ const aheadMax = 32
 // lookahead holds the requests of a pipelined read parsed ahead of the one running, so
 // that each is parsed once and the keys of a window are prefetched together.
 type lookahead struct {
-	reqs    []proto.Request
-	lens    []int
+	reqs []proto.Request
+	lens []int
+	// shards holds the shard of each request's args[1] when the prefetch computed it,
+	// else -1: routing then does not hash the key a second time.
+	shards  []int
 	n, next int
 }
 
@@ -1087,6 +1117,7 @@ func (cl *client) parseAhead(buf []byte) {
 	if ahead.reqs == nil {
 		ahead.reqs = make([]proto.Request, aheadMax)
 		ahead.lens = make([]int, aheadMax)
+		ahead.shards = make([]int, aheadMax)
 	}
 	ls := cl.loop
 	keys, seconds := ls.pfKeys[:0], ls.pfSeconds[:0]
@@ -1101,13 +1132,18 @@ func (cl *client) parseAhead(buf []byte) {
 		}
 		off += k
 		ahead.lens[n] = k
+		ahead.shards[n] = -1
 		args := ahead.reqs[n].Args
 		n++
 		if len(args) < 2 || cl.multi != nil {
 			continue
 		}
 		cmd := cl.cmds.lookup(args[0])
-		if cmd == nil || cmd.FirstKey != 1 || cmd.keysFn != nil || cl.srv.shardOf(args[1]) != ls.idx {
+		if cmd == nil || cmd.FirstKey != 1 || cmd.keysFn != nil {
+			continue
+		}
+		ahead.shards[n-1] = cl.srv.shardOf(args[1])
+		if ahead.shards[n-1] != ls.idx {
 			continue
 		}
 		keys = append(keys, args[1])
