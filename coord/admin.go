@@ -250,6 +250,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("total_net_input_bytes", total.netIn)
 		field("total_net_output_bytes", total.netOut)
 		field("rejected_connections", s.rejected.Load())
+		field("migrated_connections", s.migrations.Load())
 		field("expired_keys", total.shard.ExpiredKeys)
 		field("evicted_keys", total.shard.EvictedKeys)
 		field("keyspace_hits", total.shard.Hits)

@@ -74,6 +74,11 @@ type client struct {
 	// look ahead computed it, else -1: route then hashes each key only once.
 	keyShard   int
 	keyShardOf []byte
+	// mig is the client's shard affinity, which may move it to another loop
+	// (migrate.go).
+	mig migration
+	// holdOut keeps serve from writing the replies of a client about to move.
+	holdOut bool
 
 	// batch holds pipelined commands sent to other shards and the replies of commands
 	// that ran here after them; nil when nothing is in flight.
@@ -156,8 +161,19 @@ func (cl *client) wake() {
 			cl.serve()
 			return
 		}
-		if cl.serve() == gnet.Close {
+		// A move needs a callback of the connection's own, which Wake brings
+		// (migrate.go). Until then the replies wait: the peer cannot send more before it
+		// has them, so the callback comes before its next request.
+		hold := cl.mig.want
+		cl.holdOut = hold
+		action := cl.serve()
+		cl.holdOut = false
+		if action == gnet.Close {
 			_ = cl.conn.Close()
+			return
+		}
+		if hold && cl.out.Len() > 0 && cl.conn.Wake(nil) != nil {
+			cl.flush()
 		}
 	})
 }
@@ -255,7 +271,9 @@ func (cl *client) serve() gnet.Action {
 		cl.out.Reset()
 		return gnet.None
 	}
-	cl.flush()
+	if !cl.holdOut || cl.inflight() {
+		cl.flush()
+	}
 	if cl.track != nil && cl.track.deferred.Len() > 0 && !cl.inflight() {
 		cl.releaseDeferred() // tracking.go
 	}
@@ -550,6 +568,7 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	}
 	target, multi := cl.route(cmd, args)
 	if multi {
+		cl.mig.run = 0
 		if cl.batch != nil {
 			return false, true
 		}
@@ -562,6 +581,9 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 		return true, false
 	}
 	cl.lastCmd = cmd.FullName()
+	if cmd.FirstKey > 0 || cmd.keysFn != nil {
+		cl.noteShard(target) // migrate.go
+	}
 	if target == cl.loop.idx && !cl.loop.blockedByClaims(cmd, args, cl.db) {
 		w, mark := cl.beginReply()
 		cl.srv.setWriter(target, cl.id) // tracking.go: NOLOOP

@@ -262,6 +262,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, names, nil), t, v, values...)
 	}
 	emit("basalt_scrape_missing_shards", "Shards whose loop did not answer this scrape in time.", prometheus.GaugeValue, float64(missing))
+	emit("basalt_connections_migrated_total", "Connections moved to the loop of the shard their commands went to.", prometheus.CounterValue, float64(s.migrations.Load()))
 	c.collectInfo(s.info(infoEverything, snaps), emit)
 	c.collectShards(snaps, ok, emit)
 	c.collectHistograms(snaps, ch)

@@ -111,6 +111,7 @@ func TestMetricsMatchInfo(t *testing.T) {
 	eq("redis_memory_max_bytes", "maxmemory")
 	eq("redis_rdb_last_save_timestamp_seconds", "rdb_last_save_time")
 	eq("redis_connections_received_total", "total_connections_received")
+	eq("basalt_connections_migrated_total", "migrated_connections")
 	if m["redis_up"] != 1 || m["basalt_scrape_missing_shards"] != 0 {
 		t.Errorf("redis_up %v, missing shards %v", m["redis_up"], m["basalt_scrape_missing_shards"])
 	}

@@ -94,9 +94,11 @@ type Server struct {
 	connected    atomic.Int64
 	totalConns   atomic.Int64
 	rejected     atomic.Int64
-	startTime    time.Time
-	log          *logger
-	shutdownErr  error
+	// migrations counts connections moved to another loop (migrate.go).
+	migrations  atomic.Int64
+	startTime   time.Time
+	log         *logger
+	shutdownErr error
 }
 
 // loopState is what coord keeps per event loop besides the shard.
@@ -632,6 +634,10 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if _, ok := c.Context().(internalConn); ok {
 		return nil, gnet.None
 	}
+	if m, ok := c.Context().(migrant); ok {
+		m.cl.arrive(c) // migrate.go
+		return nil, gnet.None
+	}
 	if _, ok := c.Context().(loaderConn); ok {
 		cl := newClient(s, c)
 		cl.loader, cl.authed = true, true
@@ -706,6 +712,11 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	ls := cl.loop
 	ls.awake.Store(true)
 	action := cl.serve()
+	if action == gnet.None && cl.mig.want && !cl.inflight() && cl.migrate() {
+		// Returning Close makes gnet drop the old descriptor before this loop polls
+		// again (migrate.go).
+		action = gnet.Close
+	}
 	ls.settle()
 	return action
 }
