@@ -138,13 +138,18 @@ func (h *Hash) memoryUsage(samples int) int64 {
 }
 
 func (st *Stream) memoryUsage() int64 {
-	size := int64(unsafe.Sizeof(*st)) + int64(cap(st.nodes))*int64(unsafe.Sizeof(streamNode{}))
+	size := st.fixedUsage()
 	for i := range st.nodes {
 		size += int64(cap(st.nodes[i].data))
 	}
-	// Consumer groups are costed at their struct; their pending entries are not walked.
-	size += int64(len(st.Groups)) * int64(unsafe.Sizeof(StreamGroup{}))
 	return size
+}
+
+// fixedUsage is a stream's cost besides its nodes' entry bytes. Consumer groups are
+// costed at their struct; their pending entries are not walked.
+func (st *Stream) fixedUsage() int64 {
+	return int64(unsafe.Sizeof(*st)) + int64(cap(st.nodes))*int64(unsafe.Sizeof(streamNode{})) +
+		int64(len(st.Groups))*int64(unsafe.Sizeof(StreamGroup{}))
 }
 
 // QuicklistStats describes a list's nodes as DEBUG OBJECT's ql_* fields do: the number

@@ -147,3 +147,24 @@ func TestEstimateMemory(t *testing.T) {
 		t.Errorf("32 samples: %d, exact %d", got, exact)
 	}
 }
+
+// The running total samples the nodes of long lists and streams instead of walking them
+// on every write; the estimate stays close to the full count.
+func TestAccountedSizeSamplesLongListsAndStreams(t *testing.T) {
+	s := newTestShard()
+	for i := 0; i < 20000; i++ {
+		do(s, "RPUSH list member-"+strconv.Itoa(i))
+		do(s, "XADD stream * f member-"+strconv.Itoa(i))
+	}
+	for _, key := range []string{"list", "stream"} {
+		e, ok := s.peek([]byte(key))
+		if !ok {
+			t.Fatalf("no key %s", key)
+		}
+		exact := e.MemoryUsage(0) + KeyOverhead(key)
+		got := int64(accountedSize(e))
+		if got < exact*9/10 || got > exact*11/10 {
+			t.Errorf("%s: accounted %d bytes, exact %d", key, got, exact)
+		}
+	}
+}

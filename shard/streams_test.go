@@ -248,6 +248,34 @@ func BenchmarkXAdd(b *testing.B) {
 	streamSink += int64(w.Len())
 }
 
+// BenchmarkXAddLongStream appends to a stream that already holds a million entries:
+// the cost of a write must not grow with the stream (accountedSize samples its nodes).
+func BenchmarkXAddLongStream(b *testing.B) {
+	s := New(0, 16, NewSettings())
+	s.Begin(0)
+	w := proto.NewWriter(false)
+	id := make([]byte, 0, 32)
+	args := [][]byte{[]byte("XADD"), []byte("s"), nil, []byte("sensor"), []byte("1234")}
+	n := 0
+	add := func() {
+		n++
+		id = strconv.AppendInt(id[:0], int64(n), 10)
+		args[2] = id
+		w.Reset()
+		// Begin settles the previous command: its written key is re-costed.
+		s.Begin(0)
+		xaddCmd(s, args, w)
+	}
+	for range 1_000_000 {
+		add()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		add()
+	}
+	streamSink += int64(w.Len())
+}
+
 // BenchmarkXRange reads 10 entries at a random position of a 100,000-entry stream.
 func BenchmarkXRange(b *testing.B) {
 	s := New(0, 16, NewSettings())
