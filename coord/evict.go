@@ -26,6 +26,15 @@ const goMemLimitFloor = 32 << 20
 // that the process stays within 1.3 times maxmemory.
 const goMemLimitRatio = 1.2
 
+// ownMemory is what maxmemory counts for the server itself besides the dataset, as
+// Redis's used_memory counts its start-up allocations (used_memory_startup, about 870
+// KB for redis-server 7): an empty redis-server refuses writes under a maxmemory below
+// that, and Redis's test suite relies on it (maxmemory 1 must refuse the first write).
+// A fresh Basalt's Go heap is 370-650 KB; a constant rather than the measured heap keeps
+// the budget the same from one start to the next, and in tests that run the server
+// inside a bigger process.
+const ownMemory = 512 << 10
+
 // startupMemLimit is GOMEMLIMIT as the process started (math.MaxInt64 when unset); it
 // comes back when maxmemory returns to 0.
 var startupMemLimit = debug.SetMemoryLimit(-1)
@@ -42,7 +51,10 @@ func (s *Server) applyMaxMemory() {
 	limitBytes := s.cfg.MaxMemory
 	share := int64(0)
 	if limitBytes > 0 {
-		share = max(limitBytes/int64(n), 1)
+		share = (limitBytes - ownMemory) / int64(n)
+		if share <= 0 {
+			share = -1
+		}
 	}
 	m.Share.Store(share)
 	m.Policy.Store(shard.ParsePolicy(s.cfg.MaxMemoryPolicy))
@@ -76,7 +88,7 @@ func (s *Server) syncEviction() {
 	for i, sh := range s.shards {
 		s.run(i, func() {
 			sh.SyncEviction()
-			if share := sh.Settings.Memory.Share.Load(); share > 0 && sh.UsedMemory() > share {
+			if share := sh.Settings.Memory.Share.Load(); share != 0 && sh.UsedMemory() > share {
 				sh.EnforceMaxMemory()
 			}
 		})

@@ -76,13 +76,17 @@ func TestEvictionPoliciesOverTheWire(t *testing.T) {
 	}
 }
 
+// serverOwnMemory is what maxmemory counts for the server besides the dataset
+// (ownMemory in evict.go): a test that wants room for 200 KB of keys adds it.
+const serverOwnMemory = 512 << 10
+
 // noeviction, and a volatile policy with no key to evict, refuse writes that grow
 // memory with Redis's OOM error but serve reads and DEL.
 func TestOOMRejectsWritesOnly(t *testing.T) {
 	ctx := context.Background()
 	for _, policy := range []string{"noeviction", "volatile-lru"} {
 		t.Run(policy, func(t *testing.T) {
-			c := startWithMaxMemory(t, 200_000, policy)
+			c := startWithMaxMemory(t, serverOwnMemory+200_000, policy)
 			var err error
 			written := 0
 			for i := 0; i < 1000 && err == nil; i++ {
@@ -226,7 +230,7 @@ func TestEvictionJournalAndNotify(t *testing.T) {
 	srv, addr := startBasaltWith(t, func(cfg *coord.Config) {
 		cfg.Threads = 2
 		cfg.AppendOnly = true
-		cfg.MaxMemory = 200_000
+		cfg.MaxMemory = serverOwnMemory + 200_000
 		cfg.MaxMemoryPolicy = "allkeys-random"
 		dir = cfg.Dir
 	})

@@ -319,7 +319,7 @@ func (n *notifyConn) mustOK(t *testing.T, line string) {
 func TestNotifyEvictedCount(t *testing.T) {
 	_, addr := startBasaltWith(t, func(cfg *coord.Config) {
 		cfg.Threads = 2
-		cfg.MaxMemory = 200_000
+		cfg.MaxMemory = serverOwnMemory + 200_000
 		cfg.MaxMemoryPolicy = "allkeys-random"
 		cfg.NotifyKeyspaceEvents = "Ee"
 	})

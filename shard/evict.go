@@ -68,7 +68,8 @@ func policyIsVolatile(p int32) bool { return p >= PolicyVolatileLRU }
 // MemorySettings are the maxmemory parameters, shared by every shard and changed by
 // CONFIG SET from any loop.
 type MemorySettings struct {
-	// Share is each shard's byte budget: maxmemory / shards; 0 means no limit.
+	// Share is each shard's byte budget: maxmemory / shards; 0 means no limit, and a
+	// negative share no room at all (the server's own memory is over maxmemory).
 	Share atomic.Int64
 	// Policy is maxmemory-policy, one of the Policy constants.
 	Policy atomic.Int32
@@ -241,7 +242,7 @@ func (s *Shard) EnforceMaxMemory() bool {
 	share := s.Settings.Memory.Share.Load()
 	policy := s.Settings.Memory.Policy.Load()
 	s.syncLFU(policy, share) // a CONFIG SET may have changed either since the last write
-	if share <= 0 {
+	if share == 0 {
 		s.full.Store(false)
 		return true
 	}
