@@ -47,7 +47,7 @@ func TestEvictionPoliciesOverTheWire(t *testing.T) {
 	for _, policy := range []string{"allkeys-lru", "allkeys-lfu", "allkeys-random",
 		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"} {
 		t.Run(policy, func(t *testing.T) {
-			c := startWithMaxMemory(t, 1<<20, policy)
+			c := startWithMaxMemory(t, serverOwnMemory+1<<20, policy)
 			volatile := strings.HasPrefix(policy, "volatile-")
 			for i := 0; i < 100; i++ {
 				c.Set(ctx, fmt.Sprint("persistent:", i), value, 0)
@@ -335,7 +335,7 @@ func TestAccountingFollowsInPlaceWrites(t *testing.T) {
 // of one-off keys goes through, and used memory stays at maxmemory.
 func TestLFUKeepsHotKeysOverTheWire(t *testing.T) {
 	ctx := context.Background()
-	c := startWithMaxMemory(t, 1<<20, "allkeys-lfu")
+	c := startWithMaxMemory(t, serverOwnMemory+1<<20, "allkeys-lfu")
 	value := strings.Repeat("v", 500)
 	const hot = 100
 	for i := 0; i < hot; i++ {
@@ -406,7 +406,7 @@ func waitEngines(t *testing.T, want func(int) bool, what string) {
 // shards' TinyLFU engines; leaving them leaves no goroutine behind.
 func TestLFUPolicySwitchStopsEngines(t *testing.T) {
 	ctx := context.Background()
-	c := startWithMaxMemory(t, 1<<20, "allkeys-lru")
+	c := startWithMaxMemory(t, serverOwnMemory+1<<20, "allkeys-lru")
 	write := func(n int) {
 		for i := 0; i < n; i++ {
 			if err := c.Set(ctx, fmt.Sprint("k:", i), strings.Repeat("v", 500), time.Hour).Err(); err != nil {

@@ -737,11 +737,16 @@ func fcallCmd(readOnly bool) clientHandler {
 			w.Error(errScriptWriteFlagRO)
 			return
 		}
+		if cl.scriptRefusedOnOOM(f.flags) {
+			w.Error(errOOM)
+			return
+		}
 		own := ownArgs(args)
 		cl.runScript(&scriptRun{
 			srv: cl.srv, cl: cl, fn: f, name: f.name, kind: "user_function",
 			callArgs: own, keys: own[3 : 3+n], argv: own[3+n:],
 			readOnly: readOnly || f.flags&scriptNoWrites != 0,
+			allowOOM: f.flags&scriptAllowOOM != 0,
 		})
 	}
 }

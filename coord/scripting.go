@@ -279,15 +279,28 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 			w.Error(errScriptWriteFlagRO)
 			return
 		}
+		if sc.shebang && cl.scriptRefusedOnOOM(sc.flags) {
+			w.Error(errOOM)
+			return
+		}
 		own := ownArgs(args[3:])
 		r := &scriptRun{
 			srv: cl.srv, cl: cl, script: sc, gen: gen,
 			name: sc.sha, kind: "user_script",
 			keys: own[:numKeys], argv: own[numKeys:],
 			readOnly: readOnly || (sc.shebang && sc.flags&scriptNoWrites != 0),
+			allowOOM: sc.shebang && sc.flags&scriptAllowOOM != 0,
 		}
 		cl.runScript(r)
 	}
+}
+
+// scriptRefusedOnOOM reports whether a function or a script with a shebang, whose flags
+// are flags, is refused as a whole because memory is over maxmemory: as Redis does, one
+// that may write and lacks allow-oom does not start (a script without a shebang starts,
+// and only its calls that may grow memory fail before its first write).
+func (cl *client) scriptRefusedOnOOM(flags int) bool {
+	return flags&(scriptAllowOOM|scriptNoWrites) == 0 && !cl.loader && cl.srv.overMemory()
 }
 
 // scriptRun is one execution of a script or function.
@@ -311,6 +324,8 @@ type scriptRun struct {
 	// oomAtStart is set when the server was over maxmemory as the run began: until it
 	// writes, the run's deny-oom calls then fail with OOM, as in Redis.
 	oomAtStart bool
+	// allowOOM is the allow-oom flag: no call of the run is refused over maxmemory.
+	allowOOM bool
 
 	db          int
 	resp3Client bool
@@ -711,7 +726,7 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	if write && r.srv.noReplicas.Load() {
 		return nil, errNoReplicas
 	}
-	if cmd.Flags&FlagDenyOOM != 0 && r.oomAtStart && !r.wrote.Load() {
+	if cmd.Flags&FlagDenyOOM != 0 && r.oomAtStart && !r.wrote.Load() && !r.allowOOM {
 		return nil, errOOM
 	}
 	if r.killed.Load() {
@@ -803,6 +818,8 @@ func streamBlockOption(args [][]byte) bool {
 // runCaptured runs a call on shard s from that shard's loop, collecting what it logs.
 func (r *scriptRun) runCaptured(s int, cmd *Command, args [][]byte, w *proto.Writer) {
 	ls, sh := r.srv.loops[s], r.srv.shards[s]
+	ls.scriptCall = true
+	defer func() { ls.scriptCall = false }()
 	if ls.capture != nil || !r.srv.aof.on.Load() {
 		ls.runShardCommand(sh, cmd, args, r.db, w)
 		return

@@ -113,6 +113,8 @@ type loopState struct {
 	blocked blockTable
 	// readyKeys are keys with waiters that gained elements, served after the command.
 	readyKeys []lockKey
+	// scriptCall is set while a script's call runs on this loop (runShardCommand).
+	scriptCall bool
 	stats     []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64

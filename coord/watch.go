@@ -125,8 +125,14 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 	mark := w.Len()
 	sh.BeginAtMilli(db, ls.clock.unixMilli(start))
 	before := sh.Dirty()
-	if cmd.Flags&FlagDenyOOM != 0 && !makeRoom(sh, w) { // evict.go
-		return ls.account(cmd, w, mark, start)
+	if cmd.Flags&FlagDenyOOM != 0 {
+		if ls.scriptCall {
+			// A script is judged once, by the memory as it started (scriptRun.call), as
+			// in Redis: a run that may go on is not stopped halfway. It still evicts.
+			sh.EnforceMaxMemory()
+		} else if !makeRoom(sh, w) { // evict.go
+			return ls.account(cmd, w, mark, start)
+		}
 	}
 	if len(ls.watches) == 0 {
 		cmd.shard(sh, args, w)
