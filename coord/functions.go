@@ -737,8 +737,8 @@ func fcallCmd(readOnly bool) clientHandler {
 			w.Error(errScriptWriteFlagRO)
 			return
 		}
-		if cl.scriptRefusedOnOOM(f.flags) {
-			w.Error(errOOM)
+		if msg := cl.scriptRefusal(f.flags); msg != "" {
+			w.Error(msg)
 			return
 		}
 		own := ownArgs(args)

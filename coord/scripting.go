@@ -279,8 +279,8 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 			w.Error(errScriptWriteFlagRO)
 			return
 		}
-		if sc.shebang && cl.scriptRefusedOnOOM(sc.flags) {
-			w.Error(errOOM)
+		if msg := cl.scriptRefusal(sc.flags); sc.shebang && msg != "" {
+			w.Error(msg)
 			return
 		}
 		own := ownArgs(args[3:])
@@ -295,12 +295,22 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 	}
 }
 
-// scriptRefusedOnOOM reports whether a function or a script with a shebang, whose flags
-// are flags, is refused as a whole because memory is over maxmemory: as Redis does, one
-// that may write and lacks allow-oom does not start (a script without a shebang starts,
-// and only its calls that may grow memory fail before its first write).
-func (cl *client) scriptRefusedOnOOM(flags int) bool {
-	return flags&(scriptAllowOOM|scriptNoWrites) == 0 && !cl.loader && cl.srv.overMemory()
+// scriptRefusal is the error that refuses a function or a script with a shebang, whose
+// flags are flags, as a whole, or "": as Redis does, one that may write does not start
+// when writes are refused (MISCONF, NOREPLICAS) or memory is over maxmemory and it
+// lacks allow-oom. A script without a shebang starts, and only its calls fail.
+func (cl *client) scriptRefusal(flags int) string {
+	switch {
+	case flags&scriptNoWrites != 0 || cl.loader:
+		return ""
+	case cl.srv.misconf.Load():
+		return proto.ErrMisconf
+	case flags&scriptAllowOOM == 0 && cl.srv.overMemory():
+		return errOOM
+	case cl.srv.noReplicas.Load():
+		return errNoReplicas
+	}
+	return ""
 }
 
 // scriptRun is one execution of a script or function.

@@ -115,7 +115,7 @@ type loopState struct {
 	readyKeys []lockKey
 	// scriptCall is set while a script's call runs on this loop (runShardCommand).
 	scriptCall bool
-	stats     []cmdStat
+	stats      []cmdStat
 	// errStats counts error replies by their first word (INFO errorstats).
 	errStats map[string]int64
 	cmds     int64
