@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -694,12 +695,45 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 	return 1
 }
 
-// luaNumberString formats a number as Lua 5.1 turns it into a string ("%.14g").
+// luaNumberString formats a number passed to redis.call as Redis 7.2 does (Lua's own
+// "%.14g" would lose precision): the shortest digits that read back as the same double,
+// written out plainly unless the exponent is far from the digits, then as d.ddde+X.
 func luaNumberString(f float64) string {
-	if f == float64(int64(f)) && f < 1e15 && f > -1e15 {
-		return strconv.FormatInt(int64(f), 10)
+	sign := ""
+	if math.Signbit(f) {
+		sign, f = "-", -f
 	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
+	switch {
+	case f == 0:
+		return sign + "0"
+	case math.IsInf(f, 0):
+		return sign + "inf"
+	case math.IsNaN(f):
+		return sign + "nan"
+	}
+	mant, e, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	exp, _ := strconv.Atoi(e) // f = d.ddd x 10^exp
+	nd := len(digits)
+	k := exp - (nd - 1) // f = digits x 10^k
+	absExp := max(exp, -exp)
+	switch {
+	case k >= 0 && absExp < nd+7:
+		return sign + digits + strings.Repeat("0", k)
+	case k < 0 && (k > -7 || absExp < 4):
+		if point := nd + k; point > 0 {
+			return sign + digits[:point] + "." + digits[point:]
+		}
+		return sign + "0." + strings.Repeat("0", -(nd+k)) + digits
+	}
+	out := sign + digits[:1]
+	if nd > 1 {
+		out += "." + digits[1:]
+	}
+	if exp < 0 {
+		return out + "e-" + strconv.Itoa(-exp)
+	}
+	return out + "e+" + strconv.Itoa(exp)
 }
 
 // command runs one redis.call under the run's claims and returns its reply, or the
