@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sort"
@@ -63,30 +64,35 @@ func parseLibraryHeader(code []byte) (string, string) {
 	if len(code) < 2 || code[0] != '#' || code[1] != '!' {
 		return "", "ERR Missing library metadata"
 	}
-	line := string(code[2:])
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+	end := bytes.IndexByte(code, '\n')
+	if end < 0 {
+		return "", "ERR Invalid library metadata"
 	}
-	parts := strings.Split(line, " ")
-	if !strings.EqualFold(parts[0], "lua") {
-		return "", "ERR Engine '" + parts[0] + "' not found"
+	// The first line splits with redis-cli's quoting rules, as Redis splits it, so
+	// name="foo" names foo.
+	parts, err := SplitArgs(string(code[:end]))
+	if err != nil || len(parts) == 0 {
+		return "", "ERR Invalid library metadata"
 	}
-	name := ""
+	engine := parts[0][2:]
+	name, named := "", false
 	for _, p := range parts[1:] {
-		if p == "" {
-			continue
-		}
-		v, ok := strings.CutPrefix(p, "name=")
-		if !ok {
+		if len(p) < 5 || !strings.EqualFold(p[:5], "name=") {
 			return "", "ERR Invalid metadata value given: " + p
 		}
-		name = v
+		if named {
+			return "", "ERR Invalid metadata value, name argument was given multiple times"
+		}
+		name, named = p[5:], true
 	}
-	if name == "" {
+	if !named {
 		return "", "ERR Library name was not given"
 	}
 	if !validFunctionName(name) {
 		return "", errFunctionName
+	}
+	if !strings.EqualFold(engine, "lua") {
+		return "", "ERR Engine '" + engine + "' not found"
 	}
 	return name, ""
 }
@@ -171,16 +177,19 @@ func (vm *luaVM) runLibrary(lib *functionLibrary) (*libraryLoad, string) {
 	return load, ""
 }
 
-// loadEnv is the global environment of library code while it loads: the usual
-// read-only globals, but a redis table limited to registration and logging.
+// loadEnv is the global environment of library code. While it loads, the only global
+// is a redis table limited to registration, logging and the version, as in Redis (math,
+// string, getmetatable and the rest are not there yet); once loaded, its functions see
+// the usual read-only globals and the full redis table, without register_function.
 func (vm *luaVM) loadEnv() *lua.LTable {
 	L := vm.L
 	real := vm.libs["redis"]
 	limited := L.NewTable()
-	for _, name := range []string{"register_function", "log", "setresp", "LOG_DEBUG", "LOG_VERBOSE",
-		"LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+	for _, name := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING",
+		"REDIS_VERSION", "REDIS_VERSION_NUM"} {
 		limited.RawSetString(name, real.RawGetString(name))
 	}
+	limited.RawSetString("register_function", L.NewFunction(vm.registerFunction))
 	proxied := L.NewTable()
 	meta := L.NewTable()
 	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
@@ -196,16 +205,19 @@ func (vm *luaVM) loadEnv() *lua.LTable {
 	env := L.NewTable()
 	envMeta := L.NewTable()
 	envMeta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		if s, ok := L.Get(2).(lua.LString); ok && s == "redis" {
-			// The full redis table once the library has loaded and its functions run.
-			if vm.loading != nil {
-				L.Push(proxied)
-			} else {
-				L.Push(real)
-			}
-			return 1
+		s, isRedis := L.Get(2).(lua.LString)
+		isRedis = isRedis && s == "redis"
+		switch {
+		case vm.loading == nil && isRedis:
+			L.Push(real)
+		case vm.loading == nil:
+			return vm.globalGet(L)
+		case isRedis:
+			L.Push(proxied)
+		default:
+			return vm.globalMissing(L)
 		}
-		return vm.globalGet(L)
+		return 1
 	}))
 	envMeta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
 	L.SetMetatable(env, envMeta)
@@ -264,9 +276,14 @@ func (vm *luaVM) registerFunction(L *lua.LState) int {
 					return
 				}
 				var names []string
-				ft.ForEach(func(_, n lua.LValue) { names = append(names, lua.LVAsString(n)) })
+				notString := false
+				ft.ForEach(func(_, n lua.LValue) {
+					s, ok := n.(lua.LString)
+					notString = notString || !ok
+					names = append(names, string(s))
+				})
 				flags, msg := parseScriptFlags(names, "ERR unknown flag given")
-				if msg != "" {
+				if msg != "" || notString {
 					bad = "ERR unknown flag given"
 				}
 				f.flags = flags
@@ -405,7 +422,11 @@ func functionDeleteCmd(cl *client, args [][]byte, w *proto.Writer) {
 
 // FUNCTION FLUSH [ASYNC|SYNC]
 func functionFlushCmd(cl *client, args [][]byte, w *proto.Writer) {
-	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
+	if len(args) > 3 {
+		w.Error("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try FUNCTION HELP.")
+		return
+	}
+	if len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
 		w.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}

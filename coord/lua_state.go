@@ -346,7 +346,6 @@ func (vm *luaVM) openRedis(g *lua.LTable) {
 	set("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
 	set("breakpoint", func(L *lua.LState) int { L.Push(lua.LFalse); return 1 })
 	set("debug", func(*lua.LState) int { return 0 })
-	set("register_function", vm.registerFunction)
 	for name, v := range map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
 		"REPL_NONE": 0, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_AOF": 1, "REPL_ALL": 3} {
 		r.RawSetString(name, lua.LNumber(v))
