@@ -6,6 +6,8 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,13 +75,17 @@ func newLuaVM() *luaVM {
 		L.Call(1, 0)
 	}
 	vm := &luaVM{L: L, fns: map[string]*lua.LFunction{}, libFns: map[string]*lua.LFunction{}}
+	// Pooled states start from different points, or two runs on two fresh states would
+	// draw the same numbers.
+	vm.rnd = rand.Uint64() & (1<<48 - 1)
 	g := L.G.Global
 	// No file or module access, no bytecode loading: scripts must be self-contained and
 	// deterministic.
-	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "newproxy", "collectgarbage"} {
+	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "newproxy", "collectgarbage", "print"} {
 		g.RawSetString(name, lua.LNil)
 	}
 	g.RawSetString("error", L.NewFunction(vm.luaError))
+	g.RawSetString("tostring", luaToString(L, g.RawGetString("tostring")))
 	g.RawSetString("pcall", L.NewFunction(vm.pcall))
 	vm.openRedis(g)
 	vm.openMath(g)
@@ -405,7 +411,8 @@ func (vm *luaVM) openMath(g *lua.LTable) {
 	L := vm.L
 	m := g.RawGetString("math").(*lua.LTable)
 	m.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
-		r := float64(vm.rand48()%(1<<31)) / float64(1<<31)
+		// Redis's Lua divides by INT32_MAX, not 2^31.
+		r := float64(vm.rand48()%(1<<31-1)) / float64(1<<31-1)
 		switch L.GetTop() {
 		case 0:
 			L.Push(lua.LNumber(r))
@@ -425,12 +432,52 @@ func (vm *luaVM) openMath(g *lua.LTable) {
 		return 1
 	}))
 	m.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
-		vm.seed48(int64(L.CheckInt(1)))
+		// Lua 5.1 takes a number or a string that reads as one (ARGV[1]).
+		n, ok := lua.LVAsNumber(L.Get(1)), false
+		switch v := L.Get(1).(type) {
+		case lua.LNumber:
+			ok = true
+		case lua.LString:
+			_, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64)
+			ok = err == nil
+		}
+		if !ok {
+			L.RaiseError("bad argument #1 to 'randomseed' (number expected, got %s)", L.Get(1).Type().String())
+		}
+		vm.seed48(int64(n))
 		return 0
 	}))
 }
 
-// seed48 seeds the state's generator; every run starts from seed 0.
+// luaToString wraps tostring so that numbers read as in Lua 5.1 ("%.14g"):
+// gopher-lua writes the shortest round-trip form, so tostring(math.random()) had 16
+// digits where Redis's has 14. (Concatenation with .. still uses gopher-lua's form.)
+func luaToString(L *lua.LState, builtin lua.LValue) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		n, ok := L.Get(1).(lua.LNumber)
+		if !ok {
+			L.Push(builtin)
+			L.Push(L.Get(1))
+			L.Call(1, 1)
+			return 1
+		}
+		f := float64(n)
+		switch {
+		case math.IsInf(f, 1):
+			L.Push(lua.LString("inf"))
+		case math.IsInf(f, -1):
+			L.Push(lua.LString("-inf"))
+		case math.IsNaN(f):
+			L.Push(lua.LString("nan"))
+		default:
+			L.Push(lua.LString(strconv.FormatFloat(f, 'g', 14, 64)))
+		}
+		return 1
+	})
+}
+
+// seed48 seeds the state's generator. As in Redis 7, a run does not reseed it: each
+// script continues the sequence, so math.random differs from one run to the next.
 func (vm *luaVM) seed48(seed int64) {
 	vm.rnd = uint64(seed)<<16 | 0x330e
 }

@@ -514,7 +514,6 @@ func (r *scriptRun) execute() {
 	e := r.srv.scripts()
 	vm := e.pool.Get().(*luaVM)
 	vm.run = r
-	vm.seed48(0)
 	e.running.add(r)
 	defer func() {
 		r.logEffects()

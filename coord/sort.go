@@ -57,6 +57,8 @@ type sortOptions struct {
 	by              *sortPattern
 	gets            []sortPattern
 	store           []byte
+	// fromScript is set for a SORT called by a script.
+	fromScript bool
 	limStart, limCt int64
 }
 
@@ -181,6 +183,7 @@ func sortGeneric(cl *client, args [][]byte, readOnly bool, w *proto.Writer) {
 		w.Error(errMsg)
 		return
 	}
+	o.fromScript = cl.exec != nil && cl.exec.script
 	store := o.store != nil
 	t := cl.newTxn(!store)
 	t.claimAll(store)
@@ -200,8 +203,9 @@ func sortGeneric(cl *client, args [][]byte, readOnly bool, w *proto.Writer) {
 // sortElements sorts the source's elements (reading BY weights first), keeps the LIMIT
 // window and hands it to sortFinish.
 func sortElements(t *txn, o *sortOptions, elems [][]byte, isSet bool) {
-	// A set has no order of its own that replication could rely on: STORE sorts it.
-	if o.dontsort && isSet && o.store != nil {
+	// A set has no order of its own that replication could rely on: STORE sorts it, and
+	// so does a script, whose effects must not depend on it either.
+	if o.dontsort && isSet && (o.store != nil || o.fromScript) {
 		o.dontsort, o.alpha, o.by = false, true, nil
 	}
 	n := int64(len(elems))
