@@ -51,14 +51,14 @@ func (p *sortPattern) key(elem []byte) []byte {
 
 // sortOptions are SORT's parsed arguments, owned by the command.
 type sortOptions struct {
-	src             []byte
-	desc, alpha     bool
-	dontsort        bool
-	by              *sortPattern
-	gets            []sortPattern
-	store           []byte
+	src         []byte
+	desc, alpha bool
+	dontsort    bool
+	by          *sortPattern
+	gets        []sortPattern
+	store       []byte
 	// fromScript is set for a SORT called by a script.
-	fromScript bool
+	fromScript      bool
 	limStart, limCt int64
 }
 
