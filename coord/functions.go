@@ -205,19 +205,17 @@ func (vm *luaVM) loadEnv() *lua.LTable {
 	env := L.NewTable()
 	envMeta := L.NewTable()
 	envMeta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		s, isRedis := L.Get(2).(lua.LString)
-		isRedis = isRedis && s == "redis"
-		switch {
-		case vm.loading == nil && isRedis:
-			L.Push(real)
-		case vm.loading == nil:
+		if vm.loading == nil {
+			// Run time: the globals every script sees, redis through its read-only
+			// proxy (the real table would let a function replace redis.call for every
+			// later run of this pooled state).
 			return vm.globalGet(L)
-		case isRedis:
-			L.Push(proxied)
-		default:
-			return vm.globalMissing(L)
 		}
-		return 1
+		if s, ok := L.Get(2).(lua.LString); ok && s == "redis" {
+			L.Push(proxied)
+			return 1
+		}
+		return vm.globalMissing(L)
 	}))
 	envMeta.RawSetString("__newindex", L.NewFunction(vm.globalSet))
 	L.SetMetatable(env, envMeta)
