@@ -695,9 +695,13 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 }
 
 // luaNumberString formats a number passed to redis.call as Redis 7.2 does (Lua's own
-// "%.14g" would lose precision): the shortest digits that read back as the same double,
-// written out plainly unless the exponent is far from the digits, then as d.ddde+X.
+// "%.14g" would lose precision): an integer up to 2^62 as an integer, anything else as
+// the shortest digits that read back as the same double, written out plainly unless
+// the exponent is far from the digits, then as d.ddde+X.
 func luaNumberString(f float64) string {
+	if f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f) {
+		return strconv.FormatInt(int64(f), 10)
+	}
 	sign := ""
 	if math.Signbit(f) {
 		sign, f = "-", -f
