@@ -3,6 +3,7 @@ package coord_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"reflect"
 	"regexp"
@@ -449,5 +450,35 @@ func TestLatencyHistogramLeavesItselfOut(t *testing.T) {
 		if m := asMap(c.Do(ctx, "latency", "histogram").Val()); len(m) != 2 || m["latency|histogram"] == nil {
 			t.Errorf("%d shards: the second LATENCY HISTOGRAM = %v", threads, m)
 		}
+	}
+}
+
+// INFO memory counts cached scripts and loaded functions as redis-server does, and
+// SCRIPT FLUSH ASYNC empties the count (Redis's unit/scripting checks it).
+func TestInfoCountsScripts(t *testing.T) {
+	field := func(info, name string) string {
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				return v
+			}
+		}
+		return "missing"
+	}
+	counts := func(addr string) []string {
+		c := dialRaw(t, addr)
+		for i := 0; i < 5; i++ {
+			c.do("SCRIPT", "LOAD", fmt.Sprintf("return %d", i))
+		}
+		c.do("FUNCTION", "LOAD", "#!lua name=infolib\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f2', function() return 2 end)")
+		info := c.do("INFO", "memory")
+		got := []string{field(info, "number_of_cached_scripts"), field(info, "number_of_functions")}
+		c.do("SCRIPT", "FLUSH", "ASYNC")
+		c.do("FUNCTION", "FLUSH")
+		info = c.do("INFO", "memory")
+		return append(got, field(info, "number_of_cached_scripts"), field(info, "number_of_functions"))
+	}
+	want := counts(startRedis(t))
+	if got := counts(startBasalt(t, 2)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("scripts and functions before and after the flushes: basalt %v, redis %v", got, want)
 	}
 }

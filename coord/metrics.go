@@ -683,6 +683,14 @@ func (s *Server) memoryInfo(field func(string, any), keys int64) {
 	total := systemMemory()
 	field("total_system_memory", total)
 	field("total_system_memory_human", humanBytes(total))
+	sm := s.scripts().memory() // scripting.go
+	field("used_memory_scripts_eval", sm.evalBytes)
+	field("number_of_cached_scripts", sm.scripts)
+	field("number_of_functions", sm.functions)
+	field("number_of_libraries", sm.libraries)
+	field("used_memory_functions", sm.functionBytes)
+	field("used_memory_scripts", sm.evalBytes+sm.functionBytes)
+	field("used_memory_scripts_human", humanBytes(uint64(sm.evalBytes+sm.functionBytes)))
 }
 
 // memoryInfoTail writes INFO memory's figures after maxmemory_policy.

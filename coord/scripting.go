@@ -230,6 +230,31 @@ func parseScriptFlags(names []string, prefix string) (int, string) {
 	return flags, ""
 }
 
+// scriptMemory is what INFO memory reports of scripts and functions: the counts, and
+// the bytes of their source (the compiled code and the Lua states are not measured).
+type scriptMemory struct {
+	scripts, functions, libraries int
+	evalBytes, functionBytes      int64
+}
+
+func (e *scriptEngine) memory() scriptMemory {
+	var m scriptMemory
+	e.mu.RLock()
+	m.scripts = len(e.scripts)
+	for _, sc := range e.scripts {
+		m.evalBytes += int64(len(sc.body) + len(sc.sha))
+	}
+	e.mu.RUnlock()
+	reg := &e.funcs
+	reg.mu.RLock()
+	m.functions, m.libraries = len(reg.byName), len(reg.libs)
+	for _, lib := range reg.libs {
+		m.functionBytes += int64(len(lib.code))
+	}
+	reg.mu.RUnlock()
+	return m
+}
+
 // flush empties the script cache.
 func (e *scriptEngine) flush() {
 	e.mu.Lock()
