@@ -458,11 +458,17 @@ func (vm *luaVM) openMath(g *lua.LTable) {
 // digits where Redis's has 14. (Concatenation with .. still uses gopher-lua's form.)
 func luaToString(L *lua.LState, builtin lua.LValue) *lua.LFunction {
 	return L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() == 0 {
+			L.RaiseError("bad argument #1 to 'tostring' (value expected)")
+		}
 		n, ok := L.Get(1).(lua.LNumber)
 		if !ok {
+			top := L.GetTop()
 			L.Push(builtin)
-			L.Push(L.Get(1))
-			L.Call(1, 1)
+			for i := 1; i <= top; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(top, 1)
 			return 1
 		}
 		f := float64(n)
