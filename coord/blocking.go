@@ -118,6 +118,8 @@ type waiter struct {
 	shards []int
 	// unblockErr is set by CLIENT UNBLOCK ERROR.
 	unblockErr bool
+	// cmd is the blocking command, whose failed_calls an error reply counts in.
+	cmd string
 }
 
 // blockTable holds one shard's waiters by key, oldest first. Owner: the shard's loop.
@@ -155,7 +157,7 @@ func parseTimeout(b []byte) (time.Duration, string) {
 // ready wins. Inside MULTI (exec) a blocking command does not wait.
 func (cl *client) block(op *blockOp, timeout time.Duration) {
 	srv := cl.srv
-	wt := &waiter{id: cl.id, cl: cl, op: op}
+	wt := &waiter{id: cl.id, cl: cl, op: op, cmd: cl.lastCmd}
 	wt.reply.SetRESP3(cl.out.RESP3())
 	noWait := cl.exec != nil
 	op.inExec = noWait
@@ -258,6 +260,9 @@ func (cl *client) finishBlocked() {
 		wt.timer.Stop()
 	}
 	cl.unregister(wt)
+	// An error that ends the wait counts as the command's, as in Redis: INFO errorstats
+	// and its failed_calls (the call itself was counted when it blocked).
+	defer cl.countBlockedError(wt, cl.out.Len())
 	if wt.state.Load() == waitServed {
 		cl.deliver(wt, &cl.out)
 		return
@@ -267,6 +272,19 @@ func (cl *client) finishBlocked() {
 		return
 	}
 	wt.op.timeout(&cl.out)
+}
+
+// countBlockedError counts the reply written to out from mark when it is an error.
+func (cl *client) countBlockedError(wt *waiter, mark int) {
+	b := cl.out.Bytes()
+	if len(b) <= mark || b[mark] != '-' {
+		return
+	}
+	var scratch [32]byte
+	if cmd := lookupCommand([]byte(wt.cmd), &scratch); cmd != nil {
+		cl.loop.stats[cmd.id].failed++
+	}
+	cl.loop.countErrorBytes(b[mark+1:])
 }
 
 // deliver writes a served waiter's reply, or runs the op's second step.

@@ -482,3 +482,41 @@ func TestInfoCountsScripts(t *testing.T) {
 		t.Errorf("scripts and functions before and after the flushes: basalt %v, redis %v", got, want)
 	}
 }
+
+// An error that ends a blocking command's wait counts in INFO errorstats and in the
+// command's failed_calls, as in redis-server.
+func TestBlockedErrorCounted(t *testing.T) {
+	stats := func(addr string) []string {
+		blocked, admin := dialRaw(t, addr), dialRaw(t, addr)
+		admin.do("CONFIG", "RESETSTAT")
+		id := strings.TrimSpace(strings.TrimPrefix(blocked.do("CLIENT", "ID"), ":"))
+		if _, err := blocked.c.Write(encodeCommand([]string{"BLPOP", "nolist", "0"})); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(admin.do("CLIENT", "LIST"), "cmd=blpop") && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		admin.do("CLIENT", "UNBLOCK", id, "ERROR")
+		rep, err := readReply(blocked.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := admin.do("INFO", "everything")
+		var out []string
+		out = append(out, string(rep))
+		for _, line := range strings.Split(info, "\r\n") {
+			switch {
+			case strings.HasPrefix(line, "errorstat_"), strings.HasPrefix(line, "total_error_replies:"):
+				out = append(out, line)
+			case strings.HasPrefix(line, "cmdstat_blpop:"):
+				out = append(out, line[strings.Index(line, "rejected_calls"):])
+			}
+		}
+		return out
+	}
+	want := stats(startRedis(t))
+	if got := stats(startBasalt(t, 2)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after CLIENT UNBLOCK ERROR:\nbasalt %q\nredis  %q", got, want)
+	}
+}
