@@ -83,11 +83,15 @@ func newLuaVM() *luaVM {
 	// draw the same numbers.
 	vm.rnd = rand.Uint64() & (1<<48 - 1)
 	g := L.G.Global
-	// No file or module access, no bytecode loading: scripts must be self-contained and
-	// deterministic.
-	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "newproxy", "collectgarbage", "print"} {
+	// No file or module access: scripts must be self-contained and deterministic.
+	// getfenv and setfenv are gone as in Redis 7.0: getfenv(0) is the real globals
+	// table, through which a script could change every later run in this state.
+	for _, name := range []string{"dofile", "loadfile", "module", "require", "newproxy",
+		"collectgarbage", "print", "getfenv", "setfenv"} {
 		g.RawSetString(name, lua.LNil)
 	}
+	g.RawSetString("loadstring", L.NewFunction(vm.loadString))
+	g.RawSetString("load", L.NewFunction(vm.loadReader))
 	g.RawSetString("error", L.NewFunction(vm.luaError))
 	g.RawSetString("tostring", luaToString(L, g.RawGetString("tostring")))
 	g.RawSetString("pcall", L.NewFunction(vm.pcall))
@@ -144,6 +148,13 @@ func (vm *luaVM) protectLibraries(gmeta *lua.LTable) {
 		}
 	}
 	gmeta.RawSetString("__metatable", guard(L.NewTable()))
+	// Strings share one metatable whose __index is the string library: getmetatable('')
+	// shows a read-only view of it, and methods ('a'):upper() look through the
+	// library's proxy, so neither route reaches the real tables.
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.RawSetString("__index", g.RawGetString("string"))
+		smt.RawSetString("__metatable", guard(smt))
+	}
 	// wrap replaces a base function by one that hands a proxy given as its first
 	// argument to before (which may raise, or replace the argument) and then calls it.
 	wrap := func(name string, before func(L *lua.LState, proxy, real *lua.LTable)) {
@@ -497,6 +508,110 @@ func (vm *luaVM) seed48(seed int64) {
 func (vm *luaVM) rand48() uint64 {
 	vm.rnd = (vm.rnd*0x5DEECE66D + 0xB) & (1<<48 - 1)
 	return vm.rnd >> 17
+}
+
+// loadString is Lua's loadstring(s [, chunkname]): s compiled as a function of the
+// caller's environment, or nil and the syntax error.
+func (vm *luaVM) loadString(L *lua.LState) int {
+	code := L.CheckString(1)
+	return vm.loadChunk(L, []byte(code), L.OptString(2, code))
+}
+
+// loadReader is Lua's load(f [, chunkname]): the chunk is the concatenation of f's
+// results up to the first nil or empty string.
+func (vm *luaVM) loadReader(L *lua.LState) int {
+	f := L.CheckFunction(1)
+	name := L.OptString(2, "=(load)")
+	var code []byte
+	for {
+		L.Push(f)
+		L.Call(0, 1)
+		piece := L.Get(-1)
+		L.Pop(1)
+		if piece == lua.LNil {
+			break
+		}
+		if !lua.LVCanConvToString(piece) {
+			// Redis's load answers nil and an error table here, as the error is raised
+			// inside the loader.
+			e := L.NewTable()
+			e.RawSetString("err", lua.LString("ERR "+L.Where(1)+" reader function must return a string"))
+			L.Push(lua.LNil)
+			L.Push(e)
+			return 2
+		}
+		if piece.String() == "" {
+			break
+		}
+		code = append(code, piece.String()...)
+	}
+	return vm.loadChunk(L, code, name)
+}
+
+// loadChunk compiles code for loadstring and load. The function gets the environment
+// of the nearest Lua function on the stack (the script's read-only globals, or a
+// library's), never the real globals table that built-ins were made with.
+func (vm *luaVM) loadChunk(L *lua.LState, code []byte, name string) int {
+	// Lua 5.1 names a chunk in 80 bytes in syntax errors and in 60 at run time.
+	proto, err := compileLua(code, chunkID(name, 80))
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	renameChunk(proto, chunkID(name, 60))
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = vm.proxy
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if f, err := L.GetInfo("f", dbg, lua.LNil); err == nil {
+			if lf, ok := f.(*lua.LFunction); ok && !lf.IsG {
+				fn.Env = lf.Env
+				break
+			}
+		}
+	}
+	L.Push(fn)
+	return 1
+}
+
+// chunkID is how Lua 5.1 names a chunk in size bytes: "=name" as name, "@file" as
+// file (its end when too long), and source text as [string "its first line"], cut to
+// fit.
+func chunkID(name string, size int) string {
+	switch {
+	case strings.HasPrefix(name, "="):
+		return truncate(name[1:], size-1)
+	case strings.HasPrefix(name, "@"):
+		if file := name[1:]; len(file) > size-1 {
+			return "..." + file[len(file)-(size-1-3):]
+		}
+		return name[1:]
+	}
+	room := size - len(` [string "..."] `) - 1
+	line := name
+	if i := strings.IndexAny(name, "\n\r"); i >= 0 {
+		line = name[:i]
+	}
+	if len(line) > room {
+		line = line[:room]
+	}
+	if len(line) < len(name) {
+		return `[string "` + line + `..."]`
+	}
+	return `[string "` + name + `"]`
+}
+
+// renameChunk sets the name that run-time errors show for a chunk and the functions
+// defined in it.
+func renameChunk(p *lua.FunctionProto, name string) {
+	p.SourceName = name
+	for _, child := range p.FunctionPrototypes {
+		renameChunk(child, name)
+	}
 }
 
 // compileLua compiles a chunk under Lua's chunk name. Parse errors are reworded in
