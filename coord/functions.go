@@ -761,12 +761,14 @@ func fcallCmd(readOnly bool) clientHandler {
 			return
 		}
 		own := ownArgs(args)
-		cl.runScript(&scriptRun{
+		r := &scriptRun{
 			srv: cl.srv, cl: cl, fn: f, name: f.name, kind: "user_function",
 			callArgs: own, keys: own[3 : 3+n], argv: own[3+n:],
 			readOnly: readOnly || f.flags&scriptNoWrites != 0,
 			allowOOM: f.flags&scriptAllowOOM != 0,
-		})
+		}
+		r.cmd = lookupCommand(args[0], &r.scratch)
+		cl.runScript(r)
 	}
 }
 

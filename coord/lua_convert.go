@@ -42,8 +42,11 @@ func parseReply(L *lua.LState, b []byte) (v lua.LValue, rest []byte, errMsg stri
 		t.RawSetString("ok", lua.LString(line))
 		return t, after, "", false
 	case '-':
-		t := L.CreateTable(0, 1)
+		// The command counted its error (INFO errorstats); the flag, which Redis sets
+		// too and scripts can see, keeps EVAL from counting it again when returned.
+		t := L.CreateTable(0, 2)
 		t.RawSetString("err", lua.LString(line))
+		t.RawSetString("ignore_error_stats_update", lua.LTrue)
 		return t, after, string(line), true
 	case ':':
 		n, _ := strconv.ParseInt(string(line), 10, 64)

@@ -317,6 +317,7 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 			readOnly: readOnly || (sc.shebang && sc.flags&scriptNoWrites != 0),
 			allowOOM: sc.shebang && sc.flags&scriptAllowOOM != 0,
 		}
+		r.cmd = lookupCommand(args[0], &r.scratch)
 		cl.runScript(r)
 	}
 }
@@ -395,6 +396,53 @@ type scriptRun struct {
 	effects   []aofRecord
 	// scratch lower-cases command names.
 	scratch [32]byte
+	// cmd is the EVAL or FCALL variant that started the run. notes are the commandstats
+	// and errorstats of calls counted on no shard's loop (refusals, SELECT), applied on
+	// the client's loop with the reply (settleStats); errCounted is set when the reply
+	// is an error that a call already counted.
+	cmd        *Command
+	notes      []statNote
+	errCounted bool
+}
+
+// statNote is one call's contribution to INFO commandstats and errorstats.
+type statNote struct {
+	cmd              *Command
+	calls            int64
+	rejected, failed bool
+	// err is the error reply to count, "" for none.
+	err string
+}
+
+// settleStats counts, on the client's loop as the reply goes out, what the run's calls
+// left in notes and the run's own failure. As in Redis, an error a call already counted
+// (an error table from redis.call or redis.pcall, which carries
+// ignore_error_stats_update) makes EVAL fail without being counted again.
+func (cl *client) settleStats(r *scriptRun) {
+	ls := cl.loop
+	for _, n := range r.notes {
+		if n.cmd != nil {
+			st := &ls.stats[n.cmd.id]
+			st.calls += n.calls
+			if n.rejected {
+				st.rejected++
+			}
+			if n.failed {
+				st.failed++
+			}
+		}
+		if n.err != "" {
+			ls.countError(n.err)
+		}
+	}
+	if b := r.reply.Bytes(); len(b) > 0 && b[0] == '-' {
+		if r.cmd != nil {
+			ls.stats[r.cmd.id].failed++
+		}
+		if !r.errCounted {
+			ls.countErrorBytes(b[1:])
+		}
+	}
 }
 
 // runScript starts r as a transaction of cl: it takes the claims, runs the Lua code on
@@ -438,6 +486,7 @@ func (cl *client) runScript(r *scriptRun) {
 					return
 				}
 				w.Raw(r.reply.Bytes())
+				cl.settleStats(r)
 			}
 			if t.locked {
 				t.release(nil, nil, finish)
@@ -507,6 +556,7 @@ func (cl *client) runScriptOnShard(r *scriptRun, s int) {
 			return
 		}
 		w.Raw(r.reply.Bytes())
+		cl.settleStats(r)
 	})
 }
 
@@ -530,7 +580,8 @@ func (r *scriptRun) markUndeclared() {
 // fresh is a copy of the run's inputs for a new attempt.
 func (r *scriptRun) fresh() *scriptRun {
 	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
-		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart}
+		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart,
+		cmd: r.cmd}
 }
 
 // execute runs the Lua code and leaves the reply in r.reply. It runs on the run's own
@@ -601,12 +652,23 @@ func (r *scriptRun) finish(L *lua.LState, err error) {
 		}
 	}
 	if err != nil {
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			r.errCounted = statsCounted(ae.Object)
+		}
 		r.reply.Error(r.errorText(err))
 		return
 	}
 	v := L.Get(-1)
 	L.Pop(1)
+	r.errCounted = statsCounted(v)
 	luaToReply(&r.reply, v, r.resp3, 0)
+}
+
+// statsCounted reports whether v is an error table whose error was counted already.
+func statsCounted(v lua.LValue) bool {
+	t, ok := v.(*lua.LTable)
+	return ok && t.RawGetString("ignore_error_stats_update") == lua.LTrue
 }
 
 func (r *scriptRun) touchedUndeclared() bool {
@@ -663,9 +725,12 @@ func leadingLine(msg, prefix string) (int, bool) {
 // redisCall is redis.call (protected false) and redis.pcall (protected true).
 func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 	r := vm.run
-	fail := func(msg string) int {
-		t := L.CreateTable(0, 1)
+	fail := func(msg string, counted bool) int {
+		t := L.CreateTable(0, 2)
 		t.RawSetString("err", lua.LString(msg))
+		if counted {
+			t.RawSetString("ignore_error_stats_update", lua.LTrue)
+		}
 		if protected {
 			L.Push(t)
 			return 1
@@ -675,11 +740,11 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 		return 0
 	}
 	if r == nil {
-		return fail("ERR redis.call is not available while a library loads")
+		return fail("ERR redis.call is not available while a library loads", false)
 	}
 	n := L.GetTop()
 	if n == 0 {
-		return fail(errScriptNoArgs)
+		return fail(errScriptNoArgs, false)
 	}
 	// The arguments are copied into buffers the state reuses: every command path
 	// copies what it keeps (as it must for arguments in a connection's read buffer),
@@ -693,7 +758,7 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 		case lua.LNumber:
 			arena = append(arena, luaNumberString(float64(v))...)
 		default:
-			return fail(errScriptArgType)
+			return fail(errScriptArgType, false)
 		}
 		ends = append(ends, len(arena))
 	}
@@ -705,16 +770,17 @@ func (vm *luaVM) redisCall(L *lua.LState, protected bool) int {
 	}
 	vm.argArena, vm.argEnds, vm.argSlices = arena, ends, args
 	if r.restart {
-		return fail(errScriptRestart)
+		return fail(errScriptRestart, false)
 	}
-	reply, msg := r.command(args)
+	reply, msg, counted := r.command(args)
 	if msg != "" {
-		return fail(msg)
+		return fail(msg, counted)
 	}
 	_, emsg, isErr := replyToLua(L, reply)
 	if isErr && !protected {
 		L.Pop(1)
-		return fail(emsg)
+		// The command counted its own error reply.
+		return fail(emsg, true)
 	}
 	return 1
 }
@@ -765,59 +831,75 @@ func luaNumberString(f float64) string {
 }
 
 // command runs one redis.call under the run's claims and returns its reply, or the
-// script-level error that kept it from running.
-func (r *scriptRun) command(args [][]byte) ([]byte, string) {
+// script-level error that kept it from running and whether that error is counted in
+// INFO errorstats already: a refusal is counted, as Redis counts it, against the
+// command's rejected_calls.
+func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
+	refuse := func(cmd *Command, msg string) ([]byte, string, bool) {
+		r.notes = append(r.notes, statNote{cmd: cmd, rejected: cmd != nil, err: msg})
+		return nil, msg, true
+	}
 	cmd := lookupCommand(args[0], &r.scratch)
 	if cmd == nil {
-		return nil, errScriptUnknownCommand
+		return refuse(nil, errScriptUnknownCommand)
 	}
 	if len(cmd.Subs) > 0 && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
 		if sub == nil {
-			return nil, "ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP."
+			// Redis looks a subcommand up as a command of its own.
+			return refuse(nil, errScriptUnknownCommand)
 		}
 		cmd = sub
 	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
-		return nil, errScriptArity
+		return refuse(cmd, errScriptArity)
 	}
 	if cmd.Flags&FlagNoScript != 0 {
-		return nil, errScriptNoScript
+		return refuse(cmd, errScriptNoScript)
 	}
 	if (cmd.Name == "xread" || cmd.Name == "xreadgroup") && streamBlockOption(args) {
 		// A script cannot wait: Redis refuses the BLOCK option there outright.
 		var w proto.Writer
 		w.SetRESP3(r.resp3)
-		w.Error("ERR " + cmd.Name + " command is not allowed with BLOCK option from scripts")
-		return w.Bytes(), ""
+		msg := "ERR " + cmd.Name + " command is not allowed with BLOCK option from scripts"
+		w.Error(msg)
+		// The command itself refuses BLOCK in Redis: a failed call.
+		r.notes = append(r.notes, statNote{cmd: cmd, calls: 1, failed: true, err: msg})
+		return w.Bytes(), "", false
 	}
 	write := cmd.Flags&FlagWrite != 0
 	if write && r.readOnly {
-		return nil, errScriptReadOnly
+		return refuse(cmd, errScriptReadOnly)
 	}
 	if write && r.srv.noReplicas.Load() {
-		return nil, errNoReplicas
+		return refuse(cmd, errNoReplicas)
 	}
 	if cmd.Flags&FlagDenyOOM != 0 && r.oomAtStart && !r.wrote.Load() && !r.allowOOM {
-		return nil, errOOM
+		return refuse(cmd, errOOM)
 	}
 	if r.killed.Load() {
-		return nil, "ERR Script killed by user with SCRIPT KILL..."
+		return nil, "ERR Script killed by user with SCRIPT KILL...", false
 	}
 	var w proto.Writer
 	w.SetRESP3(r.resp3)
 	if cmd.Name == "select" {
+		note := statNote{cmd: cmd, calls: 1}
 		n, ok := proto.ParseInt(args[1])
 		switch {
 		case !ok:
-			w.Error(proto.ErrNotInt)
+			note.err = proto.ErrNotInt
 		case n < 0 || n >= int64(r.srv.cfg.Databases):
-			w.Error("ERR DB index is out of range")
+			note.err = "ERR DB index is out of range"
 		default:
 			r.db = int(n)
 			w.OK()
 		}
-		return w.Bytes(), ""
+		if note.err != "" {
+			w.Error(note.err)
+			note.failed = true
+		}
+		r.notes = append(r.notes, note)
+		return w.Bytes(), "", false
 	}
 	// Undeclared keys are detected in every mode: a run holding every shard only learns
 	// from them, one holding key claims must not go on.
@@ -827,25 +909,25 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 	if (r.declared != nil || r.onShard) && !r.covers(cmd, args) {
 		if !r.wrote.Load() {
 			r.restart = true
-			return nil, errScriptRestart
+			return nil, errScriptRestart, false
 		}
-		return nil, errUndeclaredAfterWrite
+		return nil, errUndeclaredAfterWrite, false
 	}
 	if write {
 		if r.onShard && !r.claimWrite() {
 			// The busy watchdog is moving the run off the loop: nothing written yet.
 			r.restart = true
-			return nil, errScriptRestart
+			return nil, errScriptRestart, false
 		}
 		r.wrote.Store(true)
 	}
 	if r.onShard {
 		// covers kept every call on this shard's declared keys, and we are on its loop.
 		r.runCaptured(r.shard, cmd, args, &w)
-		return w.Bytes(), ""
+		return w.Bytes(), "", false
 	}
 	if cmd.client != nil {
-		return r.viaClient(func(cl *client, w *proto.Writer) { cl.runClientCounted(cmd, args, w) }), ""
+		return r.viaClient(func(cl *client, w *proto.Writer) { cl.runClientCounted(cmd, args, w) }), "", false
 	}
 	s, multi := r.cl.route(cmd, args)
 	if multi {
@@ -855,10 +937,10 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string) {
 			if write {
 				r.addEffects(aofRecord{r.db, ownArgs(args)})
 			}
-		}), ""
+		}), "", false
 	}
 	r.srv.runWait(s, func() { r.runCaptured(s, cmd, args, &w) })
-	return w.Bytes(), ""
+	return w.Bytes(), "", false
 }
 
 // streamBlockOption reports whether an XREAD or XREADGROUP names BLOCK among the

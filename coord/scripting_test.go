@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -529,5 +530,89 @@ func TestCommandstatsCountTransactionAndScriptCalls(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Errors inside scripts count in INFO errorstats, total_error_replies and commandstats
+// as in redis-server: a call's error (or refusal) once, when the call makes it, and the
+// script's own error reply only when no call counted it already (the error tables of
+// redis.call and redis.pcall carry ignore_error_stats_update). Run with two shards, so
+// that calls on the other shard's key count on that loop.
+func TestScriptErrorsCounted(t *testing.T) {
+	lib := "#!lua name=errlib\n" +
+		"redis.register_function('fail', function(keys) return redis.call('incr', keys[1]) end)\n" +
+		"redis.register_function('pfail', function(keys) return redis.pcall('incr', keys[1]) end)\n" +
+		"redis.register_function{function_name='ro', callback=function(keys) return redis.call('set', keys[1], 'x') end, flags={'no-writes'}}\n" +
+		"redis.register_function('raise', function() error('boom') end)\n"
+	cases := [][]string{
+		{"EVAL", "return redis.call('select',99)", "0"},
+		{"EVAL", "local t = redis.pcall('select',99) return 1", "0"},
+		{"EVAL", "return redis.pcall('select',99)", "0"},
+		{"EVAL", "return redis.call('select','x')", "0"},
+		{"EVAL", "redis.pcall('select',99) return redis.call('select',99)", "0"},
+		{"EVAL", "return redis.error_reply('MY_ERR_CODE custom msg')", "0"},
+		{"EVAL", "return redis.error_reply('')", "0"},
+		{"EVAL", "return {err='X boom'}", "0"},
+		{"EVAL", "return {err='ERR hi', ignore_error_stats_update=true}", "0"},
+		{"EVAL", "error('boom')", "0"},
+		{"EVAL", "return nosuch", "0"},
+		{"EVAL", "return redis.call('nosuchcmd')", "0"},
+		{"EVAL", "return redis.call('config', 'nosuchsub')", "0"},
+		{"EVAL", "return redis.call('get')", "0"},
+		{"EVAL", "return redis.call()", "0"},
+		{"EVAL", "return redis.call({})", "0"},
+		{"EVAL", "return redis.call('subscribe', 'x')", "0"},
+		{"EVAL_RO", "return redis.call('set',KEYS[1],'y')", "1", "strkey"},
+		{"EVAL", "return redis.call('incr', KEYS[1])", "1", "strkey"},
+		{"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "strkey"},
+		{"EVAL", "local t = redis.pcall('incr', KEYS[1]) t.err = 'X changed' return t", "1", "strkey"},
+		{"EVAL", "local t = redis.pcall('hset', KEYS[1], 'f', 'v') return 1", "1", "strkey"},
+		{"EVAL", "return redis.pcall('mset', 'a', 1, 'b')", "0"},
+		{"EVAL", "local t = redis.pcall('select',99) local n = 0 for k in pairs(t) do n = n + 1 end return n", "0"},
+		{"EVALSHA", "0000000000000000000000000000000000000000", "0"},
+		{"FCALL", "fail", "1", "strkey"},
+		{"FCALL", "pfail", "1", "strkey"},
+		{"FCALL_RO", "ro", "1", "strkey"},
+		{"FCALL", "raise", "0"},
+	}
+	run := func(addr string) []string {
+		c := dialRaw(t, addr)
+		if rep := c.do("FUNCTION", "LOAD", "REPLACE", lib); rep != "$6\r\nerrlib\r\n" {
+			t.Fatalf("FUNCTION LOAD = %q", rep)
+		}
+		c.do("SET", "strkey", "abc")
+		var out []string
+		for _, args := range cases {
+			c.do("CONFIG", "RESETSTAT")
+			out = append(out, fmt.Sprint(args), c.do(args...))
+			var lines []string
+			for _, line := range strings.Split(c.do("INFO", "everything"), "\r\n") {
+				switch {
+				case strings.HasPrefix(line, "errorstat_"), strings.HasPrefix(line, "total_error_replies:"):
+					lines = append(lines, line)
+				case strings.HasPrefix(line, "cmdstat_") && !strings.HasPrefix(line, "cmdstat_config:"):
+					name, rest, _ := strings.Cut(line, ":")
+					calls, _, _ := strings.Cut(rest, ",")
+					lines = append(lines, name+" "+calls+" "+rest[strings.Index(rest, "rejected_calls"):])
+				}
+			}
+			sort.Strings(lines)
+			out = append(out, lines...)
+		}
+		return out
+	}
+	want := run(startRedis(t))
+	got := run(startBasalt(t, 2))
+	for i := 0; i < max(len(want), len(got)); i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			t.Fatalf("line %d: basalt %q, redis %q\nbasalt: %q\nredis:  %q", i, g, w, got, want)
+		}
 	}
 }
