@@ -67,8 +67,9 @@ type blockOp struct {
 	inExec bool
 }
 
-// serveAndLog serves from key and logs the serve's replay unless it failed.
-func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer) {
+// serveAndLog serves from key for client writer and logs the serve's replay unless it
+// failed.
+func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *proto.Writer, writer uint64) {
 	mark := w.Len()
 	var probes []watchProbe
 	if len(ls.watches) > 0 {
@@ -77,6 +78,18 @@ func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *pr
 	before := sh.Dirty()
 	op.serve(sh, ls, key, w)
 	ls.touched(sh, before, probes)
+	if srv := ls.srv; srv.tracking.active.Load() != 0 && sh.Dirty() != before {
+		// The served pop (and push) wrote like the command it ends: clients caching the
+		// keys are told (tracking.go).
+		var keys [][]byte
+		for _, k := range [][]byte{key, op.dest} {
+			if k != nil && srv.shardOf(k) == ls.idx {
+				srv.invalidate(ls.idx, lockKey{op.db, string(k)}, writer)
+				keys = append(keys, k)
+			}
+		}
+		srv.broadcast(ls.idx, keys, writer)
+	}
 	if op.replay == nil || op.inExec || !ls.srv.aof.on.Load() {
 		return
 	}
@@ -218,7 +231,7 @@ func (cl *client) block(op *blockOp, timeout time.Duration) {
 				retry = true
 				return
 			}
-			op.serveAndLog(sh, srv.loops[sh.ID], key, &wt.reply)
+			op.serveAndLog(sh, srv.loops[sh.ID], key, &wt.reply, cl.id)
 		}, func(w *proto.Writer) {
 			if retry {
 				// Someone emptied the key between the hops: start over.
@@ -399,7 +412,7 @@ func (s *Server) serveReady(ls *loopState) {
 			if !wt.state.CompareAndSwap(waitWaiting, waitServing) {
 				continue
 			}
-			wt.op.serveAndLog(sh, ls, key, &wt.reply)
+			wt.op.serveAndLog(sh, ls, key, &wt.reply, wt.cl.id)
 			// The reply is complete: only now may the client's loop read it.
 			wt.state.Store(waitServed)
 			wt.cl.wake()

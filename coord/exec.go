@@ -208,6 +208,7 @@ func (cl *client) singleShard(cmds []queued, watched []watchedKey) (int, bool) {
 func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watched []watchedKey) {
 	srv := cl.srv
 	db := cl.db
+	trackReads := cl.track != nil && cl.track.deferReads
 	var replies proto.Writer
 	replies.SetRESP3(cl.out.RESP3())
 	aborted := false
@@ -241,7 +242,11 @@ func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watche
 		var effects []aofRecord
 		ls.capture = &effects
 		for _, q := range cmds {
+			srv.setWriter(s, cl.id) // tracking.go: NOLOOP
 			ls.runShardCommand(sh, q.cmd, q.args, db, &replies)
+			if trackReads {
+				srv.rememberRead(s, cl.id, db, q.cmd, q.args)
+			}
 		}
 		ls.capture = nil
 		srv.appendRecords(true, effects...)
@@ -332,6 +337,7 @@ func (e *execState) step(cl *client) {
 	}
 	srv := cl.srv
 	db := cl.db
+	trackReads := cl.track != nil && cl.track.deferReads
 	captured := make([][]aofRecord, len(shards))
 	cl.fanout(shards, func(sh *shard.Shard, i int) {
 		ls := srv.loops[sh.ID]
@@ -341,7 +347,11 @@ func (e *execState) step(cl *client) {
 				continue
 			}
 			slots[j].start = writers[i].Len()
+			srv.setWriter(sh.ID, cl.id) // tracking.go: NOLOOP
 			ls.runShardCommand(sh, run[j].cmd, run[j].args, db, &writers[i])
+			if trackReads {
+				srv.rememberRead(sh.ID, cl.id, db, run[j].cmd, run[j].args)
+			}
 			slots[j].end = writers[i].Len()
 		}
 		ls.capture = nil

@@ -768,6 +768,7 @@ func fcallCmd(readOnly bool) clientHandler {
 			allowOOM: f.flags&scriptAllowOOM != 0,
 		}
 		r.cmd = lookupCommand(args[0], &r.scratch)
+		r.trackReads = cl.track != nil && cl.track.deferReads
 		cl.runScript(r)
 	}
 }

@@ -318,6 +318,7 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 			allowOOM: sc.shebang && sc.flags&scriptAllowOOM != 0,
 		}
 		r.cmd = lookupCommand(args[0], &r.scratch)
+		r.trackReads = cl.track != nil && cl.track.deferReads
 		cl.runScript(r)
 	}
 }
@@ -403,6 +404,9 @@ type scriptRun struct {
 	cmd        *Command
 	notes      []statNote
 	errCounted bool
+	// trackReads is set when the caller tracks the keys its script's calls read
+	// (tracking.go).
+	trackReads bool
 }
 
 // statNote is one call's contribution to INFO commandstats and errorstats.
@@ -581,7 +585,7 @@ func (r *scriptRun) markUndeclared() {
 func (r *scriptRun) fresh() *scriptRun {
 	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
 		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart,
-		cmd: r.cmd}
+		cmd: r.cmd, trackReads: r.trackReads}
 }
 
 // execute runs the Lua code and leaves the reply in r.reply. It runs on the run's own
@@ -972,8 +976,12 @@ func streamBlockOption(args [][]byte) bool {
 // runCaptured runs a call on shard s from that shard's loop, collecting what it logs.
 func (r *scriptRun) runCaptured(s int, cmd *Command, args [][]byte, w *proto.Writer) {
 	ls, sh := r.srv.loops[s], r.srv.shards[s]
+	r.srv.setWriter(s, r.cl.id) // tracking.go: NOLOOP spares the script's caller
 	ls.scriptCall = true
 	defer func() { ls.scriptCall = false }()
+	if r.trackReads {
+		defer r.srv.rememberRead(s, r.cl.id, r.db, cmd, args)
+	}
 	if ls.capture != nil || !r.srv.aof.on.Load() {
 		ls.runShardCommand(sh, cmd, args, r.db, w)
 		return

@@ -141,6 +141,9 @@ type loopState struct {
 	// before returning; posting to an awake loop skips the doorbell's system call.
 	mail  mailbox
 	awake atomic.Bool
+	// bcastPending is set when BCAST invalidations wait for the callback's end
+	// (tracking.go).
+	bcastPending bool
 	// pfKeys collects the keys of a prefetch (parseAhead, group.exec), pfSeconds the
 	// argument after each key (nil for none).
 	pfKeys, pfSeconds [][]byte
@@ -427,6 +430,9 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 			i := i
 			_ = s.loops[i].handle.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				s.cron(i, hz)
+				s.trackLimit(i) // tracking.go
+				// Expiries and evictions of the cron may have invalidated keys.
+				s.flushBroadcasts(i)
 				return nil
 			}))
 		}
@@ -591,6 +597,9 @@ func (ls *loopState) drain() {
 func (ls *loopState) settle() {
 	mb := &ls.mail
 	for {
+		if ls.bcastPending {
+			ls.srv.flushBroadcasts(ls.idx)
+		}
 		ls.awake.Store(false)
 		if ls.queued.Load() == 0 {
 			return

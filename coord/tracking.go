@@ -41,6 +41,9 @@ type trackState struct {
 	caching int8
 	// broken is set once an invalidation found the redirect target gone.
 	broken bool
+	// deferReads is set for an EXEC or a script whose single-shard reads register as
+	// they run (rememberRead), not before the transaction or the script.
+	deferReads bool
 	// deferred holds invalidations that arrived while the client waited for another
 	// loop: they follow the reply it waits for (its own write may have caused them, and
 	// Redis answers the write first).
@@ -82,6 +85,9 @@ type trackLoop struct {
 	keys map[lockKey]map[uint64]struct{}
 	// writer is the client whose command runs on the loop now (0: unknown), for NOLOOP.
 	writer uint64
+	// bcast holds the BCAST invalidations of the running callback: prefix -> written
+	// key -> its writer (broadcast, flushBroadcasts).
+	bcast map[string]map[string]uint64
 }
 
 func (s *Server) initTracking() {
@@ -396,12 +402,32 @@ func (cl *client) trackCommand(cmd *Command, args [][]byte) {
 	}
 	caching := st.caching
 	st.caching = 0
+	script := false
+	switch cmd.Name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		script = true
+	}
+	if cmd.Name == "exec" || script {
+		st.deferReads = false
+	}
 	if st.bcast || (st.optin && caching <= 0) || (st.optout && caching < 0) {
 		return
 	}
+	if script {
+		// As in Redis, only what the script's calls read is tracked.
+		st.deferReads = true
+		return
+	}
 	if cmd.Name == "exec" && cl.multi != nil {
+		// Redis registers a read once it ran, so a write earlier in the transaction
+		// does not invalidate the key for this client: the transaction's single-shard
+		// reads register on their shard right after they run, within the transaction.
+		// Reads that span shards register now.
+		st.deferReads = true
 		for _, q := range cl.multi.cmds {
-			cl.trackRead(q.cmd, q.args)
+			if _, multi := cl.route(q.cmd, q.args); multi {
+				cl.trackRead(q.cmd, q.args)
+			}
 		}
 		return
 	}
@@ -424,6 +450,17 @@ func (cl *client) trackRead(cmd *Command, args [][]byte) {
 		}
 		id := cl.id
 		srv.run(target, func() { srv.remember(target, k, id) })
+	}
+}
+
+// rememberRead registers the keys of a read that just ran on loop, the loop of the
+// shard that owns them, for client id.
+func (s *Server) rememberRead(loop int, id uint64, db int, cmd *Command, args [][]byte) {
+	if cmd.Flags&FlagReadonly == 0 {
+		return
+	}
+	for _, p := range keyPositionsOf(cmd, args) {
+		s.remember(loop, lockKey{db, string(args[p])}, id)
 	}
 }
 
@@ -450,6 +487,34 @@ func (s *Server) remember(loop int, k lockKey, id uint64) {
 				break
 			}
 		}
+	}
+}
+
+// trackLimit evicts keys of loop's table while the tables together hold more than
+// tracking-table-max-keys, telling their readers, as Redis does periodically: lowering
+// the limit takes effect without waiting for the next tracked read. Each eviction is
+// reserved on the shared count first, so that loops evicting at once never take the
+// tables below the limit.
+func (s *Server) trackLimit(loop int) {
+	r := &s.tracking
+	if r.active.Load() == 0 {
+		return
+	}
+	limit := int64(s.cfg.trackingMaxKeys())
+	if limit <= 0 {
+		return
+	}
+	tl := r.loops[loop]
+	for victim := range tl.keys {
+		n := r.keys.Load()
+		if n <= limit {
+			return
+		}
+		if !r.keys.CompareAndSwap(n, n-1) {
+			continue
+		}
+		s.invalidate(loop, victim, 0)
+		r.keys.Add(1) // invalidate counted the key out too
 	}
 }
 
@@ -529,17 +594,53 @@ func (s *Server) trackClaimWritten(loop int, r *lockRequest, writer uint64) {
 	s.broadcast(loop, keys, writer)
 }
 
-// broadcast sends the BCAST invalidations for keys written on loop: one message per
-// client and matching prefix, keys sorted and deduplicated, prefixes in sorted order,
-// as Redis batches them.
+// broadcast records the BCAST invalidations of keys written on loop, which
+// flushBroadcasts sends when the loop's callback ends: Redis sends them once per
+// event-loop iteration, one message per prefix and client, so a transaction or an
+// MSET on one shard makes one message per prefix, not one per key.
 func (s *Server) broadcast(loop int, keys [][]byte, writer uint64) {
 	r := &s.tracking
 	if r.bcast.Load() == 0 || len(keys) == 0 {
 		return
 	}
+	tl := r.loops[loop]
 	r.mu.RLock()
-	prefixes := make([]string, 0, len(r.prefixes))
 	for p := range r.prefixes {
+		for _, k := range keys {
+			if !strings.HasPrefix(string(k), p) {
+				continue
+			}
+			if tl.bcast == nil {
+				tl.bcast = map[string]map[string]uint64{}
+			}
+			written := tl.bcast[p]
+			if written == nil {
+				written = map[string]uint64{}
+				tl.bcast[p] = written
+			}
+			// As in Redis, the last writer of a key is the one NOLOOP spares.
+			written[string(k)] = writer
+		}
+	}
+	r.mu.RUnlock()
+	if len(tl.bcast) > 0 {
+		s.loops[loop].bcastPending = true
+	}
+}
+
+// flushBroadcasts sends what broadcast recorded on loop: per prefix in sorted order,
+// one message to each client of the prefix with the keys sorted, less the keys a
+// NOLOOP client wrote itself.
+func (s *Server) flushBroadcasts(loop int) {
+	ls := s.loops[loop]
+	if !ls.bcastPending {
+		return
+	}
+	ls.bcastPending = false
+	r := &s.tracking
+	tl := r.loops[loop]
+	prefixes := make([]string, 0, len(tl.bcast))
+	for p := range tl.bcast {
 		prefixes = append(prefixes, p)
 	}
 	sort.Strings(prefixes)
@@ -548,40 +649,35 @@ func (s *Server) broadcast(loop int, keys [][]byte, writer uint64) {
 		keys [][]byte
 	}
 	var sends []send
+	r.mu.RLock()
 	for _, p := range prefixes {
-		var match [][]byte
-		for _, k := range keys {
-			if strings.HasPrefix(string(k), p) {
-				match = append(match, k)
-			}
+		written := tl.bcast[p]
+		names := make([]string, 0, len(written))
+		for k := range written {
+			names = append(names, k)
 		}
-		if len(match) == 0 {
-			continue
-		}
-		sort.Slice(match, func(i, j int) bool { return string(match[i]) < string(match[j]) })
-		match = dedupSorted(match)
+		sort.Strings(names)
 		for _, id := range r.prefixes[p] {
 			t := r.clients[id]
-			if t == nil || (t.noloop && id == writer) {
+			if t == nil {
 				continue
 			}
-			sends = append(sends, send{t, match})
+			var keys [][]byte
+			for _, k := range names {
+				if !t.noloop || written[k] != id {
+					keys = append(keys, []byte(k))
+				}
+			}
+			if len(keys) > 0 {
+				sends = append(sends, send{t, keys})
+			}
 		}
 	}
 	r.mu.RUnlock()
+	clear(tl.bcast)
 	for _, sd := range sends {
 		s.sendInvalidation(loop, sd.t, sd.keys, false)
 	}
-}
-
-func dedupSorted(keys [][]byte) [][]byte {
-	out := keys[:0]
-	for i, k := range keys {
-		if i == 0 || string(k) != string(keys[i-1]) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // trackFlushed forgets every key of loop's table (FLUSHDB and FLUSHALL clear the whole
@@ -709,7 +805,10 @@ func (s *Server) trackOutput(loop int, c *client) (out *proto.Writer, deferred b
 	if c.sub.dropped {
 		return nil, false
 	}
-	if c.track != nil && (c.batch != nil || c.async != nil) {
+	// A blocked client being served gets the invalidations its own serve caused after
+	// its reply, as in Redis; while it waits, they reach it at once.
+	serving := c.blocked != nil && c.blocked.state.Load() != waitWaiting
+	if c.track != nil && (c.batch != nil || c.async != nil || serving) {
 		out = &c.track.deferred
 		out.SetRESP3(c.out.RESP3())
 		return out, true

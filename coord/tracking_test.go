@@ -92,6 +92,47 @@ var trackScripts = map[string]struct {
 		step(0, "CLIENT TRACKING off"),
 		step(1, "SET u{t}1 y"),
 	}},
+	// One message per prefix for all the keys a transaction or a command writes.
+	"bcast-batch": {3, []psStep{
+		step(1, "SUBSCRIBE __redis__:invalidate"),
+		step(0, "CLIENT TRACKING on BCAST REDIRECT $ID1 PREFIX a: PREFIX b:"),
+		step(0, "MULTI", "INCR a:1{t}", "INCR a:2{t}", "INCR b:1{t}", "INCR b:2{t}", "INCR c:1{t}", "EXEC"),
+		step(2, "MSET a:x{t} 1 b:y{t} 2 a:z{t} 3"),
+		step(0, "CLIENT TRACKING off"),
+		step(0, "CLIENT TRACKING on BCAST REDIRECT $ID1 NOLOOP PREFIX a:"),
+		step(0, "MULTI", "SET a:1{t} x", "SET a:2{t} y", "EXEC"),
+		step(2, "MULTI", "SET a:1{t} z", "SET a:3{t} w", "EXEC"),
+	}},
+	// A read in a transaction is tracked once it ran: a write before it in the same
+	// transaction does not invalidate it; one after it does.
+	"exec-reads": {2, []psStep{
+		step(0, "CLIENT TRACKING on"),
+		step(0, "MULTI", "MSET x{t} 1 y{t} 2", "GET y{t}", "EXEC"),
+		step(1, "SET y{t} 3"),
+		step(0, "MULTI", "GET x{t}", "SET x{t} 5", "EXEC"),
+		step(0, "PING"),
+	}},
+	// Only the keys a script's calls read are tracked.
+	"script-reads": {2, []psStep{
+		step(0, "CLIENT TRACKING on"),
+		step(1, "MSET key1{t} 1 key2{t} 1"),
+		step(0, "EVAL redis.call('set','key3{t}','bar') 2 key1{t} key2{t}"),
+		step(1, "MSET key2{t} 2 key1{t} 2"),
+		step(0, "EVAL redis.call('get','key2{t}') 2 key1{t} key2{t}"),
+		step(1, "MSET key2{t} 2 key3{t} 2"),
+		step(0, "EVAL_RO redis.call('get','key1{t}') 1 key1{t}"),
+		step(1, "SET key1{t} 9"),
+	}},
+	// A blocked move that is served writes its keys like the command: the invalidation
+	// follows the reply.
+	"blocked-move": {2, []psStep{
+		step(1, "RPUSH list2{t} a"),
+		step(0, "CLIENT TRACKING on"),
+		step(0, "LRANGE list2{t} 0 -1"),
+		step(0, "BLMOVE list1{t} list2{t} LEFT LEFT 0"),
+		step(1, "RPUSH list1{t} foo"),
+		step(0, "PING"),
+	}},
 	"optin-optout": {2, []psStep{
 		step(0, "CLIENT TRACKING on OPTIN"),
 		step(0, "GET a"),
@@ -448,5 +489,56 @@ func BenchmarkTracking(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Lowering tracking-table-max-keys evicts the extra keys by itself, as Redis's cron
+// does, with one invalidation each, down to the limit and not below, though the keys
+// spread over four shards that evict at once.
+func TestTrackingLimitLowered(t *testing.T) {
+	addr := startBasalt(t, 4)
+	admin := redis.NewClient(&redis.Options{Addr: addr})
+	defer admin.Close()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p := &psConn{c: conn, r: bufio.NewReader(conn)}
+	send := func(args ...string) string {
+		_, _ = conn.Write(encodeCommand(args))
+		return string(p.quiet(t, 1))
+	}
+	send("HELLO", "3")
+	send("CLIENT", "TRACKING", "on")
+	const keys, limit = 40, 3
+	for i := range keys {
+		send("GET", "k"+strconv.Itoa(i))
+	}
+	if err := admin.ConfigSet(context.Background(), "tracking-table-max-keys", strconv.Itoa(limit)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing else is sent: every frame that arrives is an invalidation.
+	got := 0
+	deadline := time.Now().Add(5 * time.Second)
+	for got < keys-limit && time.Now().Before(deadline) {
+		_ = conn.SetReadDeadline(deadline)
+		frame, err := readReply(p.r)
+		if err != nil {
+			t.Fatalf("after %d invalidations: %v", got, err)
+		}
+		if !strings.Contains(string(frame), "invalidate") {
+			t.Fatalf("unexpected frame %q", frame)
+		}
+		got++
+	}
+	if extra := p.quiet(t, 0); len(extra) > 0 {
+		t.Fatalf("more than %d invalidations: then %q", keys-limit, extra)
+	}
+	if got != keys-limit {
+		t.Fatalf("%d invalidations, want %d", got, keys-limit)
+	}
+	if n := trackInfoField(t, admin, "stats", "tracking_total_keys"); n != strconv.Itoa(limit) {
+		t.Fatalf("tracking_total_keys = %s, want %d", n, limit)
 	}
 }
