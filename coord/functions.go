@@ -736,6 +736,7 @@ func functionHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
 // FCALL function numkeys [key ...] [arg ...], and FCALL_RO.
 func fcallCmd(readOnly bool) clientHandler {
 	return func(cl *client, args [][]byte, w *proto.Writer) {
+		cl.feedScript(args)
 		n, msg := parseNumKeys(args)
 		if msg == proto.ErrNotInt {
 			msg = "ERR Bad number of keys provided"

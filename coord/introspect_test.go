@@ -111,6 +111,17 @@ func TestMonitorMatchesRedis(t *testing.T) {
 		{"LRANGE", "l", "0", "-1"},
 		{"SLOWLOG", "LEN"},
 		{"CLIENT", "SETNAME", "me"},
+		// A script's calls follow its EVAL or FCALL line as "[db lua]", refused calls
+		// left out.
+		{"EVAL", "redis.call('set',KEYS[1],ARGV[1]) return redis.call('get',KEYS[1])", "1", "foo", "bar"},
+		{"EVAL", "redis.call('select','2') redis.call('set','x','y') return redis.pcall('nosuch')", "0"},
+		{"EVAL_RO", "return redis.pcall('set','x','y')", "1", "x"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=mon\nredis.register_function('f', function(keys) return redis.call('incr', keys[1]) end)"},
+		{"FCALL", "f", "1", "cnt"},
+		{"EVALSHA", "0000000000000000000000000000000000000000", "0"},
+		{"EVAL", "return 1", "-1"},
+		{"EVAL", "error('x')", "0"},
+		{"FCALL", "nosuchfunction", "0"},
 	}
 	want := monitorTranscript(t, startRedis(t), cmds)
 	for _, threads := range []int{1, 4} {

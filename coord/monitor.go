@@ -69,6 +69,18 @@ func (cl *client) feedMonitors(cmd *Command, args [][]byte) {
 	m.send(monitorLine(time.Now(), cl.db, cl.addr, cmd, args))
 }
 
+// feedScript shows an EVAL or FCALL as its handler starts, whatever comes of it. Those
+// commands skip the feed after dispatch (skip_monitor) so that, as in Redis, their line
+// comes before the lines of the calls their script makes.
+func (cl *client) feedScript(args [][]byte) {
+	m := &cl.srv.obs.monitors
+	if m.count.Load() == 0 {
+		return
+	}
+	var scratch [32]byte
+	m.send(monitorLine(time.Now(), cl.db, cl.addr, lookupCommand(args[0], &scratch), args))
+}
+
 // feedQueued shows the commands an EXEC is about to run, ahead of the EXEC line, as
 // Redis shows them when they run. It runs before the EXEC handler, which consumes them.
 func (cl *client) feedQueued(cmd *Command) {

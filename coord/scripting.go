@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -280,6 +281,7 @@ func parseNumKeys(args [][]byte) (int, string) {
 // EVAL script numkeys [key ...] [arg ...], and EVALSHA, EVAL_RO, EVALSHA_RO.
 func evalCmd(readOnly, bySHA bool) clientHandler {
 	return func(cl *client, args [][]byte, w *proto.Writer) {
+		cl.feedScript(args)
 		if bySHA && len(args[1]) != 40 {
 			w.Error(errNoScript)
 			return
@@ -399,7 +401,7 @@ type scriptRun struct {
 	scratch [32]byte
 	// cmd is the EVAL or FCALL variant that started the run. notes are the commandstats
 	// and errorstats of calls counted on no shard's loop (refusals, SELECT), applied on
-	// the client's loop with the reply (settleStats); errCounted is set when the reply
+	// the client's loop with the reply (settleRun); errCounted is set when the reply
 	// is an error that a call already counted.
 	cmd        *Command
 	notes      []statNote
@@ -407,6 +409,8 @@ type scriptRun struct {
 	// trackReads is set when the caller tracks the keys its script's calls read
 	// (tracking.go).
 	trackReads bool
+	// monitorLines are the MONITOR lines of the run's calls.
+	monitorLines [][]byte
 }
 
 // statNote is one call's contribution to INFO commandstats and errorstats.
@@ -418,11 +422,21 @@ type statNote struct {
 	err string
 }
 
-// settleStats counts, on the client's loop as the reply goes out, what the run's calls
-// left in notes and the run's own failure. As in Redis, an error a call already counted
+// monitor notes a call for MONITOR.
+func (r *scriptRun) monitor(cmd *Command, args [][]byte) {
+	if m := &r.srv.obs.monitors; m.count.Load() != 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
+		r.monitorLines = append(r.monitorLines, monitorLine(time.Now(), r.db, "lua", cmd, args))
+	}
+}
+
+// settleRun shows the run's calls to MONITOR and counts, on the client's loop as the
+// reply goes out, what the calls left in notes and the run's own failure. As in Redis, an error a call already counted
 // (an error table from redis.call or redis.pcall, which carries
 // ignore_error_stats_update) makes EVAL fail without being counted again.
-func (cl *client) settleStats(r *scriptRun) {
+func (cl *client) settleRun(r *scriptRun) {
+	for _, line := range r.monitorLines {
+		cl.srv.obs.monitors.send(line)
+	}
 	ls := cl.loop
 	for _, n := range r.notes {
 		if n.cmd != nil {
@@ -490,7 +504,7 @@ func (cl *client) runScript(r *scriptRun) {
 					return
 				}
 				w.Raw(r.reply.Bytes())
-				cl.settleStats(r)
+				cl.settleRun(r)
 			}
 			if t.locked {
 				t.release(nil, nil, finish)
@@ -560,7 +574,7 @@ func (cl *client) runScriptOnShard(r *scriptRun, s int) {
 			return
 		}
 		w.Raw(r.reply.Bytes())
-		cl.settleStats(r)
+		cl.settleRun(r)
 	})
 }
 
@@ -884,6 +898,10 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 	if r.killed.Load() {
 		return nil, "ERR Script killed by user with SCRIPT KILL...", false
 	}
+	// Shown as "[db lua]" after the EVAL line (runScript), with the database as the
+	// call leaves it, as Redis feeds a command after it ran; the lines wait for the
+	// reply (settleRun).
+	defer r.monitor(cmd, args)
 	var w proto.Writer
 	w.SetRESP3(r.resp3)
 	if cmd.Name == "select" {
