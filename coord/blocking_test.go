@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -575,5 +576,54 @@ func TestWaitersBehindAnUnservableOneAreServed(t *testing.T) {
 				t.Errorf("BLPOP got %s", v)
 			}
 		})
+	}
+}
+
+// A blocked client that closes its connection in the instant its wait is served is
+// counted out of blocked_clients once. The close and the served wake both counted it
+// out, and INFO showed -1 blocked clients for good (Redis's list unit then failed every
+// later test that waits for a blocked client).
+func TestBlockedCloseWhileServed(t *testing.T) {
+	addr := startBasalt(t, 2)
+	admin := dialRaw(t, addr)
+	blocked := func() string {
+		for _, line := range strings.Split(admin.do("INFO", "clients"), "\r\n") {
+			if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
+				return v
+			}
+		}
+		t.Fatal("INFO clients has no blocked_clients")
+		return ""
+	}
+	waitBlocked := func(want string) {
+		deadline := time.Now().Add(5 * time.Second)
+		for blocked() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("blocked_clients = %s, want %s\n%s", blocked(), want, admin.do("CLIENT", "LIST"))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i := range 100 {
+		key := "{t}src" + strconv.Itoa(i)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(encodeCommand([]string{"BRPOPLPUSH", key, "{t}dst", "0"})); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("iteration %d", i)
+		waitBlocked("1")
+		// The push and the close race: the serve may be under way as the close arrives.
+		// Each round has its own key, since a value pushed after the close stays.
+		if _, err := admin.c.Write(encodeCommand([]string{"LPUSH", key, "x"})); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if _, err := readReply(admin.r); err != nil {
+			t.Fatal(err)
+		}
+		waitBlocked("0")
 	}
 }

@@ -697,6 +697,9 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		}
 		cl.unregister(wt)
 		s.blockedClients.Add(-1)
+		// A serve already under way still wakes the client: with the waiter gone, that
+		// wake must not count the client out of blocked_clients a second time.
+		cl.blocked = nil
 	}
 	cl.closed = true
 	if cl.monitoring {
