@@ -344,23 +344,30 @@ func trackInfoField(t *testing.T, c *redis.Client, section, name string) string 
 	return ""
 }
 
-// TestTrackingInfo checks the INFO counters and tracking-table-max-keys, whose
-// eviction invalidates keys as Redis does.
-func TestTrackingInfo(t *testing.T) {
-	addr := startBasalt(t, 4)
-	ctx := context.Background()
+// trackingConns opens an admin client and a raw connection to addr, with send, which
+// writes a command on the raw one and returns what arrives until it goes quiet.
+func trackingConns(t *testing.T, addr string) (*redis.Client, net.Conn, *psConn, func(...string) string) {
 	admin := redis.NewClient(&redis.Options{Addr: addr})
-	defer admin.Close()
+	t.Cleanup(func() { admin.Close() })
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	p := &psConn{c: conn, r: bufio.NewReader(conn)}
 	send := func(args ...string) string {
 		_, _ = conn.Write(encodeCommand(args))
 		return string(p.quiet(t, 1))
 	}
+	return admin, conn, p, send
+}
+
+// TestTrackingInfo checks the INFO counters and tracking-table-max-keys, whose
+// eviction invalidates keys as Redis does.
+func TestTrackingInfo(t *testing.T) {
+	addr := startBasalt(t, 4)
+	ctx := context.Background()
+	admin, _, _, send := trackingConns(t, addr)
 	send("HELLO", "3")
 	send("CLIENT", "TRACKING", "on")
 	for i := range 10 {
@@ -497,18 +504,7 @@ func BenchmarkTracking(b *testing.B) {
 // spread over four shards that evict at once.
 func TestTrackingLimitLowered(t *testing.T) {
 	addr := startBasalt(t, 4)
-	admin := redis.NewClient(&redis.Options{Addr: addr})
-	defer admin.Close()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	p := &psConn{c: conn, r: bufio.NewReader(conn)}
-	send := func(args ...string) string {
-		_, _ = conn.Write(encodeCommand(args))
-		return string(p.quiet(t, 1))
-	}
+	admin, conn, p, send := trackingConns(t, addr)
 	send("HELLO", "3")
 	send("CLIENT", "TRACKING", "on")
 	const keys, limit = 40, 3
