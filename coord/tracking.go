@@ -513,8 +513,8 @@ func (s *Server) trackLimit(loop int) {
 		if !r.keys.CompareAndSwap(n, n-1) {
 			continue
 		}
-		s.invalidate(loop, victim, 0)
-		r.keys.Add(1) // invalidate counted the key out too
+		// Counted out above, so that no other loop sees the count dip below the truth.
+		s.dropTracked(loop, victim, 0)
 	}
 }
 
@@ -539,14 +539,21 @@ func (s *Server) invalidateKey(loop, db int, key []byte) {
 // invalidate sends the default-mode invalidation of k and forgets who read it. writer,
 // when not 0, is the client whose write caused it (NOLOOP).
 func (s *Server) invalidate(loop int, k lockKey, writer uint64) {
+	if s.dropTracked(loop, k, writer) {
+		s.tracking.keys.Add(-1)
+	}
+}
+
+// dropTracked is invalidate but for the shared key count, which the caller adjusts;
+// it reports whether k was tracked.
+func (s *Server) dropTracked(loop int, k lockKey, writer uint64) bool {
 	r := &s.tracking
 	tl := r.loops[loop]
 	ids, ok := tl.keys[k]
 	if !ok {
-		return
+		return false
 	}
 	delete(tl.keys, k)
-	r.keys.Add(-1)
 	r.items.Add(-int64(len(ids)))
 	keys := [][]byte{[]byte(k.key)}
 	for id := range ids {
@@ -556,6 +563,7 @@ func (s *Server) invalidate(loop int, k lockKey, writer uint64) {
 		}
 		s.sendInvalidation(loop, t, keys, false)
 	}
+	return true
 }
 
 // trackWritten runs after every command on a shard while someone tracks: when the

@@ -392,12 +392,22 @@ func TestTrackingInfo(t *testing.T) {
 	check("stats", "tracking_total_items", "10")
 	check("stats", "tracking_total_prefixes", "0")
 	admin.ConfigSet(ctx, "tracking-table-max-keys", "4")
-	// The next tracked read on each shard evicts that shard's keys down to the limit.
+	// A tracked read evicts its shard's other keys while the tables are over the limit;
+	// a shard left with only the key just read cannot, so the count may stand a key or
+	// so over it until the loops' cron evicts the rest, as Redis's cron does.
 	for i := 10; i < 30; i++ {
 		send("GET", "k"+strconv.Itoa(i))
 	}
-	if n, _ := strconv.Atoi(trackInfoField(t, admin, "stats", "tracking_total_keys")); n > 4 {
-		t.Fatalf("tracking_total_keys = %d past tracking-table-max-keys 4", n)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		n, _ := strconv.Atoi(trackInfoField(t, admin, "stats", "tracking_total_keys"))
+		if n <= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tracking_total_keys = %d past tracking-table-max-keys 4", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	send("CLIENT", "TRACKING", "off")
 	send("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b")
