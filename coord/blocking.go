@@ -84,11 +84,10 @@ func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *pr
 		var keys [][]byte
 		for _, k := range [][]byte{key, op.dest} {
 			if k != nil && srv.shardOf(k) == ls.idx {
-				srv.invalidate(ls.idx, lockKey{op.db, string(k)}, writer)
 				keys = append(keys, k)
 			}
 		}
-		srv.broadcast(ls.idx, keys, writer)
+		srv.invalidateWritten(ls.idx, op.db, keys, writer)
 	}
 	if op.replay == nil || op.inExec || !ls.srv.aof.on.Load() {
 		return

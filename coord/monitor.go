@@ -62,23 +62,26 @@ func (m *monitorSet) send(line []byte) {
 // feedMonitors shows a command to the monitors, if there are any. It runs on the
 // client's loop after the command was dispatched; args may alias the read buffer.
 func (cl *client) feedMonitors(cmd *Command, args [][]byte) {
-	m := &cl.srv.obs.monitors
-	if m.count.Load() == 0 || cmd.Flags&(FlagAdmin|FlagSkipMonitor) != 0 {
+	if cl.srv.obs.monitors.count.Load() == 0 || cmd.Flags&(FlagAdmin|FlagSkipMonitor) != 0 {
 		return
 	}
-	m.send(monitorLine(time.Now(), cl.db, cl.addr, cmd, args))
+	cl.sendMonitor(cmd, args)
+}
+
+// sendMonitor sends the monitors the line of a command of cl.
+func (cl *client) sendMonitor(cmd *Command, args [][]byte) {
+	cl.srv.obs.monitors.send(monitorLine(time.Now(), cl.db, cl.addr, cmd, args))
 }
 
 // feedScript shows an EVAL or FCALL as its handler starts, whatever comes of it. Those
 // commands skip the feed after dispatch (skip_monitor) so that, as in Redis, their line
 // comes before the lines of the calls their script makes.
 func (cl *client) feedScript(args [][]byte) {
-	m := &cl.srv.obs.monitors
-	if m.count.Load() == 0 {
+	if cl.srv.obs.monitors.count.Load() == 0 {
 		return
 	}
 	var scratch [32]byte
-	m.send(monitorLine(time.Now(), cl.db, cl.addr, lookupCommand(args[0], &scratch), args))
+	cl.sendMonitor(lookupCommand(args[0], &scratch), args)
 }
 
 // feedQueued shows the commands an EXEC is about to run, ahead of the EXEC line, as

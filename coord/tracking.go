@@ -532,8 +532,16 @@ func (s *Server) invalidateKey(loop, db int, key []byte) {
 	if s.tracking.active.Load() == 0 {
 		return
 	}
-	s.invalidate(loop, lockKey{db, string(key)}, 0)
-	s.broadcast(loop, [][]byte{key}, 0)
+	s.invalidateWritten(loop, db, [][]byte{key}, 0)
+}
+
+// invalidateWritten sends the invalidations of keys of database db, written on loop
+// (the loop of the shard that owns them) by client writer (0: none), in both modes.
+func (s *Server) invalidateWritten(loop, db int, keys [][]byte, writer uint64) {
+	for _, k := range keys {
+		s.invalidate(loop, lockKey{db, string(k)}, writer)
+	}
+	s.broadcast(loop, keys, writer)
 }
 
 // invalidate sends the default-mode invalidation of k and forgets who read it. writer,
