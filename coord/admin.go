@@ -278,19 +278,7 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("total_writes_processed", 0)
 		s.statsInfoExtra(field, total) // metrics.go: the rest of Redis's stats fields
 	})
-	section("Replication", func() {
-		field("role", "master")
-		field("connected_slaves", 0)
-		field("master_failover_state", "no-failover")
-		field("master_replid", s.runID())
-		field("master_replid2", strings.Repeat("0", 40))
-		field("master_repl_offset", 0)
-		field("second_repl_offset", -1)
-		field("repl_backlog_active", 0)
-		field("repl_backlog_size", 1048576)
-		field("repl_backlog_first_byte_offset", 0)
-		field("repl_backlog_histlen", 0)
-	})
+	section("Replication", func() { s.replInfo(field) }) // repl.go
 	section("CPU", func() {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

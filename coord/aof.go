@@ -117,7 +117,13 @@ func appendRESP(b []byte, args ...[]byte) []byte {
 // It is called on loops and must stay short; with appendfsync always it also writes and
 // fsyncs, which is the price of that setting.
 func (s *Server) appendRecords(block bool, recs ...aofRecord) {
-	if len(recs) == 0 || !s.aof.on.Load() {
+	if len(recs) == 0 || !s.journaling() {
+		return
+	}
+	if s.repl.active.Load() {
+		s.feedReplicas(block, recs) // repl.go
+	}
+	if !s.aof.on.Load() {
 		return
 	}
 	a := &s.aof
@@ -136,32 +142,40 @@ func (s *Server) appendRecords(block bool, recs ...aofRecord) {
 			a.lastTS = now
 		}
 	}
-	selectDB := func(db int) {
-		if db != a.db {
-			a.buf = appendRESP(a.buf, []byte("SELECT"), []byte(strconv.Itoa(db)))
-			a.db = db
-		}
-	}
-	if block {
-		selectDB(recs[0].db)
-		a.buf = appendRESP(a.buf, []byte("MULTI"))
-	}
-	for _, r := range recs {
-		selectDB(r.db)
-		a.buf = appendRESP(a.buf, r.args...)
-	}
-	if block {
-		a.buf = appendRESP(a.buf, []byte("EXEC"))
-	}
+	a.buf = appendRecordsRESP(a.buf, &a.db, block, recs)
 	a.incrSize += int64(len(a.buf) - before)
 	if a.fsync == "always" {
 		a.flushLocked(true)
 	}
 }
 
+// appendRecordsRESP encodes records as commands, with a SELECT wherever the database
+// differs from *db (the stream's current one, updated), and MULTI/EXEC around them when
+// block is set.
+func appendRecordsRESP(b []byte, db *int, block bool, recs []aofRecord) []byte {
+	selectDB := func(n int) {
+		if n != *db {
+			b = appendRESP(b, []byte("SELECT"), []byte(strconv.Itoa(n)))
+			*db = n
+		}
+	}
+	if block {
+		selectDB(recs[0].db)
+		b = appendRESP(b, []byte("MULTI"))
+	}
+	for _, r := range recs {
+		selectDB(r.db)
+		b = appendRESP(b, r.args...)
+	}
+	if block {
+		b = appendRESP(b, []byte("EXEC"))
+	}
+	return b
+}
+
 // journal appends one command.
 func (s *Server) journal(db int, args ...[]byte) {
-	if s.aof.on.Load() {
+	if s.journaling() {
 		s.appendRecords(false, aofRecord{db, args})
 	}
 }
@@ -218,7 +232,7 @@ func (ls *loopState) record(srv *Server, db int, args [][]byte) {
 // commands it asked for with Propagate, or its own arguments if it changed anything.
 func (ls *loopState) journalCommand(srv *Server, sh *shard.Shard, args [][]byte, db int, dirtyBefore int64) {
 	recs, explicit := sh.TakePropagated()
-	if !srv.aof.on.Load() {
+	if !srv.journaling() {
 		return
 	}
 	if explicit {
@@ -899,7 +913,7 @@ func (s *Server) applyAppendOnly(on bool) {
 // journalExpired is the shard's Expired hook's AOF half: a key deleted because its TTL
 // passed is replayed as DEL, as Redis propagates it.
 func (s *Server) journalExpired(db int, key string) {
-	if s.aof.on.Load() {
+	if s.journaling() {
 		s.appendRecords(false, aofRecord{db, [][]byte{[]byte("DEL"), []byte(key)}})
 	}
 }
@@ -1060,16 +1074,20 @@ func (s *Server) finishLoading() {
 	}
 }
 
-// setJournaling turns the logging of writes on or off, for the coordinator and shards.
+// setJournaling turns the AOF's logging of writes on or off. Writes are journaled, by
+// the coordinator and the shards, while the AOF or the replication stream takes them.
 func (s *Server) setJournaling(on bool) {
 	s.aof.on.Store(on)
-	s.settings.Journal.Store(on)
+	s.settings.Journal.Store(on || s.repl.active.Load())
 }
+
+// journaling reports whether writes are logged (to the AOF or the replication stream).
+func (s *Server) journaling() bool { return s.settings.Journal.Load() }
 
 // journalFunction logs a FUNCTION LOAD, DELETE, FLUSH or RESTORE that succeeded: the
 // libraries are part of the dataset a replay must rebuild.
 func (cl *client) journalFunction(cmd *Command, args [][]byte, w *proto.Writer, mark int) {
-	if cmd.Flags&FlagWrite == 0 || cmd.parent == nil || cmd.parent.Name != "function" || !cl.srv.aof.on.Load() {
+	if cmd.Flags&FlagWrite == 0 || cmd.parent == nil || cmd.parent.Name != "function" || !cl.srv.journaling() {
 		return
 	}
 	if out := w.Bytes()[mark:]; len(out) > 0 && out[0] == '-' {

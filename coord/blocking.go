@@ -89,7 +89,7 @@ func (op *blockOp) serveAndLog(sh *shard.Shard, ls *loopState, key []byte, w *pr
 		}
 		srv.invalidateWritten(ls.idx, op.db, keys, writer)
 	}
-	if op.replay == nil || op.inExec || !ls.srv.aof.on.Load() {
+	if op.replay == nil || op.inExec || !ls.srv.journaling() {
 		return
 	}
 	if out := w.Bytes()[mark:]; len(out) > 0 && out[0] == '-' {
@@ -483,10 +483,11 @@ func toLower(b []byte) []byte {
 
 // WAIT numreplicas timeout
 //
-// WAIT answers how many replicas acknowledged the connection's writes. Basalt has no
-// replicas, so it answers 0 as a Redis master without replicas does: at once when no
-// replica is asked for (or inside MULTI), else once timeout milliseconds have passed
-// (0 waits until CLIENT UNBLOCK or the connection closes).
+// WAIT answers how many replicas acknowledged the connection's writes: every write made
+// so far is in the replication stream up to its current offset, so the replicas that
+// acknowledged that offset count (a conservative stand-in for Redis's per-client write
+// offset). It answers at once when enough did (or inside MULTI), else when enough do or
+// timeout milliseconds have passed (0 waits until then, CLIENT UNBLOCK or the close).
 func waitCmd(cl *client, args [][]byte, w *proto.Writer) {
 	want, ok := proto.ParseInt(args[1])
 	if !ok {
@@ -502,14 +503,24 @@ func waitCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error("ERR timeout is negative")
 		return
 	}
-	if want <= 0 || cl.exec != nil {
-		w.Int(0)
+	r := &cl.srv.repl
+	r.mu.Lock()
+	off := r.off
+	r.mu.Unlock()
+	if n := r.acked(off); want <= int64(n) || cl.exec != nil {
+		w.Int(int64(n))
 		return
 	}
-	cl.block(&blockOp{
-		db:      cl.db,
-		ready:   func(*shard.Shard, []byte) bool { return false },
-		serve:   func(*shard.Shard, *loopState, []byte, *proto.Writer) {},
-		timeout: func(w *proto.Writer) { w.Int(0) },
-	}, time.Duration(ms)*time.Millisecond)
+	op := &blockOp{
+		db:    cl.db,
+		ready: func(*shard.Shard, []byte) bool { return false },
+		serve: func(*shard.Shard, *loopState, []byte, *proto.Writer) {},
+	}
+	wt := &replWaiter{cl: cl, op: op, off: off, need: int(want)} // repl.go
+	op.timeout = func(w *proto.Writer) {
+		wt.done.Store(true)
+		w.Int(int64(r.acked(off)))
+	}
+	r.addWaiter(wt)
+	cl.block(op, time.Duration(ms)*time.Millisecond)
 }

@@ -77,6 +77,8 @@ type client struct {
 	// mig is the client's shard affinity, which may move it to another loop
 	// (migrate.go).
 	mig migration
+	// replHello is what the connection said with REPLCONF before PSYNC (repl.go).
+	replHello *replHello
 	// holdOut keeps serve from writing the replies of a client about to move.
 	holdOut bool
 
@@ -471,6 +473,8 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, errOOM // evict.go
 	case cl.srv.noReplicas.Load() && cl.writes(cmd):
 		return cmd, errNoReplicas
+	case cl.srv.readOnlyReplica.Load() && !cl.loader && cl.writes(cmd):
+		return cmd, errReadOnly // replica.go
 	case cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd):
 		// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
 		return cmd, "ERR Can't execute '" + cmd.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"

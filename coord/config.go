@@ -152,6 +152,20 @@ type Config struct {
 	MinReplicasToWrite int
 	MinReplicasMaxLag  int
 
+	// ReplicaOf is replicaof ("host port"; empty: a master), MasterAuth and MasterUser
+	// masterauth and masteruser, ReplBacklogSize repl-backlog-size (repl.go, replica.go).
+	ReplicaOf       string
+	MasterAuth      string
+	MasterUser      string
+	ReplBacklogSize int64
+	// ReplicaReadOnly, ReplPingReplicaPeriod (seconds), ReplTimeout (seconds) and
+	// ReplicaPriority are replica-read-only, repl-ping-replica-period, repl-timeout and
+	// replica-priority.
+	ReplicaReadOnly       bool
+	ReplPingReplicaPeriod int
+	ReplTimeout           int
+	ReplicaPriority       int
+
 	// OOMScoreAdj is oom-score-adj (no, yes, relative or absolute) and OOMScoreAdjValues
 	// its three values (master, replica, background child); Basalt uses the first.
 	OOMScoreAdj       string
@@ -177,15 +191,11 @@ type inertSettings struct {
 	ProcTitleTemplate           string
 	RDBDelSyncFiles             bool
 	ReplicaServeStaleData       bool
-	ReplicaReadOnly             bool
 	ReplDisklessSync            bool
 	ReplDisklessSyncDelay       int
 	ReplDisklessSyncMaxReplicas int
 	ReplDisklessLoad            string
 	ReplDisableTCPNoDelay       bool
-	ReplPingReplicaPeriod       int
-	ReplTimeout                 int
-	ReplicaPriority             int
 	ReplicaLazyFlush            bool
 	ACLLogMaxLen                int64
 	DisableTHP                  bool
@@ -441,6 +451,27 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.MinReplicasToWrite }},
 	{name: "min-replicas-max-lag", aliases: []string{"min-slaves-max-lag"}, kind: kindInt, def: "10", min: 0, max: maxInt32, mutable: true,
 		intp: func(c *Config) *int { return &c.MinReplicasMaxLag }},
+	{name: "replicaof", aliases: []string{"slaveof"}, kind: kindString, def: "",
+		strp: func(c *Config) *string { return &c.ReplicaOf },
+		normalize: func(v string) (string, error) {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				return "", nil
+			}
+			if len(f) != 2 {
+				return "", errors.New("replicaof takes a host and a port")
+			}
+			if p, err := strconv.Atoi(f[1]); err != nil || p < 0 || p > 65535 {
+				return "", errors.New("invalid master port")
+			}
+			return f[0] + " " + f[1], nil
+		}},
+	{name: "masterauth", kind: kindString, def: "", mutable: true,
+		strp: func(c *Config) *string { return &c.MasterAuth }},
+	{name: "masteruser", kind: kindString, def: "", mutable: true,
+		strp: func(c *Config) *string { return &c.MasterUser }},
+	{name: "repl-backlog-size", kind: kindBytes, def: "1048576", min: 1, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.ReplBacklogSize }},
 	{name: "oom-score-adj", kind: kindEnum, def: "no", mutable: true,
 		enum:  []string{"no", "yes", "relative", "absolute"},
 		strp:  func(c *Config) *string { return &c.OOMScoreAdj },
@@ -457,7 +488,7 @@ var directives = []*directive{
 	{name: "replica-serve-stale-data", aliases: []string{"slave-serve-stale-data"}, kind: kindBool, def: "yes", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.ReplicaServeStaleData }},
 	{name: "replica-read-only", aliases: []string{"slave-read-only"}, kind: kindBool, def: "yes", mutable: true,
-		boolp: func(c *Config) *bool { return &c.Inert.ReplicaReadOnly }},
+		boolp: func(c *Config) *bool { return &c.ReplicaReadOnly }},
 	{name: "repl-diskless-sync", kind: kindBool, def: "yes", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.ReplDisklessSync }},
 	{name: "repl-diskless-sync-delay", kind: kindInt, def: "5", min: 0, max: maxInt32, mutable: true,
@@ -470,11 +501,11 @@ var directives = []*directive{
 	{name: "repl-disable-tcp-nodelay", kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.ReplDisableTCPNoDelay }},
 	{name: "repl-ping-replica-period", aliases: []string{"repl-ping-slave-period"}, kind: kindInt, def: "10", min: 1, max: maxInt32, mutable: true,
-		intp: func(c *Config) *int { return &c.Inert.ReplPingReplicaPeriod }},
+		intp: func(c *Config) *int { return &c.ReplPingReplicaPeriod }},
 	{name: "repl-timeout", kind: kindInt, def: "60", min: 1, max: maxInt32, mutable: true,
-		intp: func(c *Config) *int { return &c.Inert.ReplTimeout }},
+		intp: func(c *Config) *int { return &c.ReplTimeout }},
 	{name: "replica-priority", aliases: []string{"slave-priority"}, kind: kindInt, def: "100", min: 0, max: maxInt32, mutable: true,
-		intp: func(c *Config) *int { return &c.Inert.ReplicaPriority }},
+		intp: func(c *Config) *int { return &c.ReplicaPriority }},
 	{name: "replica-lazy-flush", aliases: []string{"slave-lazy-flush"}, kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.ReplicaLazyFlush }},
 	{name: "acllog-max-len", kind: kindInt, def: "128", min: 0, max: maxInt64, mutable: true,
@@ -722,7 +753,7 @@ func (c *Config) ApplyDirective(name string, args []string) error {
 		}
 		args = []string{joined}
 	}
-	if d.name == "client-output-buffer-limit" {
+	if d.name == "client-output-buffer-limit" || d.name == "replicaof" {
 		// "client-output-buffer-limit pubsub 32mb 8mb 60": four words on one line.
 		args = []string{strings.Join(args, " ")}
 	}

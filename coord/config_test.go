@@ -555,7 +555,7 @@ func TestStockRedisConfLoads(t *testing.T) {
 	if err := ParseConfigFile(c, path); err != nil {
 		t.Fatalf("the stock redis.conf does not load: %v", err)
 	}
-	if c.Inert.ReplicaReadOnly != true || c.Inert.ListCompressDepth != 0 || c.OOMScoreAdj != "no" || c.AOFTimestampEnabled {
+	if c.ReplicaReadOnly != true || c.Inert.ListCompressDepth != 0 || c.OOMScoreAdj != "no" || c.AOFTimestampEnabled {
 		t.Errorf("stock values not stored: %+v", c.Inert)
 	}
 }

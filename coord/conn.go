@@ -471,6 +471,17 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 		for _, k := range killed {
 			total += k
 		}
+		// Replicas and the master link are no loop's clients (repl.go, replica.go).
+		if f.user == "" || f.user == "default" {
+			switch f.typ {
+			case "replica", "slave", "":
+				if f.laddr == "" && f.maxAge == 0 {
+					total += srv.killReplicas(f.addr, f.id)
+				}
+			case "master":
+				total += srv.killMasterLink()
+			}
+		}
 		if legacy {
 			if total == 0 {
 				w.Error("ERR No such client")

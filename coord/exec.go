@@ -291,7 +291,7 @@ func (e *execState) step(cl *client) {
 		return
 	}
 	q := e.cmds[e.next]
-	if q.cmd.Flags&FlagWrite != 0 && (q.cmd.client != nil || q.cmd.multi != nil) && cl.srv.aof.on.Load() {
+	if q.cmd.Flags&FlagWrite != 0 && (q.cmd.client != nil || q.cmd.multi != nil) && cl.srv.journaling() {
 		if _, multi := cl.route(q.cmd, q.args); multi || q.cmd.client != nil {
 			e.effects = append(e.effects, aofRecord{cl.db, q.args})
 		}

@@ -127,6 +127,12 @@ var clientHandlers = map[string]clientHandler{
 
 	"lastsave":        lastsaveCmd,
 	"wait":            waitCmd,
+	"psync":           psyncCmd,
+	"sync":            psyncCmd,
+	"replconf":        replconfCmd,
+	"replicaof":       replicaofCmd,
+	"slaveof":         replicaofCmd,
+	"role":            roleCmd,
 	"bgrewriteaof":    bgrewriteaofCmd,
 	"command":         commandCmd,
 	"command|count":   commandCountCmd,

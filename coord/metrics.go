@@ -757,9 +757,12 @@ func (s *Server) statsInfoExtra(field func(string, any), total loopSnapshot) {
 		"instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"} {
 		field(k, "0.00")
 	}
-	for _, k := range []string{"sync_full", "sync_partial_ok", "sync_partial_err"} {
-		field(k, 0)
-	}
+	s.repl.mu.Lock()
+	full, ok, bad := s.repl.syncFull, s.repl.syncPartialOK, s.repl.syncPartialErr
+	s.repl.mu.Unlock()
+	field("sync_full", full)
+	field("sync_partial_ok", ok)
+	field("sync_partial_err", bad)
 	field("expired_stale_perc", fmt.Sprintf("%.2f", total.shard.ExpiredStalePerc))
 	field("expired_time_cap_reached_count", total.shard.ExpireCycleTimeout)
 	field("expire_cycle_cpu_milliseconds", total.shard.ExpireCycleTimeUs/1000)

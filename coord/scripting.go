@@ -1000,7 +1000,7 @@ func (r *scriptRun) runCaptured(s int, cmd *Command, args [][]byte, w *proto.Wri
 	if r.trackReads {
 		defer r.srv.rememberRead(s, r.cl.id, r.db, cmd, args)
 	}
-	if ls.capture != nil || !r.srv.aof.on.Load() {
+	if ls.capture != nil || !r.srv.journaling() {
 		ls.runShardCommand(sh, cmd, args, r.db, w)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,7 +63,13 @@ type Server struct {
 	misconf atomic.Bool
 	// noReplicas is set while min-replicas-to-write refuses writes (config.go).
 	noReplicas atomic.Bool
-	aof        aofState
+	// repl is the replication state (repl.go); replicaOf is the link to this server's
+	// master while it is a replica, and readOnlyReplica refuses clients' writes then
+	// (replica.go).
+	repl            replState
+	replicaOf       atomic.Pointer[replLink]
+	readOnlyReplica atomic.Bool
+	aof             aofState
 	// loading is set until the start-up load finished (-LOADING for clients); replay
 	// lists the AOF files the loader still feeds in; loaded is closed after it.
 	loading atomic.Bool
@@ -181,6 +188,7 @@ func New(cfg *Config) (*Server, error) {
 		stopped:  make(chan struct{}),
 	}
 	s.log = newLogger(cfg)
+	s.repl.id, s.repl.id2, s.repl.off2, s.repl.db = newReplID(), strings.Repeat("0", 40), -1, -1
 	s.persist.lastStatusOK = true
 	s.persist.lastBgsaveTime = -1
 	s.persist.lastSave = time.Now()
@@ -259,8 +267,13 @@ func (s *Server) applySettings() {
 	s.aof.mu.Lock()
 	s.aof.fsync = s.cfg.AppendFsync
 	s.aof.timestamps = s.cfg.AOFTimestampEnabled
-	s.noReplicas.Store(s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0)
 	s.aof.mu.Unlock()
+	need, lag := s.cfg.MinReplicasToWrite, s.cfg.MinReplicasMaxLag
+	s.noReplicas.Store(need > 0 && lag > 0 && s.goodReplicas(lag) < need)
+	s.repl.applySize(max(s.cfg.ReplBacklogSize, replBacklogMin))
+	if s.replicaOf.Load() != nil {
+		s.readOnlyReplica.Store(s.cfg.ReplicaReadOnly)
+	}
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.applyNotifyClasses() // notify.go
@@ -348,6 +361,8 @@ func (s *Server) Run() error {
 		err = gnet.Rotate(s, s.addrs, opts...)
 	}
 	s.stopAOF()
+	s.stopReplication() // replica.go
+	s.killReplicas("", 0)
 	// The loops have exited: the shards are free to touch from here.
 	for _, sh := range s.shards {
 		sh.CloseEviction()
@@ -438,6 +453,7 @@ func (s *Server) OnTick() (time.Duration, gnet.Action) {
 		}
 		s.checkSavePoints()
 		s.checkAOFRewrite()
+		s.replCron() // repl.go
 	}
 	return time.Second / time.Duration(hz), gnet.None
 }
@@ -493,7 +509,14 @@ func (s *Server) bindLoops() {
 	}
 	s.isReady.Store(true)
 	close(s.ready)
-	go s.finishLoading()
+	go func() {
+		s.finishLoading()
+		if to := strings.Fields(s.cfg.ReplicaOf); len(to) == 2 && s.loadErr == nil {
+			if port, err := strconv.Atoi(to[1]); err == nil {
+				s.startReplication(to[0], port) // replica.go
+			}
+		}
+	}()
 	s.log.notice("Ready to accept connections on %v", s.addrs)
 	s.earlyMu.Lock()
 	for _, c := range s.early {

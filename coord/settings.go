@@ -1,5 +1,7 @@
 package coord
 
+import "time"
+
 // Locked readers for the configuration values that loops consult outside start-up.
 
 func (c *Config) hz() int {
@@ -36,4 +38,31 @@ func (c *Config) protectedAllowed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.EnableProtectedConfigs != "no"
+}
+
+func (c *Config) dir() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Dir == "" {
+		return "."
+	}
+	return c.Dir
+}
+
+func (c *Config) replTimeout() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Duration(max(c.ReplTimeout, 1)) * time.Second
+}
+
+func (c *Config) masterAuth() (user, pass string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.MasterUser, c.MasterAuth
+}
+
+func (c *Config) replicaReadOnly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ReplicaReadOnly
 }
