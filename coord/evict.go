@@ -144,6 +144,10 @@ func makeRoom(sh *shard.Shard, w *proto.Writer) bool {
 // that may grow memory, and inside MULTI every command but those that end the
 // transaction, since queueing itself takes memory (Redis's rule).
 func (cl *client) rejectsOnOOM(cmd *Command) bool {
+	if cl.loader {
+		// AOF replay and a master's stream must apply whatever memory they take.
+		return false
+	}
 	if cmd.Flags&FlagDenyOOM != 0 {
 		return true
 	}

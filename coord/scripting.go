@@ -339,6 +339,8 @@ func (cl *client) scriptRefusal(flags int) string {
 		return errOOM
 	case cl.srv.noReplicas.Load():
 		return errNoReplicas
+	case cl.srv.readOnlyReplica.Load():
+		return errReadOnly
 	}
 	return ""
 }
@@ -891,6 +893,9 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 	}
 	if write && r.srv.noReplicas.Load() {
 		return refuse(cmd, errNoReplicas)
+	}
+	if write && r.srv.readOnlyReplica.Load() && !r.cl.loader {
+		return refuse(cmd, errReadOnly) // replica.go
 	}
 	if cmd.Flags&FlagDenyOOM != 0 && r.oomAtStart && !r.wrote.Load() && !r.allowOOM {
 		return refuse(cmd, errOOM)
