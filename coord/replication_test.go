@@ -1,0 +1,597 @@
+package coord_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The replication tests run one body per arrangement of roles: a replStarter starts
+// "the server under test" for one role, Basalt or redis-server. Each body also runs
+// with redis-server in every role ("redis-redis"), which shows that the test itself
+// asks only for what Redis does.
+
+// replStarter starts a server for one role of a replication test and returns its
+// address ("127.0.0.1:port"); the test's cleanup stops it.
+type replStarter func(t *testing.T) string
+
+// basaltNode starts an in-process Basalt with the given number of shards.
+func basaltNode(threads int) replStarter {
+	return func(t *testing.T) string {
+		t.Helper()
+		return startBasalt(t, threads)
+	}
+}
+
+// redisNode starts a redis-server oracle set up for the replication tests.
+func redisNode(t *testing.T) string {
+	t.Helper()
+	return startRedisIn(t, t.TempDir(), redisReplArgs()...)
+}
+
+// redisReplArgs are the redis-server directives of every oracle in these tests, then
+// extra: DEBUG DIGEST is allowed, and a master starts a full sync at once instead of
+// waiting repl-diskless-sync-delay (5 s by default) for more replicas.
+func redisReplArgs(extra ...string) []string {
+	return append([]string{
+		"--enable-debug-command", "yes",
+		"--repl-diskless-sync-delay", "0",
+	}, extra...)
+}
+
+// replClient is a client whose reads wait longer than WAIT's 5 s timeout.
+func replClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{
+		Addr:            addr,
+		Protocol:        2,
+		DisableIdentity: true,
+		ReadTimeout:     10 * time.Second,
+	})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// withDB runs f on a connection of its own after an explicit SELECT db, then closes the
+// connection, so that no pooled connection is left in another database.
+func withDB(t *testing.T, addr string, db int, f func(conn *redis.Conn)) {
+	t.Helper()
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, PoolSize: 1})
+	defer c.Close()
+	conn := c.Conn()
+	defer conn.Close()
+	if err := conn.Select(ctx, db).Err(); err != nil {
+		t.Fatalf("SELECT %d on %s: %v", db, addr, err)
+	}
+	f(conn)
+}
+
+// checkCmds fails the test at the first command of a pipeline that failed.
+func checkCmds(t *testing.T, what string, cmds []redis.Cmder) {
+	t.Helper()
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%s: %v failed: %v", what, cmd.Args(), err)
+		}
+	}
+}
+
+// replInfoField returns the value of name in an INFO text, "" when it is absent.
+func replInfoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// replInfoInt returns the integer value of name in an INFO text, -1 when it is absent or
+// not an integer.
+func replInfoInt(info, name string) int64 {
+	n, err := strconv.ParseInt(replInfoField(info, name), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// infoText returns INFO section of c, or the error as text.
+func infoText(c *redis.Client, section string) string {
+	s, err := c.Info(context.Background(), section).Result()
+	if err != nil {
+		return fmt.Sprintf("(INFO %s failed: %v)", section, err)
+	}
+	return s
+}
+
+// waitInfo polls INFO section of c until ok accepts it and returns that text; after
+// timeout it fails the test with the last INFO it got.
+func waitInfo(t *testing.T, c *redis.Client, section string, timeout time.Duration, what string, ok func(info string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		info, err := c.Info(context.Background(), section).Result()
+		if err == nil && ok(info) {
+			return info
+		}
+		if err != nil {
+			info = fmt.Sprintf("(INFO %s failed: %v)", section, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v on %s; last INFO %s:\n%s", what, timeout, c.Options().Addr, section, info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// linkUp accepts the INFO replication of a replica whose link to its master is up.
+func linkUp(info string) bool {
+	return replInfoField(info, "role") == "slave" && replInfoField(info, "master_link_status") == "up"
+}
+
+// waitAck runs WAIT 1 5000 on the master, which must answer that one replica
+// acknowledged every write so far.
+func waitAck(t *testing.T, master, replica *redis.Client) {
+	t.Helper()
+	n, err := master.Do(context.Background(), "wait", 1, 5000).Int64()
+	if err != nil || n != 1 {
+		t.Fatalf("WAIT 1 5000 on the master = %d, %v; want 1\nmaster INFO replication:\n%s\nreplica INFO replication:\n%s",
+			n, err, infoText(master, "replication"), infoText(replica, "replication"))
+	}
+}
+
+// waitSameDigest polls DEBUG DIGEST on master and replica until they are equal: WAIT
+// only says that the replica received the writes, not that it applied them.
+func waitSameDigest(t *testing.T, master, replica *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	const timeout = 5 * time.Second
+	deadline := time.Now().Add(timeout)
+	for {
+		dm, errM := master.Do(ctx, "debug", "digest").Text()
+		dr, errR := replica.Do(ctx, "debug", "digest").Text()
+		if errM == nil && errR == nil && dm == dr {
+			if dm == strings.Repeat("0", 40) {
+				t.Fatalf("DEBUG DIGEST of master and replica is that of an empty dataset")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DEBUG DIGEST differs after %v: master %q (%v), replica %q (%v)\n"+
+				"master INFO keyspace:\n%s\nreplica INFO keyspace:\n%s\nmaster INFO replication:\n%s\nreplica INFO replication:\n%s",
+				timeout, dm, errM, dr, errR, infoText(master, "keyspace"), infoText(replica, "keyspace"),
+				infoText(master, "replication"), infoText(replica, "replication"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// loadEveryType writes data of every type into databases 0, 3 and 9 of the server at
+// addr: strings (integers, a large value), small and large lists, hashes, sets (intsets
+// too), sorted sets, a stream with a consumer group and pending entries, a HyperLogLog,
+// a bitmap, and keys with TTLs. Key names start with "db<n>:".
+func loadEveryType(t *testing.T, addr string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, db := range []int{0, 3, 9} {
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, DB: db})
+		k := func(name string) string { return fmt.Sprintf("db%d:%s", db, name) }
+		p := c.Pipeline()
+		p.Set(ctx, k("str"), "hello", 0)
+		p.Set(ctx, k("int"), "12345", 0)
+		p.Set(ctx, k("negint"), "-42", 0)
+		p.Set(ctx, k("maxint"), "9223372036854775807", 0)
+		p.Set(ctx, k("big"), strings.Repeat("basalt-replication-", 20000), 0) // 380 KB
+		p.Set(ctx, k("ttl"), "expires-later", time.Hour)
+		p.RPush(ctx, k("list"), "a", "b", "c", 1, 2)
+		p.SAdd(ctx, k("intset"), 3, 1, 2, -5)
+		p.SAdd(ctx, k("set"), "x", "y", "z")
+		p.ZAdd(ctx, k("zset"), redis.Z{Score: 1.5, Member: "a"}, redis.Z{Score: -0.25, Member: "b"}, redis.Z{Score: 1e21, Member: "c"})
+		p.HSet(ctx, k("hash"), "f1", "v1", "f2", "v2", "n", 3)
+		for i := range 600 { // past every listpack and intset limit
+			p.SAdd(ctx, k("bigintset"), i*7)
+			if i < 300 {
+				p.RPush(ctx, k("biglist"), fmt.Sprint("e", i))
+				p.SAdd(ctx, k("bigset"), fmt.Sprint("m", i))
+				p.ZAdd(ctx, k("bigzset"), redis.Z{Score: float64(i) / 3, Member: fmt.Sprint("m", i)})
+				p.HSet(ctx, k("bighash"), fmt.Sprint("f", i), i)
+			}
+		}
+		p.XAdd(ctx, &redis.XAddArgs{Stream: k("stream"), ID: "1-1", Values: []string{"f", "v", "g", "w"}})
+		p.XAdd(ctx, &redis.XAddArgs{Stream: k("stream"), ID: "2-0", Values: []string{"f", "v2"}})
+		p.XAdd(ctx, &redis.XAddArgs{Stream: k("stream"), ID: "3-5", Values: []string{"other", "1"}})
+		p.XGroupCreate(ctx, k("stream"), "grp", "0")
+		p.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "grp", Consumer: "alice", Streams: []string{k("stream"), ">"}, Count: 2})
+		hll := make([]any, 100)
+		for i := range hll {
+			hll[i] = fmt.Sprint("visitor", i)
+		}
+		p.PFAdd(ctx, k("hll"), hll...)
+		p.SetBit(ctx, k("bitmap"), 7, 1)
+		p.SetBit(ctx, k("bitmap"), 1000, 1)
+		p.SetBit(ctx, k("bitmap"), 100000, 1)
+		p.Expire(ctx, k("hash"), 2*time.Hour)
+		p.PExpire(ctx, k("bigzset"), 3*time.Hour)
+		p.ExpireAt(ctx, k("bitmap"), time.Now().Add(24*time.Hour))
+		cmds, _ := p.Exec(ctx)
+		checkCmds(t, fmt.Sprintf("loading db %d on %s", db, addr), cmds)
+		c.Close()
+	}
+}
+
+// writeMix runs on the master at addr the writes that must reach its replica: a
+// MULTI/EXEC block, MSET over many keys, DEL of several keys, EVAL that writes, EXPIRE
+// and PEXPIRE, a key that expires on the master, INCRBYFLOAT, SPOP, LMOVE, XADD and
+// XREADGROUP, a BLPOP served by an LPUSH from another connection, FLUSHDB of database 9
+// and writes after SELECT 3. Its own keys start with prefix; it also changes some keys
+// of loadEveryType, but never db0:str.
+func writeMix(t *testing.T, addr, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	c := replClient(t, addr)
+	k := func(name string) string { return prefix + name }
+
+	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, k("tx:a"), "1", 0)
+		p.Incr(ctx, k("tx:a"))
+		p.RPush(ctx, k("tx:list"), "x", "y")
+		p.HSet(ctx, k("tx:hash"), "f", "v")
+		p.SAdd(ctx, k("tx:set"), "m", 5)
+		p.ZIncrBy(ctx, k("tx:zset"), 2.5, "m")
+		p.Append(ctx, "db0:int", "0")
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("MULTI/EXEC: %v", err)
+	}
+	checkCmds(t, "MULTI/EXEC", cmds)
+
+	pairs := make([]any, 0, 400)
+	for i := range 200 {
+		pairs = append(pairs, k(fmt.Sprint("mset:", i)), fmt.Sprint("value-", i))
+	}
+	if err := c.MSet(ctx, pairs...).Err(); err != nil {
+		t.Fatalf("MSET: %v", err)
+	}
+	del := []string{k("tx:set"), k("no-such-key")}
+	for i := range 10 {
+		del = append(del, k(fmt.Sprint("mset:", i)))
+	}
+	if n, err := c.Del(ctx, del...).Result(); err != nil || n != int64(len(del)-1) {
+		t.Fatalf("DEL %v = %d, %v; want %d", del, n, err, len(del)-1)
+	}
+	if err := c.Del(ctx, "db0:negint", "db0:set", "db0:big").Err(); err != nil {
+		t.Fatalf("DEL of loaded keys: %v", err)
+	}
+
+	const script = "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])"
+	if n, err := c.Eval(ctx, script, []string{k("lua:s"), k("lua:n")}, "from-lua").Int64(); err != nil || n != 1 {
+		t.Fatalf("EVAL = %d, %v; want 1", n, err)
+	}
+	if err := c.Eval(ctx, script, []string{k("lua:s2"), "db0:int"}, "again").Err(); err != nil {
+		t.Fatalf("EVAL incrementing db0:int: %v", err)
+	}
+
+	if ok, err := c.Expire(ctx, k("mset:10"), time.Hour).Result(); err != nil || !ok {
+		t.Fatalf("EXPIRE = %v, %v", ok, err)
+	}
+	if ok, err := c.PExpire(ctx, k("mset:11"), 90*time.Minute).Result(); err != nil || !ok {
+		t.Fatalf("PEXPIRE = %v, %v", ok, err)
+	}
+	// A key that expires on the master: the master's deletion must reach the replica.
+	if err := c.Set(ctx, k("short"), "soon gone", 0).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if ok, err := c.PExpire(ctx, k("short"), 30*time.Millisecond).Result(); err != nil || !ok {
+		t.Fatalf("PEXPIRE 30 = %v, %v", ok, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		n, err := c.Exists(ctx, k("short")).Result()
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a key with PEXPIRE 30 still exists on the master after 5 s: EXISTS = %d, %v", n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if err := c.Set(ctx, k("float"), "10.5", 0).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if f, err := c.IncrByFloat(ctx, k("float"), 0.1).Result(); err != nil || f != 10.6 {
+		t.Fatalf("INCRBYFLOAT = %v, %v; want 10.6", f, err)
+	}
+
+	members := make([]any, 20)
+	for i := range members {
+		members[i] = fmt.Sprint("m", i)
+	}
+	if err := c.SAdd(ctx, k("spop"), members...).Err(); err != nil {
+		t.Fatalf("SADD: %v", err)
+	}
+	if err := c.SPop(ctx, k("spop")).Err(); err != nil {
+		t.Fatalf("SPOP: %v", err)
+	}
+	if got, err := c.SPopN(ctx, k("spop"), 3).Result(); err != nil || len(got) != 3 {
+		t.Fatalf("SPOP 3 = %v, %v", got, err)
+	}
+	if got, err := c.SPop(ctx, "db0:intset").Result(); err != nil || got == "" {
+		t.Fatalf("SPOP of an intset = %q, %v", got, err)
+	}
+
+	if err := c.RPush(ctx, k("lmove:src"), "a", "b", "c").Err(); err != nil {
+		t.Fatalf("RPUSH: %v", err)
+	}
+	if got, err := c.LMove(ctx, k("lmove:src"), k("lmove:dst"), "LEFT", "RIGHT").Result(); err != nil || got != "a" {
+		t.Fatalf("LMOVE = %q, %v; want a", got, err)
+	}
+	if err := c.LMove(ctx, "db0:list", "db0:list", "RIGHT", "LEFT").Err(); err != nil {
+		t.Fatalf("LMOVE rotating db0:list: %v", err)
+	}
+
+	for i := range 3 {
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: k("stream"), Values: []any{"n", i}}).Err(); err != nil {
+			t.Fatalf("XADD: %v", err)
+		}
+	}
+	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "db0:stream", Values: []any{"late", "entry"}}).Err(); err != nil {
+		t.Fatalf("XADD: %v", err)
+	}
+	if err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "grp", Consumer: "bob", Streams: []string{"db0:stream", ">"}, Count: 1}).Err(); err != nil {
+		t.Fatalf("XREADGROUP: %v", err)
+	}
+
+	// BLPOP on one connection, served by an LPUSH from another.
+	blocker := replClient(t, addr)
+	type popped struct {
+		val []string
+		err error
+	}
+	done := make(chan popped, 1)
+	go func() {
+		val, err := blocker.BLPop(ctx, 5*time.Second, k("blpop")).Result()
+		done <- popped{val, err}
+	}()
+	waitInfo(t, c, "clients", 5*time.Second, "BLPOP blocks", func(info string) bool {
+		return replInfoInt(info, "blocked_clients") == 1
+	})
+	if err := c.LPush(ctx, k("blpop"), "first", "second").Err(); err != nil {
+		t.Fatalf("LPUSH: %v", err)
+	}
+	if got := <-done; got.err != nil || len(got.val) != 2 || got.val[0] != k("blpop") {
+		t.Fatalf("BLPOP served by LPUSH = %q, %v", got.val, got.err)
+	}
+
+	withDB(t, addr, 9, func(conn *redis.Conn) {
+		if err := conn.Set(ctx, k("doomed"), "x", 0).Err(); err != nil {
+			t.Fatalf("SET in db 9: %v", err)
+		}
+		if err := conn.FlushDB(ctx).Err(); err != nil {
+			t.Fatalf("FLUSHDB in db 9: %v", err)
+		}
+		if err := conn.Set(ctx, k("after-flush"), "y", 0).Err(); err != nil {
+			t.Fatalf("SET in db 9: %v", err)
+		}
+	})
+	withDB(t, addr, 3, func(conn *redis.Conn) {
+		p := conn.Pipeline()
+		p.Set(ctx, k("in-db3"), "three", 0)
+		p.HIncrBy(ctx, "db3:hash", "n", 10)
+		p.SAdd(ctx, "db3:intset", 99)
+		p.Del(ctx, "db3:str")
+		p.Expire(ctx, "db3:list", time.Hour)
+		p.ZAdd(ctx, "db3:zset", redis.Z{Score: 7, Member: "d"})
+		cmds, _ := p.Exec(ctx)
+		checkCmds(t, "writes after SELECT 3", cmds)
+	})
+}
+
+// checkMasterRole checks ROLE on a master with one replica at replicaAddr:
+// ["master", offset > 0, [[ip, port, offset]]].
+func checkMasterRole(t *testing.T, master *redis.Client, replicaAddr string) {
+	t.Helper()
+	_, replicaPort, _ := net.SplitHostPort(replicaAddr)
+	reply, err := master.Do(context.Background(), "role").Slice()
+	if err != nil || len(reply) != 3 {
+		t.Fatalf("ROLE on the master = %#v, %v; want 3 elements", reply, err)
+	}
+	if reply[0] != "master" {
+		t.Errorf("ROLE[0] on the master = %#v, want \"master\"", reply[0])
+	}
+	if off, ok := reply[1].(int64); !ok || off <= 0 {
+		t.Errorf("ROLE[1] on the master = %#v, want an integer offset > 0", reply[1])
+	}
+	replicas, ok := reply[2].([]any)
+	if !ok || len(replicas) != 1 {
+		t.Fatalf("ROLE[2] on the master = %#v, want a list of one replica", reply[2])
+	}
+	entry, ok := replicas[0].([]any)
+	if !ok || len(entry) != 3 {
+		t.Fatalf("ROLE replica entry = %#v, want [ip, port, offset]", replicas[0])
+	}
+	if entry[0] != "127.0.0.1" || fmt.Sprint(entry[1]) != replicaPort {
+		t.Errorf("ROLE replica entry = %#v, want ip 127.0.0.1 and port %s", entry, replicaPort)
+	}
+	if _, err := strconv.ParseInt(fmt.Sprint(entry[2]), 10, 64); err != nil {
+		t.Errorf("ROLE replica entry = %#v: offset is not an integer", entry)
+	}
+}
+
+// A redis-server replica of Basalt receives a dataset of every type in several
+// databases by full sync, then the stream of writes: transactions, scripts, expiries,
+// random pops, blocking pops, FLUSHDB, other databases. Basalt counts the replica's
+// acknowledgements for WAIT and reports it in INFO and ROLE.
+func TestReplicationRedisReplicaOfBasalt(t *testing.T) {
+	for _, threads := range []int{1, 4} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			testRedisReplicaOf(t, basaltNode(threads))
+		})
+	}
+	t.Run("redis-redis", func(t *testing.T) { testRedisReplicaOf(t, redisNode) })
+}
+
+func testRedisReplicaOf(t *testing.T, startMaster replStarter) {
+	masterAddr := startMaster(t)
+	master := replClient(t, masterAddr)
+	loadEveryType(t, masterAddr)
+
+	host, port, _ := net.SplitHostPort(masterAddr)
+	replicaAddr := startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...)
+	replica := replClient(t, replicaAddr)
+	waitInfo(t, replica, "replication", 20*time.Second, "the redis replica's link to the master comes up", linkUp)
+
+	writeMix(t, masterAddr, "w:")
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+
+	waitInfo(t, master, "replication", 5*time.Second, "the master lists one online replica", func(info string) bool {
+		return replInfoField(info, "role") == "master" && replInfoField(info, "connected_slaves") == "1" &&
+			strings.Contains(replInfoField(info, "slave0"), "state=online")
+	})
+	checkMasterRole(t, master, replicaAddr)
+}
+
+// Basalt replicates a redis-server master after REPLICAOF: the full sync of a dataset of
+// every type, then the stream of writes, acknowledged for the master's WAIT. As a
+// replica it refuses writes from clients and answers reads; REPLICAOF NO ONE makes it a
+// master again that keeps its data and no longer follows the old master.
+func TestReplicationBasaltReplicaOfRedis(t *testing.T) {
+	for _, threads := range []int{1, 4} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			testReplicaOfRedis(t, basaltNode(threads))
+		})
+	}
+	t.Run("redis-redis", func(t *testing.T) { testReplicaOfRedis(t, redisNode) })
+}
+
+func testReplicaOfRedis(t *testing.T, startReplica replStarter) {
+	ctx := context.Background()
+	masterAddr := redisNode(t)
+	master := replClient(t, masterAddr)
+	loadEveryType(t, masterAddr)
+
+	replicaAddr := startReplica(t)
+	replica := replClient(t, replicaAddr)
+	host, port, _ := net.SplitHostPort(masterAddr)
+	if got, err := replica.Do(ctx, "replicaof", host, port).Result(); err != nil || got != "OK" {
+		t.Fatalf("REPLICAOF %s %s = %#v, %v; want OK", host, port, got, err)
+	}
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link to the redis master comes up", linkUp)
+
+	writeMix(t, masterAddr, "w:")
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+
+	const readonly = "READONLY You can't write against a read only replica."
+	if err := replica.Set(ctx, "w:client-write", "x", 0).Err(); err == nil || err.Error() != readonly {
+		t.Errorf("SET from a client on the replica: error %v, want %q", err, readonly)
+	}
+	if got, err := replica.Get(ctx, "db0:str").Result(); err != nil || got != "hello" {
+		t.Errorf("GET db0:str on the replica = %q, %v; want hello", got, err)
+	}
+
+	mport, _ := strconv.ParseInt(port, 10, 64)
+	role, err := replica.Do(ctx, "role").Slice()
+	if err != nil || len(role) != 5 {
+		t.Errorf("ROLE on the replica = %#v, %v; want 5 elements", role, err)
+	} else {
+		off, isInt := role[4].(int64)
+		if role[0] != "slave" || role[1] != "127.0.0.1" || role[2] != mport || role[3] != "connected" || !isInt || off <= 0 {
+			t.Errorf("ROLE on the replica = %#v; want [slave 127.0.0.1 %d connected <offset > 0>]", role, mport)
+		}
+	}
+
+	if got, err := replica.Do(ctx, "replicaof", "no", "one").Result(); err != nil || got != "OK" {
+		t.Fatalf("REPLICAOF NO ONE = %#v, %v; want OK", got, err)
+	}
+	if info := infoText(replica, "replication"); replInfoField(info, "role") != "master" {
+		t.Errorf("INFO replication after REPLICAOF NO ONE:\n%s\nwant role:master", info)
+	}
+	if err := replica.Set(ctx, "w:promoted", "own write", 0).Err(); err != nil {
+		t.Errorf("SET after REPLICAOF NO ONE: %v", err)
+	}
+
+	// The old master sees the replica go, and its later writes stay there.
+	waitInfo(t, master, "replication", 5*time.Second, "the redis master drops the promoted replica", func(info string) bool {
+		return replInfoField(info, "connected_slaves") == "0"
+	})
+	p := master.Pipeline()
+	p.Set(ctx, "w:after-promotion", "master only", 0)
+	p.Set(ctx, "db0:str", "changed on the old master", 0)
+	p.Set(ctx, "w:promoted", "old master's value", 0)
+	cmds, _ := p.Exec(ctx)
+	checkCmds(t, "writes on the old master", cmds)
+	if n, err := master.Do(ctx, "wait", 1, 100).Int64(); err != nil || n != 0 {
+		t.Errorf("WAIT 1 100 on the old master = %d, %v; want 0", n, err)
+	}
+	if n, err := replica.Exists(ctx, "w:after-promotion").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS w:after-promotion on the promoted replica = %d, %v; want 0", n, err)
+	}
+	for key, want := range map[string]string{"db0:str": "hello", "w:promoted": "own write"} {
+		if got, err := replica.Get(ctx, key).Result(); err != nil || got != want {
+			t.Errorf("GET %s on the promoted replica = %q, %v; want %q", key, got, err, want)
+		}
+	}
+}
+
+// A Basalt replica of Basalt whose link the master kills reconnects by itself and
+// continues from the master's backlog: one full sync, then one partial resync, and the
+// writes made meanwhile and afterwards all arrive.
+func TestReplicationBasaltChainAndResync(t *testing.T) {
+	t.Run("threads=2", func(t *testing.T) { testChainAndResync(t, basaltNode(2)) })
+	t.Run("redis-redis", func(t *testing.T) { testChainAndResync(t, redisNode) })
+}
+
+func testChainAndResync(t *testing.T, start replStarter) {
+	ctx := context.Background()
+	aAddr := start(t)
+	a := replClient(t, aAddr)
+	loadEveryType(t, aAddr)
+
+	bAddr := start(t)
+	b := replClient(t, bAddr)
+	host, port, _ := net.SplitHostPort(aAddr)
+	if got, err := b.Do(ctx, "replicaof", host, port).Result(); err != nil || got != "OK" {
+		t.Fatalf("REPLICAOF %s %s on B = %#v, %v; want OK", host, port, got, err)
+	}
+	waitInfo(t, b, "replication", 20*time.Second, "B's link to A comes up", linkUp)
+	writeMix(t, aAddr, "w1:")
+	waitAck(t, a, b)
+	waitSameDigest(t, a, b)
+
+	if n, err := a.Do(ctx, "client", "kill", "type", "replica").Int64(); err != nil || n != 1 {
+		t.Fatalf("CLIENT KILL TYPE replica on A = %d, %v; want 1", n, err)
+	}
+	// Written while B is (most likely) away: the partial resync brings them from A's backlog.
+	p := a.Pipeline()
+	p.Set(ctx, "w2:while-away", "backlog", 0)
+	p.Incr(ctx, "w2:counter")
+	p.RPush(ctx, "db0:list", "while-away")
+	cmds, _ := p.Exec(ctx)
+	checkCmds(t, "writes on A after the kill", cmds)
+
+	waitInfo(t, a, "stats", 20*time.Second, "B syncs again after the kill", func(info string) bool {
+		return replInfoInt(info, "sync_full")+replInfoInt(info, "sync_partial_ok") >= 2
+	})
+	waitInfo(t, b, "replication", 20*time.Second, "B's link to A comes up again", linkUp)
+
+	writeMix(t, aAddr, "w3:")
+	waitAck(t, a, b)
+	waitSameDigest(t, a, b)
+
+	if stats := infoText(a, "stats"); replInfoField(stats, "sync_full") != "1" || replInfoField(stats, "sync_partial_ok") != "1" {
+		t.Errorf("A's INFO stats has sync_full:%s sync_partial_ok:%s; want 1 and 1 (one full sync, then a partial resync)\n"+
+			"A INFO replication:\n%s\nB INFO replication:\n%s",
+			replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"), infoText(a, "replication"), infoText(b, "replication"))
+	}
+}
