@@ -383,7 +383,20 @@ func (l *replLink) fullSync(r *bufio.Reader) error {
 		return err
 	}
 	s.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
-	return s.replaceDataset(f)
+	if err := s.replaceDataset(f); err != nil {
+		return err
+	}
+	if s.aof.on.Load() {
+		// The AOF's base predates the new dataset: rewrite it before the stream goes on,
+		// as Redis restarts its AOF after a full sync.
+		for s.persist.inProgress() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := s.rewriteAOF(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // copyUntilMark copies r to w up to the 40-byte mark that ends a diskless transfer.

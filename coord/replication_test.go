@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/basaltdb/basalt/coord"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -594,4 +595,56 @@ func testChainAndResync(t *testing.T, start replStarter) {
 			"A INFO replication:\n%s\nB INFO replication:\n%s",
 			replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"), infoText(a, "replication"), infoText(b, "replication"))
 	}
+}
+
+// TestReplicationReplicaAOFAndConfig runs a Basalt replica with appendonly yes: after a
+// full sync its AOF must hold the master's dataset (the sync replaced what was there),
+// so a restart without a master loads exactly that. A second restart with the replicaof
+// directive in the configuration syncs again by itself.
+func TestReplicationReplicaAOFAndConfig(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := redisNode(t)
+	master := replClient(t, masterAddr)
+	loadEveryType(t, masterAddr)
+	dir := t.TempDir()
+	start := func(replicaOf string) (*coord.Server, *redis.Client) {
+		srv, addr := startBasaltWith(t, func(cfg *coord.Config) {
+			cfg.Threads, cfg.Dir, cfg.AppendOnly, cfg.ReplicaOf = 2, dir, true, replicaOf
+		})
+		return srv, replClient(t, addr)
+	}
+	srv, replica := start("")
+	if err := replica.Set(ctx, "replica-only", "gone after the sync", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(masterAddr)
+	if err := replica.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatalf("REPLICAOF: %v", err)
+	}
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+	writeMix(t, masterAddr, "aof:")
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+	want, err := replica.Do(ctx, "debug", "digest").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+
+	srv, replica = start("")
+	if got, err := replica.Do(ctx, "debug", "digest").Text(); err != nil || got != want {
+		t.Fatalf("after a restart from the AOF the digest is %q (%v), want the master's %q", got, err, want)
+	}
+	if n, err := replica.Exists(ctx, "replica-only").Result(); err != nil || n != 0 {
+		t.Fatalf("EXISTS replica-only after the restart = %d, %v; the full sync had replaced it", n, err)
+	}
+	srv.Stop()
+
+	_, replica = start(host + " " + port)
+	waitInfo(t, replica, "replication", 20*time.Second, "the link from the replicaof directive comes up", linkUp)
+	if err := master.Set(ctx, "after-restart", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
 }
