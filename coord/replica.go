@@ -108,6 +108,7 @@ func (s *Server) startReplication(host string, port int) {
 		rc.close()
 	}
 	s.settings.Journal.Store(s.aof.on.Load())
+	s.settings.Replica.Store(true)
 	s.replicaOf.Store(l)
 	s.readOnlyReplica.Store(s.cfg.replicaReadOnly())
 	go l.run()
@@ -122,6 +123,7 @@ func (s *Server) stopReplication() {
 	}
 	s.replicaOf.Store(nil)
 	s.readOnlyReplica.Store(false)
+	s.settings.Replica.Store(false)
 	l.stopOnce.Do(func() { close(l.stop) })
 	l.mu.Lock()
 	if l.conn != nil {

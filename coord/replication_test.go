@@ -648,3 +648,61 @@ func TestReplicationReplicaAOFAndConfig(t *testing.T) {
 	waitAck(t, master, replica)
 	waitSameDigest(t, master, replica)
 }
+
+// TestReplicationReplicaKeepsExpiredKeys compares a Basalt replica with a redis-server
+// replica of the same master: a key whose TTL passed is missing for reads on both, but
+// stays until the master's DEL (DBSIZE counts it), so that a replica never deletes what
+// the master may still write to.
+func TestReplicationReplicaKeepsExpiredKeys(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := redisNode(t)
+	master := replClient(t, masterAddr)
+	if err := master.Do(ctx, "debug", "set-active-expire", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(masterAddr)
+	replicas := map[string]*redis.Client{
+		"redis":  replClient(t, startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...)),
+		"basalt": replClient(t, startBasalt(t, 2)),
+	}
+	if err := replicas["basalt"].Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range replicas {
+		waitInfo(t, r, "replication", 20*time.Second, name+" replica's link comes up", linkUp)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if err := master.Set(ctx, k, "v", 100*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	master.Set(ctx, "keep", "v", 0)
+	if n, err := master.Do(ctx, "wait", 2, 5000).Int64(); err != nil || n != 2 {
+		t.Fatalf("WAIT 2 5000 = %d, %v", n, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	look := func(when string, wantSize int64) {
+		t.Helper()
+		for name, r := range replicas {
+			// Wait for the DELs to arrive (WAIT does not tell they were applied).
+			deadline := time.Now().Add(5 * time.Second)
+			size, _ := r.DBSize(ctx).Result()
+			for size != wantSize && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				size, _ = r.DBSize(ctx).Result()
+			}
+			get := r.Get(ctx, "a")
+			ttl, _ := r.TTL(ctx, "b").Result()
+			ex, _ := r.Exists(ctx, "c").Result()
+			if size != wantSize || get.Err() != redis.Nil || ex != 0 || ttl != -2*time.Nanosecond {
+				t.Errorf("%s, %s replica: DBSIZE %d (want %d), GET a %v, EXISTS c %d, TTL b %v; want nil, 0, -2",
+					when, name, size, wantSize, get, ex, ttl)
+			}
+		}
+	}
+	look("after the TTLs passed", 4)
+	// Reads on the master expire the keys there, and its DELs reach the replicas.
+	master.Get(ctx, "a")
+	master.Exists(ctx, "b", "c")
+	look("after the master's DELs", 1)
+}

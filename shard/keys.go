@@ -47,6 +47,9 @@ func (s *Shard) clock() uint32 { return uint32(s.now / 1000) }
 // LOOKUP_NOTOUCH does.
 func (s *Shard) peek(key []byte) (*entry, bool) {
 	i, ok := s.lookup(key)
+	if ok && s.stale(s.db.at(i)) {
+		ok = false
+	}
 	if !ok {
 		s.Stats.Misses++
 		return nil, false
@@ -62,6 +65,9 @@ func (s *Shard) lookupIn(d *DB, key []byte) (int, bool) {
 		return 0, false
 	}
 	if at := d.at(i).ExpireAt; at != 0 && at <= s.now {
+		if s.Settings.Replica.Load() {
+			return i, true
+		}
 		s.expireAt(d, i)
 		return 0, false
 	}
@@ -562,8 +568,11 @@ func (s *Shard) Scan(pos uint64, count int, match []byte, typ string, out [][]by
 		e := d.at(left)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
 			// Reaped, as Redis's SCAN does. The last entry moves into this position,
-			// which it has already been visited at, so nothing is missed.
-			s.expireAt(d, left)
+			// which it has already been visited at, so nothing is missed. A replica
+			// waits for its master's DEL.
+			if !s.Settings.Replica.Load() {
+				s.expireAt(d, left)
+			}
 			continue
 		}
 		if typ != "" && !strings.EqualFold(TypeName(e.Type), typ) {
@@ -597,7 +606,9 @@ func (s *Shard) RandomKey() ([]byte, bool) {
 		}
 		e := d.at(i)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
-			s.expireAt(d, i)
+			if !s.Settings.Replica.Load() {
+				s.expireAt(d, i)
+			}
 			continue
 		}
 		return []byte(e.key), true
@@ -646,7 +657,7 @@ func (s *Shard) Housekeep() {
 //
 // It does not change the selected database or the command clock.
 func (s *Shard) ActiveExpireCycle(budget time.Duration) {
-	if !s.Settings.ActiveExpire.Load() {
+	if !s.Settings.ActiveExpire.Load() || s.Settings.Replica.Load() {
 		return
 	}
 	start := time.Now()

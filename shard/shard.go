@@ -23,9 +23,14 @@ type Handler func(s *Shard, a Args, w *proto.Writer)
 // Settings are the server-wide parameters shards read on their hot path. They are shared
 // by every shard and changed by CONFIG SET from any loop, hence atomics.
 type Settings struct {
-	// Journal is set while the append-only file is on: handlers then record rewritten
-	// commands with Propagate.
+	// Journal is set while the append-only file or the replication stream is fed:
+	// handlers then record rewritten commands with Propagate.
 	Journal atomic.Bool
+	// Replica is set while the server replicates a master. Keys are then expired only
+	// by the master's DEL, as on a Redis replica: a key whose TTL passed stays, live for
+	// the master's writes and missing for reads (stale), so that a write the master made
+	// before its own expiry applies to the same value here.
+	Replica atomic.Bool
 	// MaxBulk is proto-max-bulk-len: the largest string a command may build.
 	MaxBulk atomic.Int64
 	// ActiveExpire enables the active expire cycle (DEBUG SET-ACTIVE-EXPIRE).
@@ -226,10 +231,19 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 		return 0, false
 	}
 	if at := s.db.at(i).ExpireAt; at != 0 && at <= s.now {
+		if s.Settings.Replica.Load() {
+			return i, true
+		}
 		s.expireAt(s.db, i)
 		return 0, false
 	}
 	return i, true
+}
+
+// stale reports whether e, found by lookup, expired on a replica: kept for the master's
+// DEL, but no read sees it.
+func (s *Shard) stale(e *entry) bool {
+	return e.ExpireAt != 0 && e.ExpireAt <= s.now && s.Settings.Replica.Load()
 }
 
 // expireAt deletes entry i of d because its TTL passed.
@@ -250,6 +264,9 @@ func (s *Shard) expireAt(d *DB, i int) {
 // access time.
 func (s *Shard) read(key []byte) (*entry, bool) {
 	i, ok := s.lookup(key)
+	if ok && s.stale(s.db.at(i)) {
+		ok = false
+	}
 	if !ok {
 		s.Stats.Misses++
 		s.notify(NotifyKeyMiss, "keymiss", key)
