@@ -192,6 +192,12 @@ func (rc *replicaConn) close() {
 	rc.srv.updateGoodReplicas()
 }
 
+func (rc *replicaConn) online() bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.state == "online"
+}
+
 func (rc *replicaConn) setState(st string) {
 	rc.mu.Lock()
 	rc.state = st
@@ -551,13 +557,26 @@ func (s *Server) replCron() {
 	}
 	s.cfg.mu.Lock()
 	period := time.Duration(s.cfg.ReplPingReplicaPeriod) * time.Second
+	timeout := int64(max(s.cfg.ReplTimeout, 1)) * 1000
 	s.cfg.mu.Unlock()
 	r.mu.Lock()
 	if len(r.replicas) > 0 && time.Since(r.lastPing) >= period {
 		r.lastPing = time.Now()
 		r.feedLocked(appendRESP(nil, []byte("PING")))
 	}
+	// A replica silent for repl-timeout is gone, even if its socket never said so.
+	var silent []*replicaConn
+	now := time.Now().UnixMilli()
+	for _, rc := range r.replicas {
+		if rc.online() && now-rc.ackAt.Load() > timeout {
+			silent = append(silent, rc)
+		}
+	}
 	r.mu.Unlock()
+	for _, rc := range silent {
+		s.log.warning("Disconnecting timedout replica (streaming sync): %s:%d", rc.ip, rc.port)
+		rc.close()
+	}
 	s.updateGoodReplicas()
 	s.wakeWaiters()
 }
@@ -602,7 +621,7 @@ type replWaiter struct {
 func (r *replState) ackedLocked(off int64) int {
 	n := 0
 	for _, rc := range r.replicas {
-		if rc.ackOff.Load() >= off {
+		if rc.ackOff.Load() >= off && rc.online() {
 			n++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -384,6 +385,12 @@ func (l *replLink) fullSync(r *bufio.Reader) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
+	select {
+	case <-l.stop:
+		// REPLICAOF NO ONE or another master meanwhile: keep the dataset.
+		return errors.New("replication stopped during the transfer")
+	default:
+	}
 	s.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
 	if err := s.replaceDataset(f); err != nil {
 		return err
@@ -467,13 +474,14 @@ func (l *replLink) stream(conn net.Conn, r *bufio.Reader) error {
 	// lens carries each forwarded command's length to the reply reader, which counts it
 	// applied once its reply is back.
 	lens := make(chan int, 4096)
-	replies := make(chan error, 1)
+	// readerDone is closed when the reply reader stops: the feed failed, or lens closed.
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		fr := bufio.NewReaderSize(feed, 64<<10)
 		for n := range lens {
 			reply, err := readOneReply(fr)
 			if err != nil {
-				replies <- err
 				return
 			}
 			if len(reply) > 0 && reply[0] == '-' {
@@ -484,13 +492,13 @@ func (l *replLink) stream(conn net.Conn, r *bufio.Reader) error {
 			s.repl.off = l.appliedOff.Load()
 			s.repl.mu.Unlock()
 		}
-		replies <- nil
 	}()
 	defer func() {
 		close(lens)
 		_ = feed.Close()
-		<-replies
+		<-readerDone
 	}()
+	errFeed := errors.New("the connection that applies the master's stream closed")
 	ack := func() error {
 		_, err := conn.Write(appendRESP(nil, []byte("REPLCONF"), []byte("ACK"), []byte(strconv.FormatInt(l.appliedOff.Load(), 10))))
 		return err
@@ -529,7 +537,11 @@ func (l *replLink) stream(conn net.Conn, r *bufio.Reader) error {
 			}
 			// Answer with what was applied up to here.
 			for l.appliedOff.Load()+int64(len(cmd)) < l.readOff.Load() {
-				time.Sleep(100 * time.Microsecond)
+				select {
+				case <-readerDone:
+					return errFeed
+				case <-time.After(100 * time.Microsecond):
+				}
 			}
 			l.appliedOff.Add(int64(len(cmd)))
 			writeMu.Lock()
@@ -543,7 +555,11 @@ func (l *replLink) stream(conn net.Conn, r *bufio.Reader) error {
 		if _, err := fw.Write(cmd); err != nil {
 			return err
 		}
-		lens <- len(cmd)
+		select {
+		case lens <- len(cmd):
+		case <-readerDone:
+			return errFeed
+		}
 		if r.Buffered() == 0 {
 			if err := fw.Flush(); err != nil {
 				return err
