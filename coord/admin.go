@@ -426,6 +426,7 @@ func configHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
 		"GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
 		"SET <directive> <value> [<directive> <value> ...]", "    Set parameters to values, all or none.",
 		"RESETSTAT", "    Reset the statistics reported by INFO.",
+		"REWRITE", "    Rewrite the configuration file.",
 		"HELP", "    Print this help.",
 	})
 }

@@ -152,6 +152,10 @@ type Config struct {
 	MinReplicasToWrite int
 	MinReplicasMaxLag  int
 
+	// File is the absolute path of the config file the server started with, for CONFIG
+	// REWRITE ("" for none or standard input).
+	File string
+
 	// ReplicaOf is replicaof ("host port"; empty: a master), MasterAuth and MasterUser
 	// masterauth and masteruser, ReplBacklogSize repl-backlog-size (repl.go, replica.go).
 	ReplicaOf       string
@@ -1354,6 +1358,14 @@ func ApplyArgs(c *Config, args []string) error {
 func ConfigFromArgs(args []string) (*Config, error) {
 	c := DefaultConfig()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		if args[0] != "-" {
+			// Before the file runs: a dir directive changes the working directory.
+			abs, err := filepath.Abs(args[0])
+			if err != nil {
+				return nil, err
+			}
+			c.File = abs
+		}
 		if err := ParseConfigFile(c, args[0]); err != nil {
 			return nil, err
 		}

@@ -86,6 +86,7 @@ var clientHandlers = map[string]clientHandler{
 	"config|get":       configGetCmd,
 	"config|set":       configSetCmd,
 	"config|resetstat": configResetstatCmd,
+	"config|rewrite":   configRewriteCmd,
 	"config|help":      configHelpCmd,
 	"time":             timeCmd,
 	"debug":            debugCmd,

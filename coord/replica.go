@@ -111,6 +111,9 @@ func (s *Server) startReplication(host string, port int) {
 	s.settings.Journal.Store(s.aof.on.Load())
 	s.settings.Replica.Store(true)
 	s.replicaOf.Store(l)
+	s.cfg.mu.Lock()
+	s.cfg.ReplicaOf = host + " " + strconv.Itoa(port) // what CONFIG REWRITE writes
+	s.cfg.mu.Unlock()
 	s.readOnlyReplica.Store(s.cfg.replicaReadOnly())
 	go l.run()
 }
@@ -125,6 +128,9 @@ func (s *Server) stopReplication() {
 	s.replicaOf.Store(nil)
 	s.readOnlyReplica.Store(false)
 	s.settings.Replica.Store(false)
+	s.cfg.mu.Lock()
+	s.cfg.ReplicaOf = ""
+	s.cfg.mu.Unlock()
 	l.stopOnce.Do(func() { close(l.stop) })
 	l.mu.Lock()
 	if l.conn != nil {

@@ -556,6 +556,7 @@ var table = []*Command{
 		{Name: "get", Arity: -3, Flags: adm, Summary: "Returns parameters matching glob patterns."},
 		{Name: "set", Arity: -4, Flags: adm, Tips: []string{tipRequestAllNodes, tipAllSucceeded}, Summary: "Changes parameters, all or none."},
 		{Name: "resetstat", Arity: 2, Flags: adm, Summary: "Resets the statistics INFO reports."},
+		{Name: "rewrite", Arity: 2, Flags: adm, Summary: "Writes the running configuration to the config file."},
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CONFIG's subcommands."},
 	}},
 	{Name: "time", Arity: 1, Flags: ls | fast, Tips: []string{tipNondetOutput}, Group: "server", Since: "2.6.0", Summary: "Returns the server's clock."},

@@ -102,6 +102,13 @@ func startRedis(t testing.TB) string {
 // and saves dump.rdb), with extra directives appended to the command line.
 func startRedisIn(t testing.TB, dir string, extra ...string) string {
 	t.Helper()
+	return startRedisWith(t, nil, dir, extra...)
+}
+
+// startRedisWith is startRedisIn with lead before the directives on the command line
+// (a config file, which Sentinel mode requires).
+func startRedisWith(t testing.TB, lead []string, dir string, extra ...string) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server is not installed (make test installs the Debian package redis-server): %v", err)
@@ -110,15 +117,14 @@ func startRedisIn(t testing.TB, dir string, extra ...string) string {
 	for attempt := 0; attempt < 3; attempt++ {
 		port := freePort(t)
 		out := &syncBuffer{}
-		cmd := exec.Command(bin, append([]string{
+		cmd := exec.Command(bin, append(append(append([]string(nil), lead...),
 			"--save", "",
 			"--appendonly", "no",
 			"--bind", "127.0.0.1",
 			"--port", strconv.Itoa(port),
 			"--dir", dir,
 			"--daemonize", "no",
-			"--logfile", "",
-		}, extra...)...)
+			"--logfile", ""), extra...)...)
 		cmd.Stdout = out
 		cmd.Stderr = out
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
