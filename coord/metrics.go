@@ -196,6 +196,15 @@ var infoGauges = map[string]string{
 	"master_repl_offset":              "master_repl_offset",
 	"repl_backlog_active":             "repl_backlog_is_active",
 	"repl_backlog_size":               "repl_backlog_size",
+	"repl_backlog_first_byte_offset":  "repl_backlog_first_byte_offset",
+	"repl_backlog_histlen":            "repl_backlog_history_bytes",
+	"second_repl_offset":              "second_repl_offset",
+	"master_last_io_seconds_ago":      "master_last_io_seconds_ago",
+	"master_sync_in_progress":         "master_sync_in_progress",
+	"master_link_down_since_seconds":  "master_link_down_since_seconds",
+	"slave_repl_offset":               "slave_repl_offset",
+	"slave_priority":                  "slave_priority",
+	"slave_read_only":                 "slave_read_only",
 	"instantaneous_ops_per_sec":       "instantaneous_ops",
 	"pubsub_channels":                 "pubsub_channels",
 	"pubsub_patterns":                 "pubsub_patterns",
@@ -220,6 +229,9 @@ var infoCounters = map[string]string{
 	"total_reads_processed":      "total_reads_processed",
 	"total_writes_processed":     "total_writes_processed",
 	"unexpected_error_replies":   "unexpected_error_replies",
+	"sync_full":                  "replica_resyncs_full",
+	"sync_partial_ok":            "replica_partial_resync_accepted",
+	"sync_partial_err":           "replica_partial_resync_denied",
 }
 
 // infoEverything is every INFO section the collector reads.
@@ -316,9 +328,24 @@ func (c *collector) collectInfo(info string, emit emitFunc) {
 				emit("redis_"+name, "INFO field "+k+".", prometheus.CounterValue, f)
 			}
 		}
+		if strings.HasPrefix(k, "slave") && strings.Contains(v, "state=") {
+			// slave0:ip=...,port=...,state=online,offset=...,lag=...
+			ip, _ := fieldText(v, "ip")
+			port, _ := fieldText(v, "port")
+			state, _ := fieldText(v, "state")
+			if n, ok := field(v, "offset"); ok {
+				emit("redis_connected_slave_offset_bytes", "A replica's acknowledged offset.", prometheus.GaugeValue, n, "slave_ip", ip, "slave_port", port, "slave_state", state)
+			}
+			if n, ok := field(v, "lag"); ok {
+				emit("redis_connected_slave_lag_seconds", "Seconds since a replica's last ACK.", prometheus.GaugeValue, n, "slave_ip", ip, "slave_port", port, "slave_state", state)
+			}
+			continue
+		}
 		switch k {
 		case "rdb_last_bgsave_status":
 			emit("redis_rdb_last_bgsave_status", "Whether the last background save succeeded.", prometheus.GaugeValue, boolFloat(v == "ok"))
+		case "master_link_status":
+			emit("redis_master_link_up", "Whether the replica's link to its master is up.", prometheus.GaugeValue, boolFloat(v == "up"))
 		case "role":
 			emit("redis_instance_info", "The server's version and role.", prometheus.GaugeValue, 1, "redis_version", redisVersion, "role", v, "redis_mode", "standalone")
 		case "uptime_in_seconds":
@@ -348,13 +375,22 @@ func (c *collector) commandStat(k, v string, emit emitFunc) {
 
 // field finds name=value in a comma-separated INFO value.
 func field(v, name string) (float64, bool) {
+	val, ok := fieldText(v, name)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(val, 64)
+	return f, err == nil
+}
+
+// fieldText is the text of name in an INFO value of name=value pairs.
+func fieldText(v, name string) (string, bool) {
 	for _, kv := range strings.Split(v, ",") {
 		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			f, err := strconv.ParseFloat(val, 64)
-			return f, err == nil
+			return val, true
 		}
 	}
-	return 0, false
+	return "", false
 }
 
 func boolFloat(b bool) float64 {

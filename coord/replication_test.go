@@ -706,3 +706,31 @@ func TestReplicationReplicaKeepsExpiredKeys(t *testing.T) {
 	master.Exists(ctx, "b", "c")
 	look("after the master's DELs", 1)
 }
+
+// TestReplicationMetrics checks redis_exporter's replication series on both ends of a
+// Basalt master and replica.
+func TestReplicationMetrics(t *testing.T) {
+	ctx := context.Background()
+	masterSrv, masterAddr := startWithMetrics(t, 2)
+	replicaSrv, replicaAddr := startWithMetrics(t, 2)
+	master, replica := replClient(t, masterAddr), replClient(t, replicaAddr)
+	host, port, _ := net.SplitHostPort(masterAddr)
+	if err := replica.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+	master.Set(ctx, "k", "v", 0)
+	waitAck(t, master, replica)
+	m := scrape(t, masterSrv)
+	_, rport, _ := net.SplitHostPort(replicaAddr)
+	series := `redis_connected_slave_offset_bytes{slave_ip="127.0.0.1",slave_port="` + rport + `",slave_state="online"}`
+	if m["redis_connected_slaves"] != 1 || m["redis_replica_resyncs_full"] != 1 || m[series] <= 0 || m["redis_master_repl_offset"] <= 0 {
+		t.Errorf("master metrics: connected_slaves %v, resyncs_full %v, %s %v, master_repl_offset %v",
+			m["redis_connected_slaves"], m["redis_replica_resyncs_full"], series, m[series], m["redis_master_repl_offset"])
+	}
+	r := scrape(t, replicaSrv)
+	if r["redis_master_link_up"] != 1 || r["redis_slave_repl_offset"] <= 0 || r["redis_master_sync_in_progress"] != 0 {
+		t.Errorf("replica metrics: master_link_up %v, slave_repl_offset %v, master_sync_in_progress %v",
+			r["redis_master_link_up"], r["redis_slave_repl_offset"], r["redis_master_sync_in_progress"])
+	}
+}
