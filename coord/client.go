@@ -79,6 +79,8 @@ type client struct {
 	mig migration
 	// replHello is what the connection said with REPLCONF before PSYNC (repl.go).
 	replHello *replHello
+	// paused is set while the connection waits for CLIENT PAUSE to end (pause.go).
+	paused bool
 	// holdOut keeps serve from writing the replies of a client about to move.
 	holdOut bool
 
@@ -182,7 +184,7 @@ func (cl *client) wake() {
 
 // inflight reports whether the client waits for another loop.
 func (cl *client) inflight() bool {
-	return cl.batch != nil || cl.async != nil || cl.exec != nil || cl.blocked != nil
+	return cl.batch != nil || cl.async != nil || cl.exec != nil || cl.blocked != nil || cl.paused
 }
 
 // serve finishes whatever came back from other loops, then runs buffered commands until
@@ -374,7 +376,7 @@ func (cl *client) readCommands() bool {
 			off += n
 		}
 		if stop {
-			again = cl.batch == nil && (cl.async == nil || cl.async.pending.Load() == 0)
+			again = cl.batch == nil && !cl.paused && (cl.async == nil || cl.async.pending.Load() == 0)
 			break
 		}
 	}
@@ -532,6 +534,10 @@ func (cl *client) dispatch(args [][]byte) (consumed, stop bool) {
 	if msg != "" {
 		cl.reject(cmd, msg)
 		return true, false
+	}
+	if cl.srv.pauseMode.Load() != pauseNone && cl.pausedFor(cmd, args) {
+		cl.park() // pause.go: the command runs once the pause ends
+		return false, true
 	}
 	if cl.multi != nil && !runsInMulti(cmd) {
 		w, mark := cl.beginReply()

@@ -516,6 +516,8 @@ func clientHelpCmd(_ *client, _ [][]byte, w *proto.Writer) {
 		"NO-EVICT ON|OFF", "    Exempt this connection from client eviction.",
 		"NO-TOUCH ON|OFF", "    Keep this connection's reads from updating access times.",
 		"SETINFO LIB-NAME|LIB-VER <value>", "    Record the client library's name or version.",
+		"PAUSE <timeout> [WRITE|ALL]", "    Hold every client's commands, or those that may write, for <timeout> ms.",
+		"UNPAUSE", "    End a CLIENT PAUSE.",
 		"HELP", "    Print this help.",
 	})
 }

@@ -26,6 +26,8 @@ var clientHandlers = map[string]clientHandler{
 	"client|setinfo":  clientSetinfoCmd,
 	"client|help":     clientHelpCmd,
 	"client|unblock":  clientUnblockCmd,
+	"client|pause":    clientPauseCmd,
+	"client|unpause":  clientUnpauseCmd,
 	// client-side caching (tracking.go)
 	"client|tracking":     clientTrackingCmd,
 	"client|caching":      clientCachingCmd,

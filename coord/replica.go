@@ -109,8 +109,8 @@ func (s *Server) startReplication(host string, port int) {
 		rc.close()
 	}
 	s.settings.Journal.Store(s.aof.on.Load())
-	s.settings.Replica.Store(true)
 	s.replicaOf.Store(l)
+	s.updateHoldExpiry() // pause.go
 	s.cfg.mu.Lock()
 	s.cfg.ReplicaOf = host + " " + strconv.Itoa(port) // what CONFIG REWRITE writes
 	s.cfg.mu.Unlock()
@@ -127,7 +127,7 @@ func (s *Server) stopReplication() {
 	}
 	s.replicaOf.Store(nil)
 	s.readOnlyReplica.Store(false)
-	s.settings.Replica.Store(false)
+	s.updateHoldExpiry() // pause.go
 	s.cfg.mu.Lock()
 	s.cfg.ReplicaOf = ""
 	s.cfg.mu.Unlock()

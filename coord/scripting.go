@@ -888,7 +888,7 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 		return w.Bytes(), "", false
 	}
 	write := cmd.Flags&FlagWrite != 0
-	if write && r.readOnly {
+	if r.readOnly && cmd.writesOrReplicates() { // pause.go
 		return refuse(cmd, errScriptReadOnly)
 	}
 	if write && r.srv.noReplicas.Load() {

@@ -69,6 +69,9 @@ type Server struct {
 	repl            replState
 	replicaOf       atomic.Pointer[replLink]
 	readOnlyReplica atomic.Bool
+	// pause is CLIENT PAUSE's state, pauseMode its mode for the dispatch path (pause.go).
+	pause     pauseState
+	pauseMode atomic.Int32
 	aof             aofState
 	// loading is set until the start-up load finished (-LOADING for clients); replay
 	// lists the AOF files the loader still feeds in; loaded is closed after it.
@@ -151,6 +154,8 @@ type loopState struct {
 	// bcastPending is set when BCAST invalidations wait for the callback's end
 	// (tracking.go).
 	bcastPending bool
+	// paused lists the connections parked by CLIENT PAUSE (pause.go).
+	paused []*client
 	// pfKeys collects the keys of a prefetch (parseAhead, group.exec), pfSeconds the
 	// argument after each key (nil for none).
 	pfKeys, pfSeconds [][]byte
@@ -724,6 +729,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		// wake must not count the client out of blocked_clients a second time.
 		cl.blocked = nil
 	}
+	cl.unpark() // pause.go
 	cl.closed = true
 	if cl.monitoring {
 		s.obs.monitors.remove(cl)

@@ -65,7 +65,7 @@ func (s *Shard) lookupIn(d *DB, key []byte) (int, bool) {
 		return 0, false
 	}
 	if at := d.at(i).ExpireAt; at != 0 && at <= s.now {
-		if s.Settings.Replica.Load() {
+		if s.Settings.HoldExpiry.Load() {
 			return i, true
 		}
 		s.expireAt(d, i)
@@ -570,7 +570,7 @@ func (s *Shard) Scan(pos uint64, count int, match []byte, typ string, out [][]by
 			// Reaped, as Redis's SCAN does. The last entry moves into this position,
 			// which it has already been visited at, so nothing is missed. A replica
 			// waits for its master's DEL.
-			if !s.Settings.Replica.Load() {
+			if !s.Settings.HoldExpiry.Load() {
 				s.expireAt(d, left)
 			}
 			continue
@@ -606,7 +606,7 @@ func (s *Shard) RandomKey() ([]byte, bool) {
 		}
 		e := d.at(i)
 		if e.ExpireAt != 0 && e.ExpireAt <= s.now {
-			if !s.Settings.Replica.Load() {
+			if !s.Settings.HoldExpiry.Load() {
 				s.expireAt(d, i)
 			}
 			continue
@@ -657,7 +657,7 @@ func (s *Shard) Housekeep() {
 //
 // It does not change the selected database or the command clock.
 func (s *Shard) ActiveExpireCycle(budget time.Duration) {
-	if !s.Settings.ActiveExpire.Load() || s.Settings.Replica.Load() {
+	if !s.Settings.ActiveExpire.Load() || s.Settings.HoldExpiry.Load() {
 		return
 	}
 	start := time.Now()

@@ -26,11 +26,12 @@ type Settings struct {
 	// Journal is set while the append-only file or the replication stream is fed:
 	// handlers then record rewritten commands with Propagate.
 	Journal atomic.Bool
-	// Replica is set while the server replicates a master. Keys are then expired only
-	// by the master's DEL, as on a Redis replica: a key whose TTL passed stays, live for
-	// the master's writes and missing for reads (stale), so that a write the master made
-	// before its own expiry applies to the same value here.
-	Replica atomic.Bool
+	// HoldExpiry is set while the server replicates a master or clients are paused.
+	// Keys then do not expire: a key whose TTL passed stays, live for writes and
+	// missing for reads (stale). A replica's keys go only by its master's DEL, so that
+	// a write the master made before its own expiry applies to the same value here,
+	// and a pause changes nothing, as in Redis.
+	HoldExpiry atomic.Bool
 	// MaxBulk is proto-max-bulk-len: the largest string a command may build.
 	MaxBulk atomic.Int64
 	// ActiveExpire enables the active expire cycle (DEBUG SET-ACTIVE-EXPIRE).
@@ -231,7 +232,7 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 		return 0, false
 	}
 	if at := s.db.at(i).ExpireAt; at != 0 && at <= s.now {
-		if s.Settings.Replica.Load() {
+		if s.Settings.HoldExpiry.Load() {
 			return i, true
 		}
 		s.expireAt(s.db, i)
@@ -243,7 +244,7 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 // stale reports whether e, found by lookup, expired on a replica: kept for the master's
 // DEL, but no read sees it.
 func (s *Shard) stale(e *entry) bool {
-	return e.ExpireAt != 0 && e.ExpireAt <= s.now && s.Settings.Replica.Load()
+	return e.ExpireAt != 0 && e.ExpireAt <= s.now && s.Settings.HoldExpiry.Load()
 }
 
 // expireAt deletes entry i of d because its TTL passed.
