@@ -72,7 +72,7 @@ type Server struct {
 	// pause is CLIENT PAUSE's state, pauseMode its mode for the dispatch path (pause.go).
 	pause     pauseState
 	pauseMode atomic.Int32
-	aof             aofState
+	aof       aofState
 	// loading is set until the start-up load finished (-LOADING for clients); replay
 	// lists the AOF files the loader still feeds in; loaded is closed after it.
 	loading atomic.Bool
