@@ -550,7 +550,6 @@ func splitCommand(b []byte) ([]string, bool) {
 // replCron pings the replicas every repl-ping-replica-period, so that they see their
 // master alive and the offsets move, and keeps min-replicas-to-write's view current.
 func (s *Server) replCron() {
-	s.replicaCron() // replica.go
 	r := &s.repl
 	if !r.active.Load() {
 		return
@@ -589,10 +588,7 @@ func (s *Server) goodReplicas(maxLag int) int {
 	now := time.Now().UnixMilli()
 	n := 0
 	for _, rc := range r.replicas {
-		rc.mu.Lock()
-		online := rc.state == "online"
-		rc.mu.Unlock()
-		if online && now-rc.ackAt.Load() <= int64(maxLag)*1000 {
+		if rc.online() && now-rc.ackAt.Load() <= int64(maxLag)*1000 {
 			n++
 		}
 	}

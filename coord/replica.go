@@ -611,10 +611,6 @@ func (s *Server) loaderConnection() (net.Conn, error) {
 	return peer, nil
 }
 
-// replicaCron runs each tick: nothing to do but what the link's goroutines do; kept as
-// the place for periodic replica work.
-func (s *Server) replicaCron() {}
-
 // replicaInfo writes INFO replication's fields of a replica.
 func (s *Server) replicaInfo(field func(string, any)) {
 	l := s.replicaOf.Load()

@@ -734,3 +734,47 @@ func TestReplicationMetrics(t *testing.T) {
 			r["redis_master_link_up"], r["redis_slave_repl_offset"], r["redis_master_sync_in_progress"])
 	}
 }
+
+// TestReplicationMinReplicas checks min-replicas-to-write on a master, with Basalt and
+// with redis-server as the master: writes are refused with NOREPLICAS until a replica
+// is online and ACKing, and again once it is gone.
+func TestReplicationMinReplicas(t *testing.T) {
+	for name, start := range map[string]replStarter{"basalt": basaltNode(2), "redis-redis": redisNode} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			masterAddr := start(t)
+			master := replClient(t, masterAddr)
+			if err := master.ConfigSet(ctx, "min-replicas-to-write", "1").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := master.Set(ctx, "k", "v", 0).Err(); err == nil || err.Error() != "NOREPLICAS Not enough good replicas to write." {
+				t.Fatalf("SET without replicas: %v", err)
+			}
+			host, port, _ := net.SplitHostPort(masterAddr)
+			replicaAddr := startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...)
+			replica := replClient(t, replicaAddr)
+			waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+			deadline := time.Now().Add(10 * time.Second)
+			for master.Set(ctx, "k", "v", 0).Err() != nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("SET still refused with an online replica: %v\n%s", master.Set(ctx, "k", "v", 0).Err(), infoText(master, "replication"))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err := replica.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+				t.Fatal(err)
+			}
+			deadline = time.Now().Add(10 * time.Second)
+			for {
+				err := master.Set(ctx, "k", "v", 0).Err()
+				if err != nil && err.Error() == "NOREPLICAS Not enough good replicas to write." {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("SET after the replica left: %v\n%s", err, infoText(master, "replication"))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
