@@ -151,7 +151,8 @@ func (s *Server) appendRecords(block bool, recs ...aofRecord) {
 
 // appendRecordsRESP encodes records as commands, with a SELECT wherever the database
 // differs from *db (the stream's current one, updated), and MULTI/EXEC around them when
-// block is set.
+// block is set and there are several, as Redis 7 propagates a transaction: MULTI first,
+// the SELECT inside, and a single write bare.
 func appendRecordsRESP(b []byte, db *int, block bool, recs []aofRecord) []byte {
 	selectDB := func(n int) {
 		if n != *db {
@@ -159,8 +160,8 @@ func appendRecordsRESP(b []byte, db *int, block bool, recs []aofRecord) []byte {
 			*db = n
 		}
 	}
+	block = block && len(recs) > 1
 	if block {
-		selectDB(recs[0].db)
 		b = appendRESP(b, []byte("MULTI"))
 	}
 	for _, r := range recs {

@@ -477,6 +477,8 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, errNoReplicas
 	case cl.srv.readOnlyReplica.Load() && !cl.loader && cl.writes(cmd):
 		return cmd, errReadOnly // replica.go
+	case cl.srv.replicaOf.Load() != nil && !cl.loader && cl.srv.masterDown() && cl.deniedStale(cmd):
+		return cmd, errMasterDown // replica.go
 	case cl.sub != nil && !cl.out.RESP3() && cl.subscribed() && !pubsubAllowed(cmd):
 		// Pub/Sub: in RESP2 a subscribed client may run only the subscription commands.
 		return cmd, "ERR Can't execute '" + cmd.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"

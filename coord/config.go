@@ -165,7 +165,10 @@ type Config struct {
 	// ReplicaReadOnly, ReplPingReplicaPeriod (seconds), ReplTimeout (seconds) and
 	// ReplicaPriority are replica-read-only, repl-ping-replica-period, repl-timeout and
 	// replica-priority.
-	ReplicaReadOnly       bool
+	ReplicaReadOnly bool
+	// ReplicaServeStaleData is replica-serve-stale-data: with no, a replica whose link
+	// is down answers MASTERDOWN to commands without the stale flag.
+	ReplicaServeStaleData bool
 	ReplPingReplicaPeriod int
 	ReplTimeout           int
 	ReplicaPriority       int
@@ -194,7 +197,6 @@ type Config struct {
 type inertSettings struct {
 	ProcTitleTemplate           string
 	RDBDelSyncFiles             bool
-	ReplicaServeStaleData       bool
 	ReplDisklessSync            bool
 	ReplDisklessSyncDelay       int
 	ReplDisklessSyncMaxReplicas int
@@ -490,7 +492,7 @@ var directives = []*directive{
 	{name: "rdb-del-sync-files", kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.RDBDelSyncFiles }},
 	{name: "replica-serve-stale-data", aliases: []string{"slave-serve-stale-data"}, kind: kindBool, def: "yes", mutable: true,
-		boolp: func(c *Config) *bool { return &c.Inert.ReplicaServeStaleData }},
+		boolp: func(c *Config) *bool { return &c.ReplicaServeStaleData }},
 	{name: "replica-read-only", aliases: []string{"slave-read-only"}, kind: kindBool, def: "yes", mutable: true,
 		boolp: func(c *Config) *bool { return &c.ReplicaReadOnly }},
 	{name: "repl-diskless-sync", kind: kindBool, def: "yes", mutable: true,

@@ -34,6 +34,33 @@ import (
 // errReadOnly refuses writes from clients on a read-only replica.
 const errReadOnly = "READONLY You can't write against a read only replica."
 
+// errMasterDown refuses commands without the stale flag while the link is down and
+// replica-serve-stale-data is no.
+const errMasterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+
+// masterDown reports whether a replica must refuse stale reads: its link is not
+// connected and replica-serve-stale-data is no.
+func (s *Server) masterDown() bool {
+	l := s.replicaOf.Load()
+	return l != nil && !s.serveStale.Load() && l.getState() != "connected"
+}
+
+// deniedStale reports whether cmd may not run on a stale replica: it lacks the stale
+// flag, or it is an EXEC with such a command queued.
+func (cl *client) deniedStale(cmd *Command) bool {
+	if cmd.Flags&FlagStale == 0 {
+		return true
+	}
+	if cmd.Name == "exec" && cl.multi != nil {
+		for _, q := range cl.multi.cmds {
+			if q.cmd.Flags&FlagStale == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // replLink is this server's connection to its master.
 type replLink struct {
 	srv        *Server

@@ -778,3 +778,65 @@ func TestReplicationMinReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicationCommandForms runs commands whose propagation must be rewritten or
+// spans shards and databases (random pops, float increments, relative TTLs, approximate
+// trims, blocking-free forms of blocking commands, cross-database moves, functions)
+// on a Basalt master with a redis-server replica, and compares the datasets.
+func TestReplicationCommandForms(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := startBasalt(t, 4)
+	master := replClient(t, masterAddr)
+	host, port, _ := net.SplitHostPort(masterAddr)
+	replica := replClient(t, startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...))
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+	lib := "#!lua name=formslib\nredis.register_function('bump', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)"
+	cmds := [][]any{
+		{"sadd", "s", "a", "b", "c", "d", "e", "f"}, {"spop", "s"}, {"spop", "s", 2},
+		{"set", "f", "1.5"}, {"incrbyfloat", "f", "0.1"}, {"hincrbyfloat", "h", "x", "2.25"},
+		{"set", "ttl1", "v", "ex", 100}, {"expire", "ttl1", 200, "gt"}, {"getex", "ttl1", "px", 50000},
+		{"set", "ttl2", "v", "keepttl"}, {"setex", "ttl3", 1000, "v"}, {"psetex", "ttl4", 100000, "v"},
+		{"getdel", "ttl4"}, {"persist", "ttl3"},
+		{"xadd", "st", "maxlen", "~", 5, "*", "f", "v"}, {"xadd", "st", "*", "f", "v2"}, {"xtrim", "st", "maxlen", "~", 1},
+		{"xgroup", "create", "st", "g", "0"}, {"xreadgroup", "group", "g", "c", "count", 1, "streams", "st", ">"},
+		{"xautoclaim", "st", "g", "c2", 0, "0-0"},
+		{"rpush", "l", "a", "b", "c", "d"}, {"lmpop", 1, "l", "left", "count", 2}, {"lset", "l", 0, "z"},
+		{"linsert", "l", "before", "z", "y"}, {"ltrim", "l", 0, 1}, {"lmove", "l", "l2", "left", "right"},
+		{"blpop", "l", "l2", 1}, {"blmove", "l2", "l3", "left", "left", 1},
+		{"zadd", "z", 1, "a", 2, "b", 3, "c"}, {"zpopmin", "z"}, {"bzpopmax", "z", 1}, {"zrangestore", "z2", "z", 0, -1},
+		{"zunionstore", "{u}z3", 1, "{u}z4"}, {"zadd", "z5", "incr", 2, "q"},
+		{"mset", "a1", "1", "a2", "2", "a3", "3"}, {"msetnx", "a4", "4", "a5", "5"}, {"rename", "a1", "a9"},
+		{"copy", "a2", "a2copy"}, {"copy", "a3", "a3", "db", 5}, {"move", "a9", 6}, {"swapdb", 6, 7},
+		{"sunionstore", "s2", "s", "s"}, {"sort", "l3", "alpha", "store", "sorted"},
+		{"setbit", "b1", 7, 1}, {"setbit", "b2", 100, 1}, {"bitop", "or", "b3", "b1", "b2"},
+		{"bitfield", "bf", "incrby", "u8", 0, 300, "overflow", "sat", "incrby", "i8", 8, -200},
+		{"pfadd", "p1", "x", "y"}, {"pfadd", "p2", "z"}, {"pfmerge", "p3", "p1", "p2"},
+		{"geoadd", "geo", 13.36, 38.11, "pa", 15.08, 37.5, "ca"}, {"geosearchstore", "geo2", "geo", "fromlonlat", 15, 37, "byradius", 200, "km", "asc"},
+		{"setrange", "sr", 5, "x"}, {"append", "sr", "yy"}, {"incr", "ctr"}, {"decrby", "ctr", 5},
+		{"function", "load", lib}, {"fcall", "bump", 1, "fc", 7},
+		{"eval", "local m = redis.call('spop', KEYS[1]); if m then redis.call('set', KEYS[2], m) end; return m", 2, "s", "{s}spopped"},
+		{"hset", "h2", "a", "1", "b", "2"}, {"hdel", "h2", "a"}, {"unlink", "sorted", "nosuch"},
+		{"set", "nx", "1", "nx", "get"}, {"flushdb", "async"},
+	}
+	for _, c := range cmds {
+		if err := master.Do(ctx, c...).Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+	}
+	// The flush cleared database 0; write something back so the digest is not empty.
+	for _, c := range cmds[:12] {
+		master.Do(ctx, c...)
+	}
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+	for _, db := range []int{5, 6, 7} {
+		m, r := redis.NewClient(&redis.Options{Addr: masterAddr, DB: db}), redis.NewClient(&redis.Options{Addr: replica.Options().Addr, DB: db})
+		mk, _ := m.Keys(ctx, "*").Result()
+		rk, _ := r.Keys(ctx, "*").Result()
+		if fmt.Sprint(mk) != fmt.Sprint(rk) {
+			t.Errorf("db %d: master keys %v, replica keys %v", db, mk, rk)
+		}
+		m.Close()
+		r.Close()
+	}
+}

@@ -69,6 +69,7 @@ type Server struct {
 	repl            replState
 	replicaOf       atomic.Pointer[replLink]
 	readOnlyReplica atomic.Bool
+	serveStale      atomic.Bool // replica-serve-stale-data
 	// pause is CLIENT PAUSE's state, pauseMode its mode for the dispatch path (pause.go).
 	pause     pauseState
 	pauseMode atomic.Int32
@@ -279,6 +280,7 @@ func (s *Server) applySettings() {
 	if s.replicaOf.Load() != nil {
 		s.readOnlyReplica.Store(s.cfg.ReplicaReadOnly)
 	}
+	s.serveStale.Store(s.cfg.ReplicaServeStaleData)
 	s.updateMisconf(s.cfg.Save, s.cfg.StopWritesOnBgsaveErr)
 	s.settings.MaxBulk.Store(s.cfg.ProtoMaxBulkLen)
 	s.applyNotifyClasses() // notify.go
