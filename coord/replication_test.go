@@ -3,9 +3,11 @@ package coord_test
 import (
 	"context"
 	"fmt"
+	"math/rand"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -839,4 +841,79 @@ func TestReplicationCommandForms(t *testing.T) {
 		m.Close()
 		r.Close()
 	}
+}
+
+// TestReplicationUnderLoad attaches a redis-server replica to a four-shard Basalt master
+// while eight clients write (single-key, multi-shard, transactions, scripts, expiries),
+// breaks the link twice during the load, and then compares the datasets: the snapshot
+// cut and the stream must fit exactly, whatever ran across the cut.
+func TestReplicationUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := startBasalt(t, 4)
+	master := replClient(t, masterAddr)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: masterAddr, Protocol: 2, PoolSize: 2})
+			defer c.Close()
+			rng := rand.New(rand.NewSource(int64(w)))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := func() string { return fmt.Sprint("k", rng.Intn(200)) }
+				var err error
+				switch rng.Intn(8) {
+				case 0:
+					err = c.Set(ctx, k(), i, 0).Err()
+				case 1:
+					err = c.Incr(ctx, "ctr:"+k()).Err()
+				case 2:
+					err = c.LPush(ctx, "l:"+k(), i).Err()
+				case 3:
+					err = c.MSet(ctx, k(), i, k(), i, k(), i).Err()
+				case 4:
+					_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						p.IncrBy(ctx, "tx:"+k(), 2)
+						p.HIncrBy(ctx, "h:"+k(), "f", 1)
+						return nil
+					})
+				case 5:
+					err = c.Eval(ctx, "redis.call('incr', KEYS[1]); return redis.call('sadd', KEYS[2], ARGV[1])", []string{"e:" + k(), "{e}s"}, i).Err()
+				case 6:
+					err = c.Del(ctx, k(), "ctr:"+k()).Err()
+				case 7:
+					err = c.Set(ctx, "ttl:"+k(), i, time.Duration(1+rng.Intn(50))*time.Millisecond).Err()
+				}
+				if err != nil && err != redis.Nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	host, port, _ := net.SplitHostPort(masterAddr)
+	replica := replClient(t, startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...))
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up under load", linkUp)
+	for range 2 {
+		time.Sleep(300 * time.Millisecond)
+		if err := master.Do(ctx, "client", "kill", "type", "replica").Err(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		waitInfo(t, replica, "replication", 20*time.Second, "the link comes back under load", linkUp)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+	stats := infoText(master, "stats")
+	t.Logf("sync_full %s, sync_partial_ok %s", replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"))
 }
