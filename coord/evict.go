@@ -155,7 +155,16 @@ func (cl *client) rejectsOnOOM(cmd *Command) bool {
 		return false
 	}
 	switch cmd.Name {
-	case "exec", "discard", "quit", "reset":
+	case "exec":
+		// An EXEC with a queued command that may grow memory is refused as a whole
+		// (EXECABORT), as Redis refuses it, rather than failing that command inside.
+		for _, q := range cl.multi.cmds {
+			if q.cmd.Flags&FlagDenyOOM != 0 {
+				return true
+			}
+		}
+		return false
+	case "discard", "quit", "reset":
 		return false
 	}
 	return true

@@ -455,3 +455,36 @@ func TestLFUEnginesStopWithServer(t *testing.T) {
 	srv.Stop()
 	waitEngines(t, func(n int) bool { return n <= base }, "after Stop")
 }
+
+// TestExecRefusedWhenOOMAfterQueueing matches redis-server: memory that goes over
+// maxmemory after a transaction's commands were queued refuses the whole EXEC with
+// EXECABORT when one of them may grow memory, and lets a read-only one run.
+func TestExecRefusedWhenOOMAfterQueueing(t *testing.T) {
+	run := func(addr string) string {
+		ctx := context.Background()
+		var out strings.Builder
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 1})
+		admin := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+		defer c.Close()
+		defer admin.Close()
+		c.Set(ctx, "x", "v", 0)
+		for _, write := range []bool{true, false} {
+			conn := c.Conn()
+			conn.Do(ctx, "multi")
+			if write {
+				conn.Do(ctx, "set", "x", "1")
+			}
+			conn.Do(ctx, "get", "x")
+			admin.ConfigSet(ctx, "maxmemory", "1")
+			v, err := conn.Do(ctx, "exec").Result()
+			fmt.Fprintf(&out, "write=%v: %v %v\n", write, v, err)
+			admin.ConfigSet(ctx, "maxmemory", "0")
+			conn.Close()
+		}
+		return out.String()
+	}
+	want, got := run(startRedis(t)), run(startBasalt(t, 2))
+	if got != want {
+		t.Fatalf("redis:\n%s\nbasalt:\n%s", want, got)
+	}
+}
