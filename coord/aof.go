@@ -962,6 +962,15 @@ func (s *Server) loadRDBFile(path string) error {
 	dec := persist.NewDecoder(s.settings)
 	dec.Now = nowMs
 	dec.Function = s.LoadFunctionLibrary
+	dec.Aux = func(k, v []byte) error {
+		switch string(k) {
+		case "repl-id":
+			s.loadedReplID = string(v)
+		case "repl-offset":
+			s.loadedReplOff, _ = strconv.ParseInt(string(v), 10, 64)
+		}
+		return nil
+	}
 	err = dec.Decode(countingReader{f, &s.loadDone}, func(db int, key []byte, o shard.Object) error {
 		if db < 0 || db >= s.cfg.Databases {
 			return fmt.Errorf("database %d is out of range (databases %d)", db, s.cfg.Databases)
@@ -1051,6 +1060,11 @@ func (s *Server) finishLoading() {
 	aofOn := s.cfg.AppendOnly
 	s.cfg.mu.Unlock()
 	if !aofOn {
+		// Only an RDB start can continue a stream: an AOF's commands go past its base.
+		if s.loadedReplID != "" {
+			s.restoreReplInfo(s.loadedReplID, s.loadedReplOff) // repl.go
+			s.log.notice("Replication id %s and offset %d restored from the RDB file", s.loadedReplID, s.loadedReplOff)
+		}
 		return
 	}
 	if len(s.replay) > 0 {

@@ -516,6 +516,16 @@ func (rc *replicaConn) readAcks() {
 	defer rc.close()
 	r := bufio.NewReader(rc.conn)
 	for {
+		// A replica sends newlines to keep the link alive while it loads the snapshot
+		// (Redis does when it flushes its old data): skip anything but an array.
+		if b, err := r.Peek(1); err != nil {
+			return
+		} else if b[0] != '*' {
+			if _, err := r.ReadSlice('\n'); err != nil && err != bufio.ErrBufferFull {
+				return
+			}
+			continue
+		}
 		cmd, _, err := readAOFCommand(r)
 		if err != nil {
 			return
@@ -738,4 +748,34 @@ func roleCmd(cl *client, _ [][]byte, w *proto.Writer) {
 		w.Bulk([]byte(strconv.Itoa(rc.port)))
 		w.Bulk([]byte(strconv.FormatInt(rc.ackOff.Load(), 10)))
 	}
+}
+
+// replSaveInfo is what an RDB cut now records of the replication stream, as Redis's
+// aux fields repl-stream-db, repl-id and repl-offset: on a master whose stream is fed,
+// the id and the offset the dataset corresponds to exactly (the cut runs between
+// writes). A replica records nothing: the offset it applied is only known after the
+// replies of its master's commands came back, which a cut does not wait for.
+func (s *Server) replSaveInfo() [][2]string {
+	r := &s.repl
+	if s.isReplica() || !r.active.Load() {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return [][2]string{{"repl-stream-db", strconv.Itoa(max(r.db, 0))}, {"repl-id", r.id},
+		{"repl-offset", strconv.FormatInt(r.off, 10)}}
+}
+
+// restoreReplInfo takes the replication id and offset an RDB file recorded, after the
+// server started from it, and opens the backlog there: a replica at that offset of that
+// stream continues with +CONTINUE instead of a full sync, as with a restarted Redis.
+func (s *Server) restoreReplInfo(id string, off int64) {
+	if len(id) != 40 || off < 0 || s.isReplica() {
+		return
+	}
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.id, r.off = id, off
+	s.activateLocked()
 }

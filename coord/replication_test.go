@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -916,4 +918,86 @@ func TestReplicationUnderLoad(t *testing.T) {
 	waitSameDigest(t, master, replica)
 	stats := infoText(master, "stats")
 	t.Logf("sync_full %s, sync_partial_ok %s", replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"))
+}
+
+// TestReplicationMasterRestartContinues restarts a Basalt master from its RDB file: the
+// file carries the replication id and offset, so its redis-server replica, at that
+// offset, continues with a partial resync instead of a full one, as with a restarted
+// Redis master.
+func TestReplicationMasterRestartContinues(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	port := 0
+	start := func() (*coord.Server, string) {
+		if port == 0 {
+			srv, addr := startBasaltWith(t, func(cfg *coord.Config) { cfg.Threads, cfg.Dir = 2, dir })
+			_, p, _ := net.SplitHostPort(addr)
+			port, _ = strconv.Atoi(p)
+			return srv, addr
+		}
+		// The same port again, so that the replica finds its master: binding may fail
+		// for a moment after the previous server let go of it.
+		var lastErr error
+		for range 50 {
+			cfg := coord.DefaultConfig()
+			cfg.Port, cfg.Bind, cfg.Dir, cfg.Threads = port, []string{"127.0.0.1"}, dir, 2
+			cfg.LogLevel, cfg.MetricsPort, cfg.EnableDebugCommand = "warning", 0, "yes"
+			srv, err := coord.Start(cfg)
+			if err == nil {
+				t.Cleanup(srv.Stop)
+				return srv, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+			}
+			lastErr = err
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("cannot restart the master on port %d: %v", port, lastErr)
+		return nil, ""
+	}
+	srv, masterAddr := start()
+	master := replClient(t, masterAddr)
+	host, p, _ := net.SplitHostPort(masterAddr)
+	replica := replClient(t, startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, p)...))
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+	loadEveryType(t, masterAddr)
+	waitAck(t, master, replica)
+	if err := master.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+
+	srv, masterAddr = start()
+	master = replClient(t, masterAddr)
+	waitInfo(t, master, "stats", 20*time.Second, "the replica comes back", func(info string) bool {
+		return replInfoInt(info, "sync_full")+replInfoInt(info, "sync_partial_ok") >= 1
+	})
+	stats := infoText(master, "stats")
+	if replInfoField(stats, "sync_partial_ok") != "1" || replInfoField(stats, "sync_full") != "0" {
+		t.Fatalf("after the restart: sync_full %s, sync_partial_ok %s; want a partial resync\n%s",
+			replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"), infoText(master, "replication"))
+	}
+	writeMix(t, masterAddr, "restart:")
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+
+	// Restarted without its file, the master has a new history: the replica's PSYNC
+	// fails and it syncs in full, and the link must then stay (a redis-server replica
+	// sends newlines while it flushes its old data; they once broke the link).
+	srv.Stop()
+	if err := os.Remove(filepath.Join(dir, "dump.rdb")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	_, masterAddr = start()
+	master = replClient(t, masterAddr)
+	waitInfo(t, master, "stats", 20*time.Second, "the replica syncs again", func(info string) bool {
+		return replInfoInt(info, "sync_full") >= 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	stats = infoText(master, "stats")
+	if replInfoField(stats, "sync_full") != "1" || replInfoField(stats, "sync_partial_ok") != "0" || replInfoField(stats, "sync_partial_err") != "1" {
+		t.Fatalf("after a restart without the file: sync_full %s, sync_partial_ok %s, sync_partial_err %s; want 1, 0, 1",
+			replInfoField(stats, "sync_full"), replInfoField(stats, "sync_partial_ok"), replInfoField(stats, "sync_partial_err"))
+	}
+	master.Set(ctx, "after-second-restart", "1", 0)
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
 }

@@ -306,7 +306,15 @@ func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep 
 	keys, expiring := make([]int, s.cfg.Databases), make([]int, s.cfg.Databases)
 	var total int64
 	cutMs := time.Now().UnixMilli()
-	s.atCutThen(atCutStep, func(sh *shard.Shard) {
+	// The replication id and offset at the cut go into the file, so that a master
+	// restarted from it can continue its replicas' streams (repl.go).
+	var replAux [][2]string
+	s.atCutThen(func() {
+		if atCutStep != nil {
+			atCutStep()
+		}
+		replAux = s.replSaveInfo()
+	}, func(sh *shard.Shard) {
 		sv := &shardSaver{queue: queue, opt: opt, cutMs: cutMs, keys: &s.persist.keysDone,
 			buf: make([]byte, 0, chunkBytes+chunkBytes/4), dirty: sh.Dirty()}
 		sv.sn = sh.StartSnapshot(sv.emit)
@@ -327,7 +335,7 @@ func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep 
 
 	written := make(chan error, 1)
 	libs := s.FunctionLibraries()
-	go func() { written <- mergeChunks(f, opt, queue, keys, expiring, libs) }()
+	go func() { written <- mergeChunks(f, opt, queue, keys, expiring, libs, replAux) }()
 	var wg sync.WaitGroup
 	for i, sv := range savers {
 		wg.Add(1)
@@ -376,7 +384,7 @@ func (s *Server) writeSnapshotWith(path string, started chan<- error, atCutStep 
 
 // mergeChunks writes the RDB stream: header, the chunks as they arrive with a SELECTDB
 // (and the first time a RESIZEDB) wherever the database changes, EOF and checksum.
-func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expiring []int, libs [][]byte) error {
+func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expiring []int, libs [][]byte, aux [][2]string) error {
 	enc := persist.NewEncoder(f, opt)
 	var err error
 	fail := func(e error) {
@@ -384,7 +392,7 @@ func mergeChunks(f *os.File, opt persist.Options, queue *chunkQueue, keys, expir
 			err = e
 		}
 	}
-	fail(enc.Header(time.Now().Unix()))
+	fail(enc.Header(time.Now().Unix(), aux...))
 	for _, lib := range libs {
 		fail(enc.Function(lib))
 	}

@@ -81,8 +81,12 @@ type Server struct {
 	loaded  chan struct{}
 	// loadRDBPath is the RDB file (or AOF base) to load; loadErr why loading failed;
 	// loadStart, loadTotal and loadDone feed INFO's loading progress.
-	loadRDBPath         string
-	loadErr             error
+	loadRDBPath string
+	loadErr     error
+	// loadedReplID and loadedReplOff are the repl-id and repl-offset aux fields of the
+	// RDB file loaded at start-up, if any (repl.go: restoreReplInfo).
+	loadedReplID        string
+	loadedReplOff       int64
 	loadStart           time.Time
 	loadTotal, loadDone atomic.Int64
 
