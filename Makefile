@@ -40,6 +40,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./proto/
 	$(GO) test -run '^$$' -fuzz FuzzReadAOFCommand -fuzztime $(FUZZTIME) ./coord/
+	$(GO) test -run '^$$' -fuzz FuzzReadSyncPayload -fuzztime $(FUZZTIME) ./coord/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./proto/ ./persist/ ./shard/ ./coord/ ./bench/

@@ -1,8 +1,11 @@
 package coord
 
 import (
+	"bufio"
 	"bytes"
 	"math/rand"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +42,42 @@ func TestBacklogKeepsTheNewestBytes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzReadSyncPayload feeds arbitrary bytes to the reader of a full sync's snapshot, as
+// a master (or anything claiming to be one) may send them. It must never panic, and
+// whatever it accepts must be what the framing says: the sized bulk's bytes, or bytes
+// that the EOF mark follows.
+func FuzzReadSyncPayload(f *testing.F) {
+	mark := strings.Repeat("m", 40)
+	f.Add([]byte("\n\n$5\r\nREDIS"))
+	f.Add([]byte("$EOF:" + mark + "\r\nREDIS0010" + mark))
+	f.Add([]byte("$EOF:" + mark + "\r\nabc"))
+	f.Add([]byte("$-1\r\n"))
+	f.Add([]byte("+FULLRESYNC x 0\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var out bytes.Buffer
+		err := readSyncPayload(bufio.NewReader(bytes.NewReader(in)), &out)
+		if err != nil {
+			return
+		}
+		rest := in
+		for len(rest) > 0 && (rest[0] == '\n' || rest[0] == '\r') {
+			rest = rest[1:]
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		header, body := strings.TrimRight(string(rest[:nl]), "\r\n"), rest[nl+1:]
+		if m, ok := strings.CutPrefix(header, "$EOF:"); ok {
+			// As in Redis, the payload ends where what was read ends with the mark.
+			got := out.Bytes()
+			if !bytes.HasPrefix(body, append(append([]byte(nil), got...), m...)) {
+				t.Fatalf("EOF-marked payload %q: read %q", in, got)
+			}
+			return
+		}
+		n, _ := strconv.Atoi(header[1:])
+		if !bytes.Equal(out.Bytes(), body[:n]) {
+			t.Fatalf("sized payload %q: read %q", in, out.Bytes())
+		}
+	})
 }

@@ -385,13 +385,6 @@ func readStatusLine(r *bufio.Reader) (string, error) {
 // diskless master) into a file and swaps the dataset for it.
 func (l *replLink) fullSync(r *bufio.Reader) error {
 	s := l.srv
-	header, err := readStatusLine(r)
-	if err != nil {
-		return err
-	}
-	if len(header) < 2 || header[0] != '$' {
-		return fmt.Errorf("bad protocol from MASTER, the first byte is not '$': %q", header)
-	}
 	path := filepath.Join(s.cfg.dir(), fmt.Sprintf("temp-%d.%d.rdb", time.Now().Unix(), os.Getpid()))
 	f, err := os.Create(path)
 	if err != nil {
@@ -399,21 +392,8 @@ func (l *replLink) fullSync(r *bufio.Reader) error {
 	}
 	defer os.Remove(path)
 	defer f.Close()
-	if mark, ok := strings.CutPrefix(header, "$EOF:"); ok {
-		if len(mark) != 40 {
-			return fmt.Errorf("bad EOF mark from master: %q", header)
-		}
-		if err := copyUntilMark(f, r, []byte(mark)); err != nil {
-			return err
-		}
-	} else {
-		n, err := strconv.ParseInt(header[1:], 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("bad bulk length from master: %q", header)
-		}
-		if _, err := io.CopyN(f, r, n); err != nil {
-			return err
-		}
+	if err := readSyncPayload(r, f); err != nil {
+		return err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -439,6 +419,32 @@ func (l *replLink) fullSync(r *bufio.Reader) error {
 		}
 	}
 	return nil
+}
+
+// readSyncPayload copies the snapshot of a full sync from r to w: a bulk of the size
+// its header gives, or, from a diskless master, the bytes up to the 40-byte mark its
+// "$EOF:<mark>" header names. Empty lines before the header are the master's
+// keep-alives.
+func readSyncPayload(r *bufio.Reader, w io.Writer) error {
+	header, err := readStatusLine(r)
+	if err != nil {
+		return err
+	}
+	if len(header) < 2 || header[0] != '$' {
+		return fmt.Errorf("bad protocol from MASTER, the first byte is not '$': %q", header)
+	}
+	if mark, ok := strings.CutPrefix(header, "$EOF:"); ok {
+		if len(mark) != 40 {
+			return fmt.Errorf("bad EOF mark from master: %q", header)
+		}
+		return copyUntilMark(w, r, []byte(mark))
+	}
+	n, err := strconv.ParseInt(header[1:], 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("bad bulk length from master: %q", header)
+	}
+	_, err = io.CopyN(w, r, n)
+	return err
 }
 
 // copyUntilMark copies r to w up to the 40-byte mark that ends a diskless transfer.
