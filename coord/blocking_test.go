@@ -627,3 +627,62 @@ func TestBlockedCloseWhileServed(t *testing.T) {
 		waitBlocked("0")
 	}
 }
+
+// TestBlockedCheckOnExpiredKey matches redis-server 7.0 (the oracle): when SWAPDB
+// brings a blocked client's key into its database but the key's TTL has passed, the
+// client stays blocked and the check deletes the key (expired_keys counts it). Redis
+// 7.2 leaves the key for its next access, and its list unit expects that order in the
+// replication stream.
+func TestBlockedCheckOnExpiredKey(t *testing.T) {
+	run := func(addr string) string {
+		ctx := context.Background()
+		var out strings.Builder
+		r := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 4})
+		defer r.Close()
+		r.FlushAll(ctx)
+		r.Do(ctx, "debug", "set-active-expire", "0")
+		defer r.Do(ctx, "debug", "set-active-expire", "1")
+		one := r.Conn()
+		defer one.Close()
+		one.Select(ctx, 1)
+		one.RPush(ctx, "k", "hello")
+		one.PExpire(ctx, "k", 100*time.Millisecond)
+		waiter := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DB: 9, PoolSize: 1})
+		defer waiter.Close()
+		id, _ := waiter.ClientID(ctx).Result()
+		done := make(chan string, 1)
+		go func() {
+			v, err := waiter.BRPop(ctx, 0, "k").Result()
+			done <- fmt.Sprint(v, err)
+		}()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if info, _ := r.Info(ctx, "clients").Result(); strings.Contains(info, "blocked_clients:1\r\n") {
+				break
+			}
+		}
+		time.Sleep(110 * time.Millisecond)
+		stats := func() string {
+			info, _ := r.Info(ctx, "keyspace", "stats").Result()
+			var keep []string
+			for _, l := range strings.Split(info, "\r\n") {
+				if strings.HasPrefix(l, "db") || strings.HasPrefix(l, "expired_keys:") {
+					keep = append(keep, strings.Split(l, ",avg_ttl")[0])
+				}
+			}
+			return strings.Join(keep, " ")
+		}
+		fmt.Fprintf(&out, "before: %s\n", stats())
+		r.Do(ctx, "swapdb", 1, 9)
+		time.Sleep(20 * time.Millisecond)
+		fmt.Fprintf(&out, "after SWAPDB: %s\n", stats())
+		r.ClientUnblock(ctx, id)
+		fmt.Fprintf(&out, "unblocked: %s\n", <-done)
+		n, _ := waiter.Exists(ctx, "k").Result()
+		fmt.Fprintf(&out, "EXISTS k %d: %s\n", n, stats())
+		return out.String()
+	}
+	want, got := run(startRedisIn(t, t.TempDir(), "--enable-debug-command", "yes")), run(startBasalt(t, 2))
+	if got != want {
+		t.Fatalf("redis:\n%s\nbasalt:\n%s", want, got)
+	}
+}
