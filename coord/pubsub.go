@@ -305,11 +305,13 @@ func newMessage(kind int, channel, payload []byte) *pubMessage {
 // PUBLISH channel message
 func publishCmd(cl *client, args [][]byte, w *proto.Writer) {
 	cl.publish(newMessage(subChannel, args[1], args[2]), w)
+	cl.srv.replicateOnly(cl.db, args) // repl.go
 }
 
 // SPUBLISH shardchannel message
 func spublishCmd(cl *client, args [][]byte, w *proto.Writer) {
 	cl.publish(newMessage(subShard, args[1], args[2]), w)
+	cl.srv.replicateOnly(cl.db, args)
 }
 
 // publish delivers m on every loop with a receiver and answers the number of receivers.

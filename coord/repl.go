@@ -217,6 +217,14 @@ func (s *Server) feedReplicas(block bool, recs []aofRecord) {
 	r.mu.Unlock()
 }
 
+// replicateOnly feeds a command to the replicas but not to the AOF: PUBLISH, which
+// replicas deliver to their own subscribers, as Redis propagates it.
+func (s *Server) replicateOnly(db int, args [][]byte) {
+	if s.repl.active.Load() {
+		s.feedReplicas(false, []aofRecord{{db, args}})
+	}
+}
+
 func (r *replState) feedLocked(p []byte) {
 	r.off += int64(len(p))
 	r.backlog.add(p)

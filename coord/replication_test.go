@@ -1001,3 +1001,43 @@ func TestReplicationMasterRestartContinues(t *testing.T) {
 	waitAck(t, master, replica)
 	waitSameDigest(t, master, replica)
 }
+
+// TestReplicationPublishAndGetdel checks two propagation forms against redis-server as
+// the master: PUBLISH reaches the replica's subscribers, and GETDEL goes as DEL.
+func TestReplicationPublishAndGetdel(t *testing.T) {
+	for name, start := range map[string]replStarter{"basalt": basaltNode(2), "redis-redis": redisNode} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			masterAddr := start(t)
+			master := replClient(t, masterAddr)
+			host, port, _ := net.SplitHostPort(masterAddr)
+			replicaAddr := startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...)
+			replica := replClient(t, replicaAddr)
+			waitInfo(t, replica, "replication", 20*time.Second, "the replica's link comes up", linkUp)
+			sub := replica.Subscribe(ctx, "news")
+			defer sub.Close()
+			if _, err := sub.Receive(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := master.Publish(ctx, "news", "from the master").Err(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case m := <-sub.Channel():
+				if m.Payload != "from the master" {
+					t.Fatalf("replica subscriber got %q", m.Payload)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the replica's subscriber got nothing")
+			}
+			master.Set(ctx, "gd", "v", 0)
+			if v, err := master.GetDel(ctx, "gd").Result(); err != nil || v != "v" {
+				t.Fatalf("GETDEL = %q, %v", v, err)
+			}
+			waitAck(t, master, replica)
+			if n, _ := replica.Exists(ctx, "gd").Result(); n != 0 {
+				t.Fatal("GETDEL's deletion did not reach the replica")
+			}
+		})
+	}
+}

@@ -124,6 +124,8 @@ func getdelCommand(s *Shard, a Args, w *proto.Writer) {
 		w.Bulk(e.Str)
 		s.remove(a[1])
 		s.notify(NotifyGeneric, "del", a[1])
+		// Replayed as what it did, as Redis propagates it.
+		s.Propagate([]byte("DEL"), a[1])
 	}
 }
 
