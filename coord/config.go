@@ -146,9 +146,9 @@ type Config struct {
 	MetricsPprof bool
 
 	// MinReplicasToWrite and MinReplicasMaxLag are min-replicas-to-write and
-	// min-replicas-max-lag. Basalt has no replicas, so with both above zero no replica
-	// is ever good enough and writes are refused with NOREPLICAS, as a Redis master
-	// without replicas refuses them.
+	// min-replicas-max-lag: with both above zero, writes are refused with NOREPLICAS
+	// while fewer online replicas than the first ACKed within the second's seconds
+	// (repl.go: updateGoodReplicas).
 	MinReplicasToWrite int
 	MinReplicasMaxLag  int
 
