@@ -61,7 +61,10 @@ func TestConfigRewrite(t *testing.T) {
 	if strings.Count(got, "maxmemory ") != 1 || strings.Index(got, "maxmemory 20mb") > strings.Index(got, "# keep me") {
 		t.Errorf("maxmemory is not once, in the place of its first line:\n%s", got)
 	}
-	// Read back, the file gives what the server runs with.
+	// Read back, the file gives what the server runs with. Its dir directive changes
+	// the working directory, which the package's other tests rely on.
+	wd, _ := os.Getwd()
+	defer func() { _ = os.Chdir(wd) }()
 	back := coord.DefaultConfig()
 	if err := coord.ParseConfigFile(back, conf); err != nil {
 		t.Fatalf("the rewritten file does not load: %v\n%s", err, got)

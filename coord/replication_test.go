@@ -1041,3 +1041,48 @@ func TestReplicationPublishAndGetdel(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicationReplicaStoresPastTTL pauses a Basalt and a redis-server replica of the
+// same master while the master sets keys whose TTL passes before the replicas apply
+// them: a replica stores them anyway (missing for reads, counted by DBSIZE) and leaves
+// them to the master's DEL.
+func TestReplicationReplicaStoresPastTTL(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := redisNode(t)
+	master := replClient(t, masterAddr)
+	master.Do(ctx, "debug", "set-active-expire", "0")
+	host, port, _ := net.SplitHostPort(masterAddr)
+	replicas := map[string]*redis.Client{
+		"redis":  replClient(t, startRedisIn(t, t.TempDir(), redisReplArgs("--replicaof", host, port)...)),
+		"basalt": replClient(t, startBasalt(t, 2)),
+	}
+	replicas["basalt"].Do(ctx, "replicaof", host, port)
+	for name, r := range replicas {
+		waitInfo(t, r, "replication", 20*time.Second, name+" replica's link comes up", linkUp)
+		if err := r.Do(ctx, "client", "pause", 60000, "write").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	master.Set(ctx, "a", "v", 50*time.Millisecond)
+	master.Do(ctx, "set", "b", "v", "pxat", time.Now().Add(50*time.Millisecond).UnixMilli())
+	master.Set(ctx, "c", "v", 0)
+	master.PExpire(ctx, "c", 50*time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
+	for name, r := range replicas {
+		r.Do(ctx, "client", "unpause")
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			n, _ := r.DBSize(ctx).Result()
+			if n == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s replica: DBSIZE %d, want 3 (keys past their TTL kept for the master's DEL)", name, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n, _ := r.Exists(ctx, "a", "b", "c").Result(); n != 0 {
+			t.Errorf("%s replica: EXISTS a b c = %d, want 0", name, n)
+		}
+	}
+}

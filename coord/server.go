@@ -522,7 +522,10 @@ func (s *Server) bindLoops() {
 	close(s.ready)
 	go func() {
 		s.finishLoading()
-		if to := strings.Fields(s.cfg.ReplicaOf); len(to) == 2 && s.loadErr == nil {
+		s.cfg.mu.Lock()
+		to := strings.Fields(s.cfg.ReplicaOf)
+		s.cfg.mu.Unlock()
+		if len(to) == 2 && s.loadErr == nil {
 			if port, err := strconv.Atoi(to[1]); err == nil {
 				s.startReplication(to[0], port) // replica.go
 			}

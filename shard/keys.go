@@ -208,7 +208,7 @@ func (s *Shard) expireGeneric(a Args, cmd string, ms, absolute bool, w *proto.Wr
 		w.Int(0)
 		return
 	}
-	if when <= s.now {
+	if s.pastExpiry(when) {
 		s.db.removeAt(i)
 		s.Propagate([]byte("DEL"), a[1])
 		s.notify(NotifyGeneric, "del", a[1])

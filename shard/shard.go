@@ -241,6 +241,13 @@ func (s *Shard) lookup(key []byte) (int, bool) {
 	return i, true
 }
 
+// pastExpiry reports whether a TTL being set has passed already, so that the key goes
+// at once. Not while expiry is held: a replica stores what its master sent (its DEL
+// follows), as Redis's replicas do.
+func (s *Shard) pastExpiry(at int64) bool {
+	return at <= s.now && !s.Settings.HoldExpiry.Load()
+}
+
 // stale reports whether e, found by lookup, expired on a replica: kept for the master's
 // DEL, but no read sees it.
 func (s *Shard) stale(e *entry) bool {

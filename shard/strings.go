@@ -153,7 +153,7 @@ func getexCommand(s *Shard, a Args, w *proto.Writer) {
 	}
 	w.Bulk(e.Str)
 	switch {
-	case opts&optExpire != 0 && at <= s.now:
+	case opts&optExpire != 0 && s.pastExpiry(at):
 		s.remove(a[1])
 		s.Propagate([]byte("DEL"), a[1])
 		s.notify(NotifyGeneric, "del", a[1])
@@ -805,7 +805,7 @@ func (s *Shard) setGeneric(key, val []byte, opts int, expire []byte, cmd string,
 		}
 		return
 	}
-	if opts&optExpire != 0 && at <= s.now {
+	if opts&optExpire != 0 && s.pastExpiry(at) {
 		// EXAT/PXAT in the past: redis-server stores the value and lets it expire on the
 		// next access. Nobody can observe the difference from deleting it now.
 		if found {
