@@ -481,6 +481,21 @@ func toLower(b []byte) []byte {
 	return out
 }
 
+// parseTimeoutMs reads a timeout in milliseconds (WAIT, CLIENT PAUSE), answering
+// Redis's errors for a bad or negative one.
+func parseTimeoutMs(arg []byte, w *proto.Writer) (int64, bool) {
+	ms, ok := proto.ParseInt(arg)
+	if !ok {
+		w.Error("ERR timeout is not an integer or out of range")
+		return 0, false
+	}
+	if ms < 0 {
+		w.Error("ERR timeout is negative")
+		return 0, false
+	}
+	return ms, true
+}
+
 // WAIT numreplicas timeout
 //
 // WAIT answers how many replicas acknowledged the connection's writes: every write made
@@ -494,13 +509,8 @@ func waitCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error(proto.ErrNotInt)
 		return
 	}
-	ms, ok := proto.ParseInt(args[2])
+	ms, ok := parseTimeoutMs(args[2], w)
 	if !ok {
-		w.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		w.Error("ERR timeout is negative")
 		return
 	}
 	r := &cl.srv.repl

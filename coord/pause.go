@@ -37,13 +37,8 @@ func clientPauseCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
 		return
 	}
-	ms, ok := proto.ParseInt(args[2])
+	ms, ok := parseTimeoutMs(args[2], w) // blocking.go
 	if !ok {
-		w.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		w.Error("ERR timeout is negative")
 		return
 	}
 	mode := int32(pauseAll)

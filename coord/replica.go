@@ -473,7 +473,7 @@ func copyUntilMark(w io.Writer, r *bufio.Reader, mark []byte) error {
 }
 
 // replaceDataset decodes an RDB file and swaps every shard's data for it at one cut, so
-// no client sees a mix (DEBUG RELOAD does the same after saving).
+// no client sees a mix: a full sync's snapshot, and DEBUG RELOAD's file.
 func (s *Server) replaceDataset(f io.Reader) error {
 	perShard := make([][]loadedKey, s.n)
 	dec := persist.NewDecoder(s.settings)

@@ -138,6 +138,33 @@ func waitInfo(t *testing.T, c *redis.Client, section string, timeout time.Durati
 	}
 }
 
+// syncedPair starts a master loaded with every type and a replica attached with
+// REPLICAOF, writes writeMix's commands (keys prefixed with prefix) and waits until the
+// replica acknowledged them and holds the same data.
+func syncedPair(t *testing.T, startMaster, startReplica replStarter, prefix string) (string, *redis.Client, *redis.Client) {
+	t.Helper()
+	masterAddr := startMaster(t)
+	master := replClient(t, masterAddr)
+	loadEveryType(t, masterAddr)
+	replica := replClient(t, startReplica(t))
+	attachReplica(t, replica, masterAddr)
+	writeMix(t, masterAddr, prefix)
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+	return masterAddr, master, replica
+}
+
+// attachReplica makes replica a replica of the master at masterAddr with REPLICAOF,
+// which must answer OK, and waits for the link to come up.
+func attachReplica(t *testing.T, replica *redis.Client, masterAddr string) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(masterAddr)
+	if got, err := replica.Do(context.Background(), "replicaof", host, port).Result(); err != nil || got != "OK" {
+		t.Fatalf("REPLICAOF %s %s = %#v, %v; want OK", host, port, got, err)
+	}
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link to "+masterAddr+" comes up", linkUp)
+}
+
 // linkUp accepts the INFO replication of a replica whose link to its master is up.
 func linkUp(info string) bool {
 	return replInfoField(info, "role") == "slave" && replInfoField(info, "master_link_status") == "up"
@@ -481,21 +508,7 @@ func TestReplicationBasaltReplicaOfRedis(t *testing.T) {
 
 func testReplicaOfRedis(t *testing.T, startReplica replStarter) {
 	ctx := context.Background()
-	masterAddr := redisNode(t)
-	master := replClient(t, masterAddr)
-	loadEveryType(t, masterAddr)
-
-	replicaAddr := startReplica(t)
-	replica := replClient(t, replicaAddr)
-	host, port, _ := net.SplitHostPort(masterAddr)
-	if got, err := replica.Do(ctx, "replicaof", host, port).Result(); err != nil || got != "OK" {
-		t.Fatalf("REPLICAOF %s %s = %#v, %v; want OK", host, port, got, err)
-	}
-	waitInfo(t, replica, "replication", 20*time.Second, "the replica's link to the redis master comes up", linkUp)
-
-	writeMix(t, masterAddr, "w:")
-	waitAck(t, master, replica)
-	waitSameDigest(t, master, replica)
+	masterAddr, master, replica := syncedPair(t, redisNode, startReplica, "w:")
 
 	const readonly = "READONLY You can't write against a read only replica."
 	if err := replica.Set(ctx, "w:client-write", "x", 0).Err(); err == nil || err.Error() != readonly {
@@ -505,6 +518,7 @@ func testReplicaOfRedis(t *testing.T, startReplica replStarter) {
 		t.Errorf("GET db0:str on the replica = %q, %v; want hello", got, err)
 	}
 
+	_, port, _ := net.SplitHostPort(masterAddr)
 	mport, _ := strconv.ParseInt(port, 10, 64)
 	role, err := replica.Do(ctx, "role").Slice()
 	if err != nil || len(role) != 5 {
@@ -559,20 +573,7 @@ func TestReplicationBasaltChainAndResync(t *testing.T) {
 
 func testChainAndResync(t *testing.T, start replStarter) {
 	ctx := context.Background()
-	aAddr := start(t)
-	a := replClient(t, aAddr)
-	loadEveryType(t, aAddr)
-
-	bAddr := start(t)
-	b := replClient(t, bAddr)
-	host, port, _ := net.SplitHostPort(aAddr)
-	if got, err := b.Do(ctx, "replicaof", host, port).Result(); err != nil || got != "OK" {
-		t.Fatalf("REPLICAOF %s %s on B = %#v, %v; want OK", host, port, got, err)
-	}
-	waitInfo(t, b, "replication", 20*time.Second, "B's link to A comes up", linkUp)
-	writeMix(t, aAddr, "w1:")
-	waitAck(t, a, b)
-	waitSameDigest(t, a, b)
+	aAddr, a, b := syncedPair(t, start, start, "w1:")
 
 	if n, err := a.Do(ctx, "client", "kill", "type", "replica").Int64(); err != nil || n != 1 {
 		t.Fatalf("CLIENT KILL TYPE replica on A = %d, %v; want 1", n, err)

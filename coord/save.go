@@ -643,7 +643,7 @@ type loadedKey struct {
 
 // debugReload saves, empties every shard and loads the file back (DEBUG RELOAD): a test
 // of the whole RDB path. The file is decoded before the cut; the shards swap datasets
-// inside it, so no client sees a partial dataset.
+// inside it, so no client sees a partial dataset (replica.go: replaceDataset).
 func (s *Server) debugReload() error {
 	if err := s.save(false); err != nil {
 		return err
@@ -653,28 +653,5 @@ func (s *Server) debugReload() error {
 		return err
 	}
 	defer f.Close()
-	perShard := make([][]loadedKey, s.n)
-	dec := persist.NewDecoder(s.settings)
-	dec.Now = time.Now().UnixMilli()
-	dec.Function = s.LoadFunctionLibrary
-	err = dec.Decode(f, func(db int, key []byte, o shard.Object) error {
-		if db < 0 || db >= s.cfg.Databases {
-			return fmt.Errorf("database %d is out of range (databases %d)", db, s.cfg.Databases)
-		}
-		i := s.shardOf(key)
-		perShard[i] = append(perShard[i], loadedKey{db, key, o})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.atCut(func(sh *shard.Shard) {
-		s.loops[sh.ID].touchLive(sh, -1)
-		sh.Flush(-1)
-		for _, k := range perShard[sh.ID] {
-			sh.Begin(k.db)
-			sh.Put(k.key, k.o)
-		}
-	})
-	return nil
+	return s.replaceDataset(f)
 }
