@@ -263,6 +263,9 @@ type replHello struct {
 	port int
 	ip   string
 	eof  bool
+	// rdbOnly asks for the snapshot alone (redis-cli --rdb): no stream follows, and a
+	// replica may serve it too.
+	rdbOnly bool
 }
 
 // REPLCONF <option> <value> [<option> <value> ...]
@@ -295,7 +298,14 @@ func replconfCmd(cl *client, args [][]byte, w *proto.Writer) {
 			// ACKs arrive on a replica's own socket, which no loop reads (replicaConn);
 			// GETACK is for replicas. Neither gets a reply from a client, as in Redis.
 			return
-		case "rdb-only", "rdb-filter-only":
+		case "rdb-only":
+			n, ok := proto.ParseInt(val)
+			if !ok || (n != 0 && n != 1) {
+				w.Error("ERR value is out of range")
+				return
+			}
+			h.rdbOnly = n == 1
+		case "rdb-filter-only":
 		default:
 			w.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))
 			return
@@ -307,7 +317,8 @@ func replconfCmd(cl *client, args [][]byte, w *proto.Writer) {
 // PSYNC <replid> <offset>, and SYNC: the connection becomes a replica.
 func psyncCmd(cl *client, args [][]byte, w *proto.Writer) {
 	srv := cl.srv
-	if srv.isReplica() {
+	rdbOnly := cl.replHello != nil && cl.replHello.rdbOnly
+	if srv.isReplica() && !rdbOnly {
 		w.Error("ERR Basalt does not serve replicas while it is a replica itself")
 		return
 	}
@@ -344,6 +355,17 @@ func psyncCmd(cl *client, args [][]byte, w *proto.Writer) {
 	psync := strings.EqualFold(string(args[0]), "psync")
 	// The replies before PSYNC's leave when this callback ends; a message to the loop
 	// runs after that, so the stream cannot overtake them.
+	if rdbOnly {
+		srv.run(cl.loop.idx, func() {
+			go func() {
+				defer nc.Close()
+				if err := srv.fullSync(rc, psync, false); err != nil {
+					srv.log.warning("Snapshot for %s failed: %v", rc.ip, err)
+				}
+			}()
+		})
+		return
+	}
 	srv.run(cl.loop.idx, func() { go srv.serveReplica(rc, psync, id, off) })
 }
 
@@ -354,7 +376,7 @@ func (s *Server) serveReplica(rc *replicaConn, psync bool, id string, off int64)
 	go rc.readAcks()
 	if psync && s.partialSync(rc, id, off) {
 		s.log.notice("Partial resynchronization request from %s:%d accepted. Sending %d bytes of backlog starting from offset %d.", rc.ip, rc.port, len(rc.out), off)
-	} else if err := s.fullSync(rc, psync); err != nil {
+	} else if err := s.fullSync(rc, psync, true); err != nil {
 		s.log.warning("Full synchronization with replica %s:%d failed: %v", rc.ip, rc.port, err)
 		return
 	}
@@ -409,9 +431,10 @@ func (s *Server) partialSync(rc *replicaConn, id string, off int64) bool {
 	return true
 }
 
-// fullSync sends a snapshot cut at the replica's attachment to the stream, then what the
-// stream gathered meanwhile follows through the writer.
-func (s *Server) fullSync(rc *replicaConn, psync bool) error {
+// fullSync sends a snapshot cut at the replica's attachment to the stream (with
+// stream), then what the stream gathered meanwhile follows through the writer; without
+// stream (REPLCONF rdb-only) the snapshot alone.
+func (s *Server) fullSync(rc *replicaConn, psync, stream bool) error {
 	if err := s.claimSnapshot(); err != nil {
 		return err
 	}
@@ -424,6 +447,11 @@ func (s *Server) fullSync(rc *replicaConn, psync bool) error {
 	attach := func() {
 		r := &s.repl
 		r.mu.Lock()
+		if !stream {
+			cutOff, cutID = r.off, r.id
+			r.mu.Unlock()
+			return
+		}
 		s.activateLocked()
 		// The replica's stream starts here, with a SELECT of its own.
 		r.db = -1

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -1085,5 +1086,32 @@ func TestReplicationReplicaStoresPastTTL(t *testing.T) {
 		if n, _ := r.Exists(ctx, "a", "b", "c").Result(); n != 0 {
 			t.Errorf("%s replica: EXISTS a b c = %d, want 0", name, n)
 		}
+	}
+}
+
+// TestReplicationRDBBackupFromReplica takes a backup with `redis-cli --rdb` (REPLCONF
+// rdb-only, then SYNC) from a Basalt replica, as operators take backups from replicas,
+// and loads it into a fresh redis-server: the dataset is the master's.
+func TestReplicationRDBBackupFromReplica(t *testing.T) {
+	ctx := context.Background()
+	masterAddr := redisNode(t)
+	master := replClient(t, masterAddr)
+	loadEveryType(t, masterAddr)
+	replicaAddr := startBasalt(t, 2)
+	replica := replClient(t, replicaAddr)
+	attachReplica(t, replica, masterAddr)
+	waitAck(t, master, replica)
+	waitSameDigest(t, master, replica)
+
+	dir := t.TempDir()
+	host, port, _ := net.SplitHostPort(replicaAddr)
+	out, err := exec.Command("redis-cli", "-h", host, "-p", port, "--rdb", filepath.Join(dir, "dump.rdb")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --rdb: %v\n%s", err, out)
+	}
+	restored := replClient(t, startRedisIn(t, dir, "--enable-debug-command", "yes"))
+	want, _ := master.Do(ctx, "debug", "digest").Text()
+	if got, err := restored.Do(ctx, "debug", "digest").Text(); err != nil || got != want {
+		t.Fatalf("the backup restored into redis-server has digest %q (%v), the master %q", got, err, want)
 	}
 }
