@@ -98,14 +98,7 @@ func (cl *client) migrate() bool {
 		}
 		return false
 	}
-	fd, err := cl.conn.Dup()
-	if err != nil {
-		m.want, m.run = false, 0
-		return false
-	}
-	f := os.NewFile(uintptr(fd), "client")
-	nc, err := net.FileConn(f)
-	_ = f.Close()
+	nc, err := dupConn(cl.conn)
 	if err != nil {
 		m.want, m.run = false, 0
 		return false
@@ -134,6 +127,18 @@ func (cl *client) migrate() bool {
 		}
 	}()
 	return true
+}
+
+// dupConn duplicates a connection's socket into a net.Conn of its own, which stays open
+// when gnet closes the original descriptor (a migrating client, a replica).
+func dupConn(c gnet.Conn) (net.Conn, error) {
+	fd, err := c.Dup()
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "conn")
+	defer f.Close()
+	return net.FileConn(f)
 }
 
 // arrive installs a moved client on the loop whose OnOpen received its connection.

@@ -317,19 +317,22 @@ func replconfCmd(cl *client, args [][]byte, w *proto.Writer) {
 // PSYNC <replid> <offset>, and SYNC: the connection becomes a replica.
 func psyncCmd(cl *client, args [][]byte, w *proto.Writer) {
 	srv := cl.srv
+	psync := strings.EqualFold(string(args[0]), "psync")
+	id, off := "", int64(-1)
+	if psync {
+		n, ok := proto.ParseInt(args[2])
+		if !ok {
+			w.Error(proto.ErrNotInt)
+			return
+		}
+		id, off = string(args[1]), n
+	}
 	rdbOnly := cl.replHello != nil && cl.replHello.rdbOnly
 	if srv.isReplica() && !rdbOnly {
 		w.Error("ERR Basalt does not serve replicas while it is a replica itself")
 		return
 	}
-	fd, err := cl.conn.Dup()
-	if err != nil {
-		w.Error("ERR " + err.Error())
-		return
-	}
-	f := os.NewFile(uintptr(fd), "replica")
-	nc, err := net.FileConn(f)
-	_ = f.Close()
+	nc, err := dupConn(cl.conn) // migrate.go
 	if err != nil {
 		w.Error("ERR " + err.Error())
 		return
@@ -343,18 +346,10 @@ func psyncCmd(cl *client, args [][]byte, w *proto.Writer) {
 			rc.ip = h.ip
 		}
 	}
-	// The loop lets go of the socket; the replica's goroutines own the duplicate.
+	// The loop lets go of the socket; the replica's goroutines own the duplicate. The
+	// replies before PSYNC's leave when this callback ends; a message to the loop runs
+	// after that, so the stream cannot overtake them.
 	cl.closeAfterReply = true
-	id, off := "", int64(-1)
-	if strings.EqualFold(string(args[0]), "psync") {
-		id = string(args[1])
-		if n, ok := proto.ParseInt(args[2]); ok {
-			off = n
-		}
-	}
-	psync := strings.EqualFold(string(args[0]), "psync")
-	// The replies before PSYNC's leave when this callback ends; a message to the loop
-	// runs after that, so the stream cannot overtake them.
 	if rdbOnly {
 		srv.run(cl.loop.idx, func() {
 			go func() {
