@@ -511,14 +511,21 @@ const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
 
 // writes reports whether cmd writes: a write command, or an EXEC with one queued.
 func (cl *client) writes(cmd *Command) bool {
-	if cmd.Flags&FlagWrite != 0 {
+	return cl.orQueued(cmd, nil, func(c *Command, _ [][]byte) bool { return c.Flags&FlagWrite != 0 })
+}
+
+// orQueued reports whether is holds for cmd or, when cmd is the EXEC of a transaction,
+// for one of its queued commands: the checks that refuse an EXEC as a whole (writes,
+// OOM, stale data, a pause) look at what it would run.
+func (cl *client) orQueued(cmd *Command, args [][]byte, is func(*Command, [][]byte) bool) bool {
+	if is(cmd, args) {
 		return true
 	}
 	if cmd.Name != "exec" || cl.multi == nil {
 		return false
 	}
 	for _, q := range cl.multi.cmds {
-		if q.cmd.Flags&FlagWrite != 0 {
+		if is(q.cmd, q.args) {
 			return true
 		}
 	}

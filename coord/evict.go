@@ -158,12 +158,7 @@ func (cl *client) rejectsOnOOM(cmd *Command) bool {
 	case "exec":
 		// An EXEC with a queued command that may grow memory is refused as a whole
 		// (EXECABORT), as Redis refuses it, rather than failing that command inside.
-		for _, q := range cl.multi.cmds {
-			if q.cmd.Flags&FlagDenyOOM != 0 {
-				return true
-			}
-		}
-		return false
+		return cl.orQueued(cmd, nil, func(c *Command, _ [][]byte) bool { return c.Flags&FlagDenyOOM != 0 })
 	case "discard", "quit", "reset":
 		return false
 	}

@@ -782,9 +782,10 @@ func gcInfo(field func(string, any)) {
 	field("go_gc_pause_total_usec", int64(total*1e6))
 }
 
-// statsInfoExtra writes INFO stats fields Basalt has no mechanism for yet (replication,
-// forks, defragmentation, tracking) at their idle values, and the expiry cycle's
-// figures, so that tools reading them find every field Redis has.
+// statsInfoExtra writes the replication sync counters, the expiry cycle's figures, and
+// INFO stats fields Basalt has no mechanism for (replication traffic rates, forks,
+// defragmentation) at their idle values, so that tools reading them find every field
+// Redis has.
 func (s *Server) statsInfoExtra(field func(string, any), total loopSnapshot) {
 	for _, k := range []string{"total_net_repl_input_bytes", "total_net_repl_output_bytes"} {
 		field(k, 0)

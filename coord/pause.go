@@ -128,15 +128,7 @@ func (cl *client) pausedFor(cmd *Command, args [][]byte) bool {
 	case pauseAll:
 		return true
 	}
-	if cmd.Name == "exec" && cl.multi != nil {
-		for _, q := range cl.multi.cmds {
-			if cl.mayReplicate(q.cmd, q.args) {
-				return true
-			}
-		}
-		return false
-	}
-	return cl.mayReplicate(cmd, args)
+	return cl.orQueued(cmd, args, cl.mayReplicate)
 }
 
 // mayReplicate reports whether cmd may write or add to the replication stream.

@@ -48,17 +48,7 @@ func (s *Server) masterDown() bool {
 // deniedStale reports whether cmd may not run on a stale replica: it lacks the stale
 // flag, or it is an EXEC with such a command queued.
 func (cl *client) deniedStale(cmd *Command) bool {
-	if cmd.Flags&FlagStale == 0 {
-		return true
-	}
-	if cmd.Name == "exec" && cl.multi != nil {
-		for _, q := range cl.multi.cmds {
-			if q.cmd.Flags&FlagStale == 0 {
-				return true
-			}
-		}
-	}
-	return false
+	return cl.orQueued(cmd, nil, func(c *Command, _ [][]byte) bool { return c.Flags&FlagStale == 0 })
 }
 
 // replLink is this server's connection to its master.
