@@ -151,8 +151,8 @@ func (s *Server) appendRecords(block bool, recs ...aofRecord) {
 
 // appendRecordsRESP encodes records as commands, with a SELECT wherever the database
 // differs from *db (the stream's current one, updated), and MULTI/EXEC around them when
-// block is set and there are several, as Redis 7 propagates a transaction: MULTI first,
-// the SELECT inside, and a single write bare.
+// block is set and there are several, as redis-server 7.0 propagates a transaction: the
+// SELECT before MULTI (7.2 moved it inside), and a single write bare.
 func appendRecordsRESP(b []byte, db *int, block bool, recs []aofRecord) []byte {
 	selectDB := func(n int) {
 		if n != *db {
@@ -162,6 +162,7 @@ func appendRecordsRESP(b []byte, db *int, block bool, recs []aofRecord) []byte {
 	}
 	block = block && len(recs) > 1
 	if block {
+		selectDB(recs[0].db)
 		b = appendRESP(b, []byte("MULTI"))
 	}
 	for _, r := range recs {

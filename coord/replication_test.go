@@ -1,8 +1,10 @@
 package coord_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
 	"net"
 	"os"
@@ -1114,4 +1116,148 @@ func TestReplicationRDBBackupFromReplica(t *testing.T) {
 	if got, err := restored.Do(ctx, "debug", "digest").Text(); err != nil || got != want {
 		t.Fatalf("the backup restored into redis-server has digest %q (%v), the master %q", got, err, want)
 	}
+}
+
+// TestReplicationMasterDownMatchesRedis compares a replica whose link is down under
+// replica-serve-stale-data no with redis-server's: commands without the stale flag,
+// and an EXEC that queued one, get MASTERDOWN; stale ones run; REPLICAOF NO ONE ends it.
+func TestReplicationMasterDownMatchesRedis(t *testing.T) {
+	run := func(addr string) string {
+		ctx := context.Background()
+		var out strings.Builder
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 1})
+		defer c.Close()
+		c.Set(ctx, "k", "v", 0)
+		c.ConfigSet(ctx, "replica-serve-stale-data", "no")
+		// Nothing listens on port 1: the link never comes up.
+		c.Do(ctx, "replicaof", "127.0.0.1", "1")
+		for _, cmd := range [][]any{{"get", "k"}, {"ping"}, {"dbsize"}, {"config", "get", "replica-serve-stale-data"}, {"echo", "x"}} {
+			v, err := c.Do(ctx, cmd...).Result()
+			fmt.Fprintf(&out, "%v: %v %v\n", cmd, v, err)
+		}
+		conn := c.Conn()
+		conn.Do(ctx, "multi")
+		conn.Do(ctx, "echo", "x")
+		v, err := conn.Do(ctx, "exec").Result()
+		fmt.Fprintf(&out, "MULTI ECHO EXEC: %v %v\n", v, err)
+		conn.Close()
+		c.Do(ctx, "replicaof", "no", "one")
+		v, err = c.Get(ctx, "k").Result()
+		fmt.Fprintf(&out, "after NO ONE: %v %v\n", v, err)
+		return out.String()
+	}
+	want, got := run(startRedis(t)), run(startBasalt(t, 2))
+	if got != want || !strings.Contains(want, "MASTERDOWN") {
+		t.Fatalf("redis:\n%s\nbasalt:\n%s", want, got)
+	}
+}
+
+// TestReplicationStreamFormsMatchRedis attaches to the replication stream with SYNC on
+// redis-server and on Basalt, runs the same commands and compares the streams command
+// by command (timestamps masked): transaction framing (a one-write MULTI goes bare, a
+// longer one starts with MULTI and selects inside), and the forms commands are
+// propagated in (GETDEL as DEL, PUBLISH, INCRBYFLOAT, EXPIRE, SPOP).
+func TestReplicationStreamFormsMatchRedis(t *testing.T) {
+	run := func(addr string) string {
+		ctx := context.Background()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		conn.Write([]byte("SYNC\r\n"))
+		if err := readSyncPayloadForTest(r); err != nil {
+			t.Fatalf("%s: SYNC: %v", addr, err)
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 1})
+		defer c.Close()
+		other := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 1, DB: 3})
+		defer other.Close()
+		c.Set(ctx, "a", "1", 0)
+		c.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, "b", "1", 0); return nil })
+		c.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, "c", "1", 0); p.Incr(ctx, "c"); return nil })
+		other.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Set(ctx, "x", "1", 0); p.Set(ctx, "y", "2", 0); return nil })
+		c.GetDel(ctx, "a")
+		c.Publish(ctx, "ch", "m")
+		c.IncrByFloat(ctx, "f", 1.5)
+		c.Expire(ctx, "c", 100*time.Second)
+		c.SAdd(ctx, "s", "only")
+		c.SPop(ctx, "s")
+		c.Set(ctx, "end", "1", 0)
+		var got []string
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			cmd, _, err := readStreamCommandForTest(r)
+			if err != nil {
+				t.Fatalf("%s: reading the stream: %v (so far %v)", addr, err, got)
+			}
+			line := strings.ToLower(strings.Join(cmd, " "))
+			if line == "ping" {
+				continue
+			}
+			for i, w := range cmd {
+				if len(w) >= 12 && strings.Trim(w, "0123456789") == "" {
+					cmd[i] = "<ts>"
+				}
+			}
+			got = append(got, strings.ToLower(strings.Join(cmd, " ")))
+			if line == "set end 1" {
+				return strings.Join(got, "\n")
+			}
+		}
+	}
+	want, got := run(startRedis(t)), run(startBasalt(t, 2))
+	if got != want {
+		t.Fatalf("redis's stream:\n%s\n\nbasalt's stream:\n%s", want, got)
+	}
+}
+
+// readSyncPayloadForTest skips a SYNC's keep-alive newlines and its "$<len>" snapshot.
+func readSyncPayloadForTest(r *bufio.Reader) error {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
+		if err != nil || !strings.HasPrefix(line, "$") {
+			return fmt.Errorf("unexpected snapshot header %q", line)
+		}
+		_, err = io.CopyN(io.Discard, r, int64(n))
+		return err
+	}
+}
+
+// readStreamCommandForTest reads one command (an array of bulk strings) of the stream.
+func readStreamCommandForTest(r *bufio.Reader) ([]string, int, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "*")))
+	if err != nil || line[0] != '*' {
+		return nil, 0, fmt.Errorf("expected an array, got %q", line)
+	}
+	out := make([]string, n)
+	for i := range out {
+		hdr, err := r.ReadString('\n')
+		if err != nil {
+			return nil, 0, err
+		}
+		l, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(hdr, "$")))
+		if err != nil {
+			return nil, 0, fmt.Errorf("expected a bulk, got %q", hdr)
+		}
+		buf := make([]byte, l+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, 0, err
+		}
+		out[i] = string(buf[:l])
+	}
+	return out, n, nil
 }
