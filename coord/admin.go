@@ -276,6 +276,12 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		field("unexpected_error_replies", 0)
 		field("total_reads_processed", 0)
 		field("total_writes_processed", 0)
+		for _, r := range []struct {
+			name   string
+			reason int
+		}{{"auth", aclDeniedAuth}, {"cmd", aclDeniedCmd}, {"key", aclDeniedKey}, {"channel", aclDeniedChannel}} {
+			field("acl_access_denied_"+r.name, s.acl.denied[r.reason].Load())
+		}
 		s.statsInfoExtra(field, total) // metrics.go: the rest of Redis's stats fields
 	})
 	section("Replication", func() { s.replInfo(field) }) // repl.go

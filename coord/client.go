@@ -38,6 +38,10 @@ type client struct {
 
 	db     int
 	authed bool
+	// user is the user the connection authenticated as (the default user until AUTH);
+	// aclFault is why admit last refused a command, for the ACL log (acl_cmds.go).
+	user     *aclSlot
+	aclFault aclFault
 	// loader is the server's own connection that replays the AOF at start-up.
 	loader  bool
 	name    string
@@ -125,7 +129,8 @@ func newClient(s *Server, c gnet.Conn) *client {
 		keyShard:        -1,
 		createdAt:       now,
 		lastInteraction: now,
-		authed:          s.cfg.requirePass() == "",
+		user:            s.acl.def,
+		authed:          !s.acl.authRequired(),
 	}
 	if a := c.RemoteAddr(); a != nil {
 		cl.addr = a.String()
@@ -465,8 +470,16 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 		return cmd, "ERR wrong number of arguments for '" + cmd.FullName() + "' command"
 	case cmd.Flags&FlagAdmin != 0 && cmd.Name == "debug" && !cl.debugAllowed():
 		return cmd, errDebugNotAllowed
-	case !cl.authed && cmd.Flags&FlagNoAuth == 0:
+	case !cl.authed && cmd.Flags&FlagNoAuth == 0 && cl.srv.acl.authRequired():
 		return cmd, proto.ErrNoAuth
+	}
+	cl.aclFault = aclFault{}
+	if u := cl.user.cur.Load(); !u.open && !cl.loader {
+		if msg := cl.aclRefusal(u, cmd, args); msg != "" { // acl_cmds.go
+			return cmd, msg
+		}
+	}
+	switch {
 	case cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0:
 		return cmd, proto.ErrLoading
 	case cl.srv.misconf.Load() && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping"):
@@ -788,6 +801,7 @@ func (cl *client) reject(cmd *Command, msg string) {
 		cl.multi.aborted = true
 	}
 	cl.loop.countError(msg)
+	cl.logFault() // acl_cmds.go
 	cl.endReply(w, mark)
 }
 

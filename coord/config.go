@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,8 +46,14 @@ type Config struct {
 	Bind        []string
 	Databases   int
 	RequirePass string
-	MaxClients  int
-	Timeout     int // seconds; 0 = never close idle clients
+	// ACLFile is aclfile, the file ACL LOAD and SAVE use; Users are the user directives,
+	// each a name and its rules, applied at start-up; ACLPubsubDefault is
+	// acl-pubsub-default, the channels of new users (acl.go).
+	ACLFile          string
+	Users            [][]string
+	ACLPubsubDefault string
+	MaxClients       int
+	Timeout          int // seconds; 0 = never close idle clients
 
 	// TrackingTableMaxKeys caps the keys the client-side caching table remembers
 	// (tracking-table-max-keys; 0 = no cap).
@@ -385,6 +392,10 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.AutoAOFRewritePercentage }},
 	{name: "auto-aof-rewrite-min-size", kind: kindBytes, def: "64mb", min: 0, max: maxInt64, mutable: true,
 		int64p: func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }},
+	{name: "aclfile", kind: kindString, def: "",
+		strp: func(c *Config) *string { return &c.ACLFile }},
+	{name: "acl-pubsub-default", kind: kindEnum, def: "resetchannels", mutable: true, enum: []string{"allchannels", "resetchannels"},
+		strp: func(c *Config) *string { return &c.ACLPubsubDefault }},
 	{name: "enable-debug-command", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
 		strp: func(c *Config) *string { return &c.EnableDebugCommand }},
 	{name: "enable-protected-configs", kind: kindEnum, def: "no", enum: []string{"no", "yes", "local"},
@@ -744,6 +755,21 @@ func (d *directive) assign(c *Config, v value) error {
 // the default schedule, later ones add their pairs, and save "" clears it. Every other
 // directive takes the last value given.
 func (c *Config) ApplyDirective(name string, args []string) error {
+	if strings.EqualFold(name, "user") {
+		// "user name rule ...": one per user, applied when the server starts (acl.go).
+		if len(args) < 1 || args[0] == "" {
+			return fmt.Errorf("wrong number of arguments for 'user'")
+		}
+		for _, u := range c.Users {
+			if u[0] == args[0] {
+				return fmt.Errorf("duplicate user '%s': a user can only be defined once in config files", args[0])
+			}
+		}
+		c.mu.Lock()
+		c.Users = append(c.Users, slices.Clone(args))
+		c.mu.Unlock()
+		return nil
+	}
 	d := lookupDirective(name)
 	if d == nil {
 		return fmt.Errorf("unknown directive '%s'", name)

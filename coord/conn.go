@@ -71,14 +71,11 @@ func helloCmd(cl *client, args [][]byte, w *proto.Writer) {
 			return
 		}
 	}
-	if auth {
-		if !cl.checkPassword(user, pass) {
-			w.Error(proto.ErrWrongPass)
-			return
-		}
-		cl.authed = true
+	if auth && !cl.checkAuth(user, pass, string(args[0])) { // acl_cmds.go
+		w.Error(proto.ErrWrongPass)
+		return
 	}
-	if !cl.authed {
+	if !cl.authed && cl.srv.acl.authRequired() {
 		w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
@@ -117,15 +114,6 @@ func (cl *client) setRESP3(on bool, w *proto.Writer) {
 	w.SetRESP3(on)
 }
 
-// checkPassword validates credentials for the only user, "default".
-func (cl *client) checkPassword(user, pass []byte) bool {
-	want := cl.srv.cfg.requirePass()
-	if string(user) != "default" {
-		return false
-	}
-	return want == "" || string(pass) == want
-}
-
 // AUTH [username] password
 func authCmd(cl *client, args [][]byte, w *proto.Writer) {
 	if len(args) > 3 {
@@ -135,15 +123,14 @@ func authCmd(cl *client, args [][]byte, w *proto.Writer) {
 	user, pass := []byte("default"), args[1]
 	if len(args) == 3 {
 		user, pass = args[1], args[2]
-	} else if cl.srv.cfg.requirePass() == "" {
+	} else if cl.srv.acl.def.cur.Load().nopass {
 		w.Error(proto.ErrAuthNoPass)
 		return
 	}
-	if !cl.checkPassword(user, pass) {
+	if !cl.checkAuth(user, pass, string(args[0])) { // acl_cmds.go
 		w.Error(proto.ErrWrongPass)
 		return
 	}
-	cl.authed = true
 	w.OK()
 }
 
@@ -178,7 +165,7 @@ func resetCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	cl.name = ""
 	cl.replyMode = replyOn
 	cl.noEvict, cl.noTouch = false, false
-	cl.authed = cl.srv.cfg.requirePass() == ""
+	cl.user, cl.authed = cl.srv.acl.def, !cl.srv.acl.authRequired()
 	cl.setRESP3(false, w)
 	w.Simple("RESET")
 }
@@ -307,9 +294,9 @@ func (cl *client) describe(now int64) string {
 	if cl.out.RESP3() {
 		resp = 3
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.id, cl.addr, cl.laddr, cl.conn.Fd(), cl.name, (now-cl.createdAt)/1000, (now-cl.lastInteraction)/1000,
-		flags, cl.db, cl.subs(subChannel), cl.subs(subPattern), cl.subs(subShard), cl.multiCount(), cl.conn.InboundBuffered(), cap(cl.out.Bytes()), cl.lastCmd, resp, cl.libName, cl.libVer)
+		flags, cl.db, cl.subs(subChannel), cl.subs(subPattern), cl.subs(subShard), cl.multiCount(), cl.conn.InboundBuffered(), cap(cl.out.Bytes()), cl.lastCmd, cl.user.name, resp, cl.libName, cl.libVer)
 }
 
 // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...]
@@ -380,11 +367,12 @@ func clientListCmd(cl *client, args [][]byte, w *proto.Writer) {
 // [LADDR ip:port] [SKIPME yes|no] [MAXAGE seconds]
 func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 	type filter struct {
-		id                uint64
-		addr, laddr, user string
-		typ               string
-		skipme            bool
-		maxAge            int64
+		id          uint64
+		addr, laddr string
+		user        *aclSlot
+		typ         string
+		skipme      bool
+		maxAge      int64
 	}
 	f := filter{skipme: true}
 	legacy := len(args) == 3
@@ -415,7 +403,10 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 					return
 				}
 			case "user":
-				f.user = val
+				if f.user = cl.srv.acl.lookup(val); f.user == nil {
+					w.Error("ERR No such user '" + val + "'")
+					return
+				}
 			case "addr":
 				f.addr = val
 			case "laddr":
@@ -453,7 +444,7 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 			case f.id != 0 && c.id != f.id,
 				f.addr != "" && c.addr != f.addr,
 				f.laddr != "" && c.laddr != f.laddr,
-				f.user != "" && f.user != "default",
+				f.user != nil && c.user != f.user,
 				f.typ != "" && f.typ != c.clientType(),
 				f.maxAge > 0 && (now-c.createdAt)/1000 < f.maxAge,
 				f.skipme && c.id == self:
@@ -472,7 +463,7 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 			total += k
 		}
 		// Replicas and the master link are no loop's clients (repl.go, replica.go).
-		if f.user == "" || f.user == "default" {
+		if f.user == nil || f.user == srv.acl.def {
 			switch f.typ {
 			case "replica", "slave", "":
 				if f.laddr == "" && f.maxAge == 0 {

@@ -353,6 +353,8 @@ func (cl *client) scriptRefusal(flags int) string {
 type scriptRun struct {
 	srv *Server
 	cl  *client
+	// acl, when the caller's user is restricted, checks the calls (acl_cmds.go).
+	acl *scriptACL
 	// script is the EVAL script, or nil for a function (fn).
 	script *luaScript
 	gen    uint64
@@ -472,6 +474,11 @@ func (cl *client) runScript(r *scriptRun) {
 	r.resp3Client = cl.out.RESP3()
 	r.oomAtStart = !cl.loader && cl.srv.overMemory()
 	r.inExec = cl.exec != nil
+	if u := cl.user.cur.Load(); !u.open && !cl.loader {
+		// The calls are checked against the caller's user; the log entry of a refused
+		// one describes the caller as it was when the script started.
+		r.acl = &scriptACL{user: u, name: cl.user.name, cinfo: cl.describe(time.Now().UnixMilli()), ctx: aclCtxLua}
+	}
 	if cl.exec == nil && r.keyClaims() && !r.isSlow() {
 		if s, ok := r.keysShard(); ok {
 			cl.runScriptOnShard(r, s)
@@ -599,7 +606,7 @@ func (r *scriptRun) markUndeclared() {
 
 // fresh is a copy of the run's inputs for a new attempt.
 func (r *scriptRun) fresh() *scriptRun {
-	return &scriptRun{srv: r.srv, cl: r.cl, script: r.script, gen: r.gen, fn: r.fn,
+	return &scriptRun{srv: r.srv, cl: r.cl, acl: r.acl, script: r.script, gen: r.gen, fn: r.fn,
 		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart,
 		cmd: r.cmd, trackReads: r.trackReads}
 }
@@ -876,6 +883,16 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 	}
 	if cmd.Flags&FlagNoScript != 0 {
 		return refuse(cmd, errScriptNoScript)
+	}
+	if r.acl != nil {
+		if reason, pos := r.acl.user.check(cmd, args); reason != aclOK {
+			object := cmd.FullName()
+			if reason != aclDeniedCmd {
+				object = string(args[pos])
+			}
+			r.srv.acl.logDenial(reason, r.acl.ctx, object, r.acl.name, r.acl.cinfo, r.srv.cfg.Inert.ACLLogMaxLen)
+			return refuse(cmd, scriptACLMessage(reason))
+		}
 	}
 	if (cmd.Name == "xread" || cmd.Name == "xreadgroup") && streamBlockOption(args) {
 		// A script cannot wait: Redis refuses the BLOCK option there outright.

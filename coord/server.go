@@ -26,6 +26,8 @@ import (
 // Concurrency: loop i alone touches shards[i] and loops[i].clients. Everything else
 // here is written before the loops accept commands (ready is closed after) or is atomic.
 type Server struct {
+	// acl is the users and the ACL log (acl.go).
+	acl aclState
 	gnet.BuiltinEventEngine
 
 	cfg      *Config
@@ -202,6 +204,10 @@ func New(cfg *Config) (*Server, error) {
 	s.persist.lastStatusOK = true
 	s.persist.lastBgsaveTime = -1
 	s.persist.lastSave = time.Now()
+	s.acl.init()
+	if err := s.loadUsers(); err != nil { // acl_cmds.go
+		return nil, err
+	}
 	s.applySettings()
 	cfg.OnChange = func(string) { s.applySettings() }
 	for i := 0; i < n; i++ {
@@ -303,6 +309,7 @@ func (s *Server) applySettings() {
 	s.settings.HLLSparseMaxBytes.Store(s.cfg.HLLSparseMaxBytes)
 	s.applyMaxMemory() // evict.go
 	s.obs.apply(s.cfg)
+	s.acl.syncPassword(s.cfg.RequirePass) // acl.go
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.

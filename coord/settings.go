@@ -34,6 +34,12 @@ func (c *Config) requirePass() string {
 	return c.RequirePass
 }
 
+func (c *Config) aclPubsubDefault() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ACLPubsubDefault
+}
+
 func (c *Config) protectedAllowed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
