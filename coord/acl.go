@@ -165,6 +165,42 @@ func (s *aclSelector) addRule(rule string) {
 	s.rules = append(s.rules, rule)
 }
 
+// prune drops the command rules that later ones made redundant: a rule goes when the
+// remaining ones allow exactly the same commands. The rules stay in the order written,
+// and the simple cases read as redis-server 7.0 describes them ("-@all +@hash" after
+// "-get +@hash").
+func (s *aclSelector) prune() {
+	for i := 0; i < len(s.rules); {
+		trial := slices.Delete(slices.Clone(s.rules), i, i+1)
+		if s.sameAs(trial) {
+			s.rules = trial
+			continue
+		}
+		i++
+	}
+}
+
+// sameAs reports whether replaying rules from the selector's +@all / -@all gives its
+// command permissions.
+func (s *aclSelector) sameAs(rules []string) bool {
+	r := newSelector(false)
+	r.setAll(s.future)
+	for _, rule := range rules {
+		if r.apply(rule) != nil {
+			return false
+		}
+	}
+	if !slices.Equal(r.cmds, s.cmds) || len(r.firstArgs) != len(s.firstArgs) {
+		return false
+	}
+	for id, a := range s.firstArgs {
+		if !slices.Equal(r.firstArgs[id], a) {
+			return false
+		}
+	}
+	return true
+}
+
 // aclRuleError is a rule that ACL SETUSER refuses, with Redis's explanation.
 type aclRuleError string
 
@@ -241,15 +277,14 @@ func (s *aclSelector) addKeyPattern(op string) error {
 				perm |= aclKeyWrite
 				continue
 			case op[i] == '~' && perm != 0:
+				i++
 			default:
 				return errACLSyntax
 			}
 			break
 		}
-		if i >= len(op) {
-			return errACLSyntax
-		}
-		rest = op[i+1:]
+		// "%R" alone is the empty pattern, as in Redis.
+		rest = op[i:]
 	}
 	if hasSpaces(rest) {
 		return errACLSyntax
@@ -416,6 +451,9 @@ func (u *aclUser) clone() *aclUser {
 
 // seal computes the derived fields before the value is published.
 func (u *aclUser) seal() *aclUser {
+	for _, s := range u.selectors {
+		s.prune()
+	}
 	r := u.selectors[0]
 	u.open = r.allCmds && r.allKeys && r.allChannels
 	return u
@@ -558,6 +596,9 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 	}
 	var refs []aclKeyRef
 	add := func(pos int, f KeyFlag) {
+		if f&KeyVariableFlags != 0 {
+			f = variableKeyFlags(c, line, f)
+		}
 		perm := 0
 		if f&KeyAccess != 0 {
 			perm |= aclKeyRead
@@ -606,6 +647,30 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 		}
 	}
 	return refs
+}
+
+// variableKeyFlags resolves the key flags of the commands whose flags depend on their
+// arguments, as Redis's key procedures for them do: SET writes without reading unless
+// GET is given, and a BITFIELD of GET operations only reads.
+func variableKeyFlags(c *Command, line [][]byte, f KeyFlag) KeyFlag {
+	switch c.Name {
+	case "set":
+		for _, a := range line[3:] {
+			if strings.EqualFold(string(a), "get") {
+				return KeyRW | KeyAccess | KeyUpdate
+			}
+		}
+		return KeyOW | KeyUpdate
+	case "bitfield":
+		for _, a := range line[2:] {
+			switch strings.ToLower(string(a)) {
+			case "set", "incrby":
+				return KeyRW | KeyAccess | KeyUpdate
+			}
+		}
+		return KeyRO | KeyAccess
+	}
+	return f
 }
 
 // aclChannelRef is a channel argument; pattern is set for PSUBSCRIBE's.

@@ -340,6 +340,39 @@ func (vm *luaVM) openRedis(g *lua.LTable) {
 		return 1
 	})
 	set("log", vm.redisLog)
+	set("acl_check_cmd", func(L *lua.LState) int {
+		// Whether the caller's user may run the command line (acl.go).
+		n := L.GetTop()
+		if n == 0 {
+			vm.raise(L, "Please specify at least one argument for this redis lib call")
+		}
+		args := make([][]byte, n)
+		for i := 1; i <= n; i++ {
+			switch v := L.Get(i).(type) {
+			case lua.LString:
+				args[i-1] = []byte(v)
+			case lua.LNumber:
+				args[i-1] = []byte(luaNumberString(float64(v)))
+			default:
+				vm.raise(L, "Lua redis lib command arguments must be strings or integers")
+			}
+		}
+		var scratch [32]byte
+		cmd := lookupCommand(args[0], &scratch)
+		if cmd != nil && len(cmd.Subs) > 0 && n >= 2 {
+			cmd = lookupSub(cmd, args[1])
+		}
+		if cmd == nil {
+			vm.raise(L, "Invalid command passed to redis.acl_check_cmd()")
+		}
+		ok := vm.run == nil || vm.run.acl == nil
+		if !ok {
+			reason, _ := vm.run.acl.user.check(cmd, args)
+			ok = reason == aclOK
+		}
+		L.Push(lua.LBool(ok))
+		return 1
+	})
 	set("setresp", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
 			vm.raise(L, "redis.setresp() requires one argument.")
