@@ -616,7 +616,8 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 		return refs
 	}
 	for _, k := range specs {
-		if k.Unknown {
+		if k.Unknown || k.Flags&KeyNotKey != 0 {
+			// A shard channel is no key: the channel rules check it.
 			continue
 		}
 		if k.KeyNum {
@@ -707,7 +708,7 @@ func (s *aclSelector) checkCommand(c *Command, line [][]byte, keys *[]aclKeyRef)
 			return aclDeniedCmd, 0
 		}
 	}
-	if !s.allKeys && len(c.KeySpecs) > 0 {
+	if !s.allKeys && len(c.KeySpecs) > 0 && c.KeySpecs[0].Flags&KeyNotKey == 0 {
 		if *keys == nil {
 			*keys = c.keyRefs(line)
 			if *keys == nil {

@@ -20,8 +20,8 @@ import (
 // aclFault is why admit refused the command being dispatched, kept for the ACL log,
 // which reject writes (a command held back behind pipelined ones is admitted again).
 type aclFault struct {
-	reason int
-	object string
+	reason          int
+	object, command string
 }
 
 // aclRefusal checks the command against the client's user: "" when it may run.
@@ -30,7 +30,7 @@ func (cl *client) aclRefusal(u *aclUser, cmd *Command, args [][]byte) string {
 	if reason == aclOK {
 		return ""
 	}
-	cl.aclFault = aclFault{reason: reason, object: cmd.FullName()}
+	cl.aclFault = aclFault{reason: reason, object: cmd.FullName(), command: cmd.FullName()}
 	if reason != aclDeniedCmd {
 		cl.aclFault.object = string(args[pos])
 	}
@@ -88,6 +88,8 @@ func (cl *client) logFault() {
 	}
 	cl.aclFault = aclFault{}
 	ctx := aclCtxToplevel
+	// As in Redis, the entry shows the refused command as the client's last one.
+	cl.lastCmd = f.command
 	if cl.multi != nil {
 		ctx = aclCtxMulti
 	}
@@ -219,7 +221,7 @@ func (cl *client) killClients(match func(c *client) bool, done func(w *proto.Wri
 			if c.id == self {
 				c.closeAfterReply = true
 			} else {
-				_ = c.conn.Close()
+				c.kill()
 			}
 		}
 	}, done)

@@ -363,6 +363,14 @@ func clientListCmd(cl *client, args [][]byte, w *proto.Writer) {
 	})
 }
 
+// kill closes another client of this loop. gnet closes the connection later, from its
+// task queue; the client leaves the loop's list now, so that a command right after
+// the kill (CLIENT LIST) no longer sees it, as in Redis.
+func (cl *client) kill() {
+	_ = cl.conn.Close()
+	delete(cl.loop.clients, cl.id)
+}
+
 // CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [USER name] [ADDR ip:port]
 // [LADDR ip:port] [SKIPME yes|no] [MAXAGE seconds]
 func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
@@ -454,7 +462,7 @@ func clientKillCmd(cl *client, args [][]byte, w *proto.Writer) {
 			if c.id == self {
 				c.closeAfterReply = true
 			} else {
-				_ = c.conn.Close()
+				c.kill()
 			}
 		}
 	}, func(w *proto.Writer) {
