@@ -5,6 +5,7 @@ package coord
 import (
 	"bufio"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -70,6 +71,29 @@ func dryrunMessage(reason int, u *aclUser, cmd *Command, arg []byte) string {
 		return "This user has no permissions to access the '" + string(arg) + "' channel"
 	}
 	return "This user has no permissions to run the '" + cmd.FullName() + "' command"
+}
+
+// recheckQueued marks the queued commands that the user may no longer run, as Redis
+// checks them again at EXEC: they answer an error, the others run.
+func (cl *client) recheckQueued(u *aclUser, cmds []queued) {
+	for i := range cmds {
+		q := &cmds[i]
+		reason, pos := u.check(q.cmd, q.args)
+		if reason == aclOK {
+			continue
+		}
+		why := "no permission to execute the command or subcommand"
+		object := q.cmd.FullName()
+		switch reason {
+		case aclDeniedKey:
+			why, object = "no permission to touch the specified keys", string(q.args[pos])
+		case aclDeniedChannel:
+			why, object = "no permission to access one of the channels used as arguments", string(q.args[pos])
+		}
+		q.refused = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why
+		cl.lastCmd = "exec"
+		cl.srv.acl.logDenial(reason, aclCtxMulti, object, cl.user.name, cl.describe(time.Now().UnixMilli()), cl.srv.cfg.Inert.ACLLogMaxLen)
+	}
 }
 
 // scriptACL is what a script run needs to check its calls: the caller's user, its
@@ -497,16 +521,25 @@ func aclLoadCmd(cl *client, _ [][]byte, w *proto.Writer) {
 		w.Error("ERR " + err.Error())
 		return
 	}
-	// Connections of users that were removed or changed are closed, as Redis does.
+	// Connections of the users replaced are closed, as Redis does.
 	cl.killClients(func(c *client) bool { return slices.Contains(changed, c.user) },
 		func(w *proto.Writer) { w.OK() })
+}
+
+// configLines lists the users as "user" lines, in name order.
+func (a *aclState) configLines() []string {
+	var out []string
+	for _, s := range a.sorted() {
+		out = append(out, "user "+s.name+" "+s.cur.Load().describe())
+	}
+	return out
 }
 
 // save writes every user to path, as ACL LIST shows them, through a temporary file.
 func (a *aclState) save(path string) error {
 	var b strings.Builder
-	for _, s := range a.sorted() {
-		b.WriteString("user " + s.name + " " + s.cur.Load().describe() + "\n")
+	for _, l := range a.configLines() {
+		b.WriteString(l + "\n")
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -528,12 +561,19 @@ func (a *aclState) save(path string) error {
 }
 
 // load replaces the users with those of the ACL file at path, all or nothing. The
-// default user is kept when the file does not define it. It returns the slots whose
-// users went away or changed, whose connections must close.
+// default user is reset to its defaults when the file does not define it. It returns
+// the slots of the other users before the load, whose connections must close (Redis
+// replaces every user but the default one, changed or not).
 func (a *aclState) load(path string, pubsubAll bool) ([]*aclSlot, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %v", path, err)
+		why := err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err.Error()
+			why = strings.ToUpper(why[:1]) + why[1:] // as strerror words it
+		}
+		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %s", path, why)
 	}
 	defer f.Close()
 	users := map[string]*aclUser{}
@@ -560,14 +600,17 @@ func (a *aclState) load(path string, pubsubAll bool) ([]*aclSlot, error) {
 			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", path, n)
 			continue
 		}
+		// As Redis: every unknown command or category is reported, and the first
+		// other error of the line.
+		syntax := false
 		for _, r := range rules {
-			if err := u.apply(r, pubsubAll); err != nil {
-				if err == errACLUnknown {
-					fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", path, n, r, err)
-				} else {
-					fmt.Fprintf(&errs, "%s:%d: %s. ", path, n, err)
-				}
-				break
+			switch err := u.apply(r, pubsubAll); {
+			case err == nil:
+			case err == errACLUnknown:
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", path, n, r, err)
+			case !syntax:
+				fmt.Fprintf(&errs, "%s:%d: %s. ", path, n, err)
+				syntax = true
 			}
 		}
 		users[name] = u.seal()
@@ -584,28 +627,25 @@ func (a *aclState) load(path string, pubsubAll bool) ([]*aclSlot, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var changed []*aclSlot
+	var replaced []*aclSlot
 	for name, slot := range a.users {
-		u, ok := users[name]
-		if !ok {
-			delete(a.users, name)
-			slot.cur.Store(newUser(name, false).seal())
-			changed = append(changed, slot)
+		if slot == a.def {
 			continue
 		}
-		if slot.cur.Load().describe() != u.describe() {
-			changed = append(changed, slot)
-		}
-		slot.cur.Store(u)
+		delete(a.users, name)
+		slot.cur.Store(newUser(name, false).seal())
+		replaced = append(replaced, slot)
 	}
 	for name, u := range users {
-		if a.users[name] == nil {
-			slot := &aclSlot{name: name}
-			slot.cur.Store(u)
-			a.users[name] = slot
+		if name == "default" {
+			a.def.cur.Store(u)
+			continue
 		}
+		slot := &aclSlot{name: name}
+		slot.cur.Store(u)
+		a.users[name] = slot
 	}
-	return changed, nil
+	return replaced, nil
 }
 
 // ACL HELP

@@ -473,7 +473,9 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 	case !cl.authed && cmd.Flags&FlagNoAuth == 0 && cl.srv.acl.authRequired():
 		return cmd, proto.ErrNoAuth
 	}
-	cl.aclFault = aclFault{}
+	if cl.aclFault.reason != aclOK {
+		cl.aclFault = aclFault{}
+	}
 	if u := cl.user.cur.Load(); !u.open && !cl.loader {
 		if msg := cl.aclRefusal(u, cmd, args); msg != "" { // acl_cmds.go
 			return cmd, msg

@@ -41,6 +41,9 @@ type Config struct {
 	// call methods of c (that would deadlock) and must not block. It is not called for
 	// values applied at start-up (ApplyDirective, ParseConfigFile, ApplyArgs).
 	OnChange func(name string)
+	// userLines, set by the server, lists its users as config file lines, for CONFIG
+	// REWRITE (acl.go).
+	userLines func() []string
 
 	Port        int
 	Bind        []string

@@ -41,9 +41,17 @@ func configRewriteCmd(cl *client, _ [][]byte, w *proto.Writer) {
 
 // Rewrite writes the configuration to c.File (see CONFIG REWRITE).
 func (c *Config) Rewrite() error {
+	var users []string
+	if c.userLines != nil {
+		users = c.userLines()
+	}
 	c.mu.Lock()
 	path := c.File
 	lines := c.rewriteLinesLocked()
+	if c.ACLFile != "" {
+		// The users live in the ACL file: the config file keeps none.
+		users = nil
+	}
 	c.mu.Unlock()
 	if path == "" {
 		return errNoConfigFile
@@ -54,6 +62,7 @@ func (c *Config) Rewrite() error {
 	}
 	var out bytes.Buffer
 	done := make(map[*directive]bool)
+	usersDone := false
 	sc := bufio.NewScanner(bytes.NewReader(old))
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -65,6 +74,16 @@ func (c *Config) Rewrite() error {
 		var d *directive
 		if trimmed != "" && trimmed[0] != '#' {
 			if args, err := SplitArgs(trimmed); err == nil && len(args) > 0 {
+				if strings.EqualFold(args[0], "user") {
+					// Every user, as ACL LIST shows them, where the first one was.
+					if !usersDone {
+						for _, u := range users {
+							out.WriteString(u + "\n")
+						}
+						usersDone = true
+					}
+					continue
+				}
 				d = lookupDirective(args[0])
 			}
 		}
@@ -91,6 +110,9 @@ func (c *Config) Rewrite() error {
 		extra = append(extra, lines[d]...)
 	}
 	c.mu.Unlock()
+	if !usersDone {
+		extra = append(extra, users...)
+	}
 	if len(extra) > 0 {
 		out.WriteString(rewriteMarker + "\n")
 		for _, l := range extra {

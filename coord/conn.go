@@ -76,7 +76,7 @@ func helloCmd(cl *client, args [][]byte, w *proto.Writer) {
 		return
 	}
 	if !cl.authed && cl.srv.acl.authRequired() {
-		w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		w.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setname {

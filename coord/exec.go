@@ -20,6 +20,9 @@ import (
 type queued struct {
 	cmd  *Command
 	args [][]byte
+	// refused, when set, is the error EXEC answers instead of running the command: its
+	// user lost the permission after it was queued (acl_cmds.go).
+	refused string
 }
 
 // multiState is a client's open MULTI block.
@@ -98,7 +101,7 @@ func (cl *client) queue(cmd *Command, args [][]byte, w *proto.Writer) {
 		w.Error("ERR Command not allowed inside a transaction")
 		return
 	}
-	cl.multi.cmds = append(cl.multi.cmds, queued{cmd, ownArgs(args)})
+	cl.multi.cmds = append(cl.multi.cmds, queued{cmd: cmd, args: ownArgs(args)})
 	w.Simple("QUEUED")
 }
 
@@ -125,6 +128,9 @@ func execCmd(cl *client, _ [][]byte, w *proto.Writer) {
 			w.Array(0)
 		}
 		return
+	}
+	if u := cl.user.cur.Load(); !u.open && !cl.loader {
+		cl.recheckQueued(u, m.cmds) // acl_cmds.go
 	}
 	if s, ok := cl.singleShard(m.cmds, watched); ok {
 		cl.execOnShard(s, m.cmds, session, watched)
@@ -242,6 +248,10 @@ func (cl *client) execOnShard(s int, cmds []queued, session *atomic.Bool, watche
 		var effects []aofRecord
 		ls.capture = &effects
 		for _, q := range cmds {
+			if q.refused != "" {
+				replies.Error(q.refused)
+				continue
+			}
 			srv.setWriter(s, cl.id) // tracking.go: NOLOOP
 			ls.runShardCommand(sh, q.cmd, q.args, db, &replies)
 			if trackReads {
@@ -291,6 +301,11 @@ func (e *execState) step(cl *client) {
 		return
 	}
 	q := e.cmds[e.next]
+	if q.refused != "" {
+		e.next++
+		e.replies.Error(q.refused)
+		return
+	}
 	if q.cmd.Flags&FlagWrite != 0 && (q.cmd.client != nil || q.cmd.multi != nil) && cl.srv.journaling() {
 		if _, multi := cl.route(q.cmd, q.args); multi || q.cmd.client != nil {
 			e.effects = append(e.effects, aofRecord{cl.db, q.args})
@@ -316,7 +331,7 @@ func (e *execState) step(cl *client) {
 	index := map[int]int{}
 	for e.next < len(e.cmds) {
 		q := e.cmds[e.next]
-		if q.cmd.client != nil {
+		if q.cmd.client != nil || q.refused != "" {
 			break
 		}
 		s, multi := cl.route(q.cmd, q.args)

@@ -205,6 +205,7 @@ func New(cfg *Config) (*Server, error) {
 	s.persist.lastBgsaveTime = -1
 	s.persist.lastSave = time.Now()
 	s.acl.init()
+	cfg.userLines = s.acl.configLines
 	if err := s.loadUsers(); err != nil { // acl_cmds.go
 		return nil, err
 	}
