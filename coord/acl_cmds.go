@@ -5,8 +5,8 @@ package coord
 import (
 	"bufio"
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
