@@ -122,10 +122,21 @@ func dryrunMessage(reason int, u *aclUser, cmd *Command, arg []byte) string {
 }
 
 // recheckQueued marks the queued commands that the user may no longer run, as Redis
-// checks them again at EXEC: they answer an error, the others run.
-func (cl *client) recheckQueued(u *aclUser, cmds []queued) {
+// checks them again at EXEC: they answer an error, the others run. A queued AUTH (or
+// HELLO AUTH) that will succeed changes the user the commands after it are checked as.
+func (cl *client) recheckQueued(cmds []queued) {
+	slot := cl.user
+	u := slot.cur.Load()
+	if u.open && !slices.ContainsFunc(cmds, func(q queued) bool { return q.cmd.Name == "auth" || q.cmd.Name == "hello" }) {
+		return
+	}
 	for i := range cmds {
 		q := &cmds[i]
+		if user, pass, ok := authArgs(q.cmd, q.args); ok {
+			if s := cl.srv.acl.lookup(string(user)); s != nil && s.cur.Load().checkPassword(pass) {
+				slot, u = s, s.cur.Load()
+			}
+		}
 		reason, pos := u.check(q.cmd, q.args)
 		if reason == aclOK {
 			continue
@@ -139,9 +150,33 @@ func (cl *client) recheckQueued(u *aclUser, cmds []queued) {
 			why, object = "no permission to access one of the channels used as arguments", string(q.args[pos])
 		}
 		q.refused = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why
+		// The entry describes the client as Redis sees it then: running EXEC, as the
+		// user a queued AUTH made it.
 		cl.lastCmd = "exec"
-		cl.srv.acl.logDenial(reason, aclCtxMulti, object, cl.user.name, cl.describe(time.Now().UnixMilli()), cl.srv.cfg.Inert.ACLLogMaxLen)
+		was := cl.user
+		cl.user = slot
+		info := cl.describe(time.Now().UnixMilli())
+		cl.user = was
+		cl.srv.acl.logDenial(reason, aclCtxMulti, object, slot.name, info, cl.srv.cfg.Inert.ACLLogMaxLen)
 	}
+}
+
+// authArgs finds the credentials of an AUTH or HELLO ... AUTH command line.
+func authArgs(cmd *Command, args [][]byte) (user, pass []byte, ok bool) {
+	switch {
+	case cmd.Name == "auth" && len(args) == 2:
+		return []byte("default"), args[1], true
+	case cmd.Name == "auth" && len(args) == 3:
+		return args[1], args[2], true
+	case cmd.Name == "hello":
+		for i := 2; i+2 < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "auth") {
+				user, pass, ok = args[i+1], args[i+2], true
+				i += 2
+			}
+		}
+	}
+	return user, pass, ok
 }
 
 // scriptACL is what a script run needs to check its calls: the caller's user, its

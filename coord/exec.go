@@ -129,8 +129,8 @@ func execCmd(cl *client, _ [][]byte, w *proto.Writer) {
 		}
 		return
 	}
-	if u := cl.user.cur.Load(); !u.open && !cl.loader {
-		cl.recheckQueued(u, m.cmds) // acl_cmds.go
+	if !cl.loader {
+		cl.recheckQueued(m.cmds) // acl_cmds.go
 	}
 	if s, ok := cl.singleShard(m.cmds, watched); ok {
 		cl.execOnShard(s, m.cmds, session, watched)
