@@ -53,6 +53,7 @@ const (
 // aclKeyPattern is one ~pattern (both permissions) or %R~ / %W~ / %RW~ pattern.
 type aclKeyPattern struct {
 	pattern string
+	pat     []byte // pattern, for matching without a conversion
 	perm    int
 }
 
@@ -86,6 +87,8 @@ type aclSelector struct {
 	keys        []aclKeyPattern
 	allChannels bool
 	channels    []string
+	// channelPats are the channels as bytes, for matching; set by seal.
+	channelPats [][]byte
 }
 
 func newSelector(allChannels bool) *aclSelector {
@@ -295,7 +298,7 @@ func (s *aclSelector) addKeyPattern(op string) error {
 			return nil
 		}
 	}
-	s.keys = append(s.keys, aclKeyPattern{pattern: rest, perm: perm})
+	s.keys = append(s.keys, aclKeyPattern{pattern: rest, pat: []byte(rest), perm: perm})
 	return nil
 }
 
@@ -453,6 +456,10 @@ func (u *aclUser) clone() *aclUser {
 func (u *aclUser) seal() *aclUser {
 	for _, s := range u.selectors {
 		s.prune()
+		s.channelPats = make([][]byte, len(s.channels))
+		for i, c := range s.channels {
+			s.channelPats[i] = []byte(c)
+		}
 	}
 	r := u.selectors[0]
 	u.open = r.allCmds && r.allKeys && r.allChannels
@@ -572,30 +579,17 @@ func (u *aclUser) checkPassword(pass []byte) bool {
 	return slices.Contains(u.passwords, h)
 }
 
-// aclKeyRef is a key argument and what the command does with it.
-type aclKeyRef struct {
-	pos  int
-	perm int
-}
-
-// keyRefs finds the command's keys with the permission each needs: reading the value
-// needs read, changing, adding to or deleting it needs write, and a key the command
-// only looks at (EXISTS, TYPE) needs neither, only a matching pattern.
-func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
+// deniedKey walks the command's keys with the permission each needs, and returns the
+// position of the first one denied refuses (0: none). Reading the value needs read;
+// changing, adding to or deleting it needs write; a key the command only looks at
+// (EXISTS, TYPE) needs neither, only a matching pattern. Only the commands with their
+// own keysFn allocate.
+func (c *Command) deniedKey(line [][]byte, denied func(key []byte, perm int) bool) int {
 	specs := c.KeySpecs
 	if len(specs) == 0 {
-		return nil
+		return 0
 	}
-	flagsAt := func(pos int) KeyFlag {
-		// Commands with their own keysFn: the first spec owns its single key, the
-		// last one the others (SORT's STORE, GEORADIUS's STORE, XREAD's streams).
-		if len(specs) > 1 && specs[0].BeginIndex == pos && !specs[0].KeyNum && specs[0].LastKey == 0 {
-			return specs[0].Flags
-		}
-		return specs[len(specs)-1].Flags
-	}
-	var refs []aclKeyRef
-	add := func(pos int, f KeyFlag) {
+	check := func(pos int, f KeyFlag) bool {
 		if f&KeyVariableFlags != 0 {
 			f = variableKeyFlags(c, line, f)
 		}
@@ -606,14 +600,21 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 		if f&(KeyInsert|KeyDelete|KeyUpdate) != 0 {
 			perm |= aclKeyWrite
 		}
-		refs = append(refs, aclKeyRef{pos, perm})
+		return denied(line[pos], perm)
 	}
-	custom := c.keysFn != nil && slices.ContainsFunc(specs, func(k KeySpec) bool { return k.Keyword != "" || k.Unknown })
-	if custom {
+	if c.keysFn != nil && slices.ContainsFunc(specs, func(k KeySpec) bool { return k.Keyword != "" || k.Unknown }) {
 		for _, p := range c.keysFn(line) {
-			add(p, flagsAt(p))
+			// The first spec owns its single key, the last one the others (SORT's
+			// STORE, GEORADIUS's STORE, XREAD's streams).
+			f := specs[len(specs)-1].Flags
+			if len(specs) > 1 && specs[0].BeginIndex == p && !specs[0].KeyNum && specs[0].LastKey == 0 {
+				f = specs[0].Flags
+			}
+			if check(p, f) {
+				return p
+			}
 		}
-		return refs
+		return 0
 	}
 	for _, k := range specs {
 		if k.Unknown || k.Flags&KeyNotKey != 0 {
@@ -630,7 +631,9 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 				continue
 			}
 			for i := range int(num) {
-				add(first+i*k.KeyStep, k.Flags)
+				if p := first + i*k.KeyStep; check(p, k.Flags) {
+					return p
+				}
 			}
 			continue
 		}
@@ -644,10 +647,12 @@ func (c *Command) keyRefs(line [][]byte) []aclKeyRef {
 			last += k.BeginIndex
 		}
 		for i := k.BeginIndex; i <= last && i < len(line); i += k.KeyStep {
-			add(i, k.Flags)
+			if check(i, k.Flags) {
+				return i
+			}
 		}
 	}
-	return refs
+	return 0
 }
 
 // variableKeyFlags resolves the key flags of the commands whose flags depend on their
@@ -674,30 +679,27 @@ func variableKeyFlags(c *Command, line [][]byte, f KeyFlag) KeyFlag {
 	return f
 }
 
-// aclChannelRef is a channel argument; pattern is set for PSUBSCRIBE's.
-type aclChannelRef struct {
-	pos     int
-	pattern bool
-}
-
-// channelRefs finds the channels a command publishes to or subscribes to.
-func channelRefs(c *Command, line [][]byte) []aclChannelRef {
-	var refs []aclChannelRef
+// deniedChannel returns the position of the first channel of a command that
+// publishes or subscribes which the patterns do not allow (0: none).
+func deniedChannel(c *Command, line [][]byte, patterns [][]byte) int {
 	switch c.FullName() {
 	case "publish", "spublish":
-		refs = append(refs, aclChannelRef{pos: 1})
+		if !channelAllowed(patterns, line[1], false) {
+			return 1
+		}
 	case "subscribe", "ssubscribe", "psubscribe":
 		for i := 1; i < len(line); i++ {
-			refs = append(refs, aclChannelRef{pos: i, pattern: c.Name == "psubscribe"})
+			if !channelAllowed(patterns, line[i], c.Name == "psubscribe") {
+				return i
+			}
 		}
 	}
-	return refs
+	return 0
 }
 
 // checkCommand decides whether the selector allows the command line; when not, it
-// returns the reason and the argument at fault (0 for the command itself). keys caches
-// the key positions across the selectors of one user.
-func (s *aclSelector) checkCommand(c *Command, line [][]byte, keys *[]aclKeyRef) (int, int) {
+// returns the reason and the argument at fault (0 for the command itself).
+func (s *aclSelector) checkCommand(c *Command, line [][]byte) (int, int) {
 	if !s.allCmds && c.Flags&FlagNoAuth == 0 && !s.bit(c.id) {
 		args := s.firstArgs[c.id]
 		idx := 1
@@ -708,35 +710,22 @@ func (s *aclSelector) checkCommand(c *Command, line [][]byte, keys *[]aclKeyRef)
 			return aclDeniedCmd, 0
 		}
 	}
-	if !s.allKeys && len(c.KeySpecs) > 0 && c.KeySpecs[0].Flags&KeyNotKey == 0 {
-		if *keys == nil {
-			*keys = c.keyRefs(line)
-			if *keys == nil {
-				*keys = []aclKeyRef{}
-			}
-		}
-		for _, k := range *keys {
-			if !s.keyAllowed(line[k.pos], k.perm) {
-				return aclDeniedKey, k.pos
-			}
+	if !s.allKeys {
+		if p := c.deniedKey(line, func(key []byte, perm int) bool { return !s.keyAllowed(key, perm) }); p > 0 {
+			return aclDeniedKey, p
 		}
 	}
 	if !s.allChannels {
-		for _, ch := range channelRefs(c, line) {
-			if !channelAllowed(s.channels, line[ch.pos], ch.pattern) {
-				return aclDeniedChannel, ch.pos
-			}
+		if p := deniedChannel(c, line, s.channelPats); p > 0 {
+			return aclDeniedChannel, p
 		}
 	}
 	return aclOK, 0
 }
 
 func (s *aclSelector) keyAllowed(key []byte, perm int) bool {
-	if s.allKeys {
-		return true
-	}
 	for _, p := range s.keys {
-		if p.perm&perm == perm && shard.Match([]byte(p.pattern), key, false) {
+		if p.perm&perm == perm && shard.Match(p.pat, key, false) {
 			return true
 		}
 	}
@@ -745,9 +734,9 @@ func (s *aclSelector) keyAllowed(key []byte, perm int) bool {
 
 // channelAllowed: a channel must match one of the patterns; a PSUBSCRIBE pattern must
 // be one of them, letter for letter.
-func channelAllowed(patterns []string, ch []byte, isPattern bool) bool {
+func channelAllowed(patterns [][]byte, ch []byte, isPattern bool) bool {
 	for _, p := range patterns {
-		if isPattern && p == string(ch) || !isPattern && shard.Match([]byte(p), ch, false) {
+		if isPattern && string(p) == string(ch) || !isPattern && shard.Match(p, ch, false) {
 			return true
 		}
 	}
@@ -760,10 +749,9 @@ func (u *aclUser) check(c *Command, line [][]byte) (reason, pos int) {
 	if u.open {
 		return aclOK, 0
 	}
-	var keys []aclKeyRef
 	reason = aclDeniedCmd
 	for _, s := range u.selectors {
-		r, p := s.checkCommand(c, line, &keys)
+		r, p := s.checkCommand(c, line)
 		if r == aclOK {
 			return aclOK, 0
 		}
@@ -778,7 +766,7 @@ func (u *aclUser) check(c *Command, line [][]byte) (reason, pos int) {
 // subscribed to.
 func (u *aclUser) channelPermitted(ch string, isPattern bool) bool {
 	for _, s := range u.selectors {
-		if s.allChannels || channelAllowed(s.channels, []byte(ch), isPattern) {
+		if s.allChannels || channelAllowed(s.channelPats, []byte(ch), isPattern) {
 			return true
 		}
 	}

@@ -46,9 +46,8 @@ func (cl *client) aclRefusal(u *aclUser, cmd *Command, args [][]byte) string {
 // allowed or the parse stops first at an error the command itself reports.
 func sortRefusal(u *aclUser, cmd *Command, args [][]byte) string {
 	full := false
-	var keys []aclKeyRef
 	for _, s := range u.selectors {
-		if r, _ := s.checkCommand(cmd, args, &keys); r != aclOK {
+		if r, _ := s.checkCommand(cmd, args); r != aclOK {
 			continue
 		}
 		if s.allKeys || slices.ContainsFunc(s.keys, func(p aclKeyPattern) bool { return p.pattern == "*" && p.perm&aclKeyRead != 0 }) {
