@@ -15,6 +15,7 @@ package coord
 // commands in hash-table order, which no other process can reproduce.
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -54,7 +55,27 @@ const (
 type aclKeyPattern struct {
 	pattern string
 	pat     []byte // pattern, for matching without a conversion
-	perm    int
+	// prefix is set for the common "literal*" pattern, matched without the glob engine.
+	prefix []byte
+	perm   int
+}
+
+// globPrefix returns the literal part of a pattern that is a literal followed by one
+// '*', and whether it is one.
+func globPrefix(p string) ([]byte, bool) {
+	lit, ok := strings.CutSuffix(p, "*")
+	if !ok || strings.ContainsAny(lit, "*?[]\\") {
+		return nil, false
+	}
+	return []byte(lit), true
+}
+
+func (p *aclKeyPattern) match(key []byte) bool {
+	if p.prefix != nil {
+		// As Redis's glob, "*" does not match the empty key.
+		return len(key) > 0 && bytes.HasPrefix(key, p.prefix)
+	}
+	return shard.Match(p.pat, key, false)
 }
 
 func (p aclKeyPattern) String() string {
@@ -298,7 +319,11 @@ func (s *aclSelector) addKeyPattern(op string) error {
 			return nil
 		}
 	}
-	s.keys = append(s.keys, aclKeyPattern{pattern: rest, pat: []byte(rest), perm: perm})
+	kp := aclKeyPattern{pattern: rest, pat: []byte(rest), perm: perm}
+	if pre, ok := globPrefix(rest); ok {
+		kp.prefix = append([]byte{}, pre...) // non-nil even when empty ("*")
+	}
+	s.keys = append(s.keys, kp)
 	return nil
 }
 
@@ -724,8 +749,8 @@ func (s *aclSelector) checkCommand(c *Command, line [][]byte) (int, int) {
 }
 
 func (s *aclSelector) keyAllowed(key []byte, perm int) bool {
-	for _, p := range s.keys {
-		if p.perm&perm == perm && shard.Match(p.pat, key, false) {
+	for i := range s.keys {
+		if p := &s.keys[i]; p.perm&perm == perm && p.match(key) {
 			return true
 		}
 	}

@@ -3,6 +3,8 @@ package coord
 import (
 	"strings"
 	"testing"
+
+	"github.com/basaltdb/basalt/shard"
 )
 
 // benchUser builds a user from rules, as ACL SETUSER would.
@@ -65,6 +67,29 @@ func BenchmarkACLCheckOpen(b *testing.B) {
 	for b.Loop() {
 		if r, _ := u.check(c, line); r != aclOK {
 			b.Fatal(r)
+		}
+	}
+}
+
+// The prefix shortcut of "literal*" key patterns must agree with the glob matcher.
+func TestACLKeyPatternPrefix(t *testing.T) {
+	patterns := []string{"*", "app:*", "a*", "", "app:", "a\\*b*", "a?*", "a[bc]*", "*x", "a*b*", "ä*"}
+	keys := []string{"", "a", "app:", "app:1", "ap", "a*b", "a*bc", "ab", "ax", "x", "äb", "APP:1"}
+	for _, p := range patterns {
+		s := newSelector(false)
+		if err := s.apply("%RW~" + p); err != nil {
+			t.Fatalf("~%s: %v", p, err)
+		}
+		kp := &s.keys[0]
+		_, short := globPrefix(p)
+		if short != (kp.prefix != nil) {
+			t.Errorf("~%s: prefix shortcut %v, want %v", p, kp.prefix != nil, short)
+		}
+		for _, k := range keys {
+			want := shard.Match([]byte(p), []byte(k), false)
+			if got := kp.match([]byte(k)); got != want {
+				t.Errorf("~%s against %q: %v, glob says %v", p, k, got, want)
+			}
 		}
 	}
 }
