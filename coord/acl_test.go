@@ -1280,3 +1280,83 @@ func TestACLStepParse(t *testing.T) {
 		t.Errorf("clientUsersView = %q", got)
 	}
 }
+
+// A replica authenticates to its master as a user (masteruser / masterauth) that may
+// run only what replication needs, with Basalt and redis-server as master; a user
+// without PSYNC gets no sync, and the master's ACL log names the refused command.
+func TestACLReplicationUser(t *testing.T) {
+	ctx := context.Background()
+	const rules = "on >replpw +psync +replconf +ping"
+	masters := map[string]func(t *testing.T, rules string) string{
+		"basalt-master": func(t *testing.T, rules string) string {
+			_, addr := startBasaltWith(t, func(cfg *coord.Config) {
+				cfg.Users = [][]string{append([]string{"repl"}, strings.Fields(rules)...)}
+			})
+			return addr
+		},
+		"redis-master": func(t *testing.T, rules string) string {
+			return startRedisIn(t, t.TempDir(), redisReplArgs(append([]string{"--user", "repl"}, strings.Fields(rules)...)...)...)
+		},
+	}
+	for name, start := range masters {
+		t.Run(name, func(t *testing.T) {
+			masterAddr := start(t, rules)
+			master := replClient(t, masterAddr)
+			if err := master.Set(ctx, "k", "v1", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			replica := replClient(t, startBasalt(t, 2))
+			for _, kv := range [][2]string{{"masteruser", "repl"}, {"masterauth", "replpw"}} {
+				if err := replica.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+					t.Fatalf("CONFIG SET %s: %v", kv[0], err)
+				}
+			}
+			attachReplica(t, replica, masterAddr)
+			if err := master.Set(ctx, "k", "v2", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			waitAck(t, master, replica)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				v, err := replica.Get(ctx, "k").Result()
+				if err == nil && v == "v2" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("GET k on the replica = %q, %v; want v2", v, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+
+			// The same user without PSYNC: the link never comes up, and the master
+			// logs the refusal.
+			if err := master.Do(ctx, "acl", "setuser", "repl", "-psync").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := master.Do(ctx, "acl", "log", "reset").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := master.Do(ctx, "client", "kill", "type", "replica").Err(); err != nil {
+				t.Fatal(err)
+			}
+			deadline = time.Now().Add(10 * time.Second)
+			for {
+				entries, err := master.Do(ctx, "acl", "log").Slice()
+				if err == nil && len(entries) > 0 {
+					got := fmt.Sprint(entries[0])
+					if !strings.Contains(got, "psync") || !strings.Contains(got, "repl") {
+						t.Fatalf("ACL LOG on the master: %s; want the refused psync of user repl", got)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no ACL LOG entry on the master after its replica lost PSYNC (%v)", err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if info := infoText(replica, "replication"); linkUp(info) {
+				t.Fatalf("the replica's link is up although its user may not PSYNC:\n%s", info)
+			}
+		})
+	}
+}
