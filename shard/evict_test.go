@@ -142,8 +142,10 @@ func TestLFUCounter(t *testing.T) {
 		t.Fatalf("fresh key's OBJECT FREQ = %q", got)
 	}
 	e, _ := s.peek([]byte("hot"))
-	// Redis's counter with lfu-log-factor 10 is about 5+sqrt(hits/5).
-	if f := s.freq(e); f < 40 || f > 60 {
+	// Redis's counter with lfu-log-factor 10 is about 5+sqrt(hits/5): 50 here, with a
+	// standard deviation of 3.4 (simulated); the bounds are 4.5 deviations away, so
+	// the test fails on linear or no growth, not on chance (it did once at 40-60).
+	if f := s.freq(e); f < 35 || f > 65 {
 		t.Fatalf("10000 reads give counter %d, want logarithmic growth", f)
 	}
 	s.now += 10 * 60_000 // ten minutes idle with lfu-decay-time 1
