@@ -318,7 +318,13 @@ func (s *Server) info(want map[string]bool, snaps []loopSnapshot) string {
 		}
 	})
 	section("Latencystats", func() { s.latencyStats(&b, snaps) }) // latency.go
-	section("Cluster", func() { field("cluster_enabled", 0) })
+	section("Cluster", func() {
+		enabled := 0
+		if s.cluster != nil {
+			enabled = 1
+		}
+		field("cluster_enabled", enabled)
+	})
 	section("Keyspace", func() {
 		for db := 0; db < s.cfg.Databases; db++ {
 			keys, expiring := 0, 0

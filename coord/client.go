@@ -481,6 +481,11 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 			return cmd, msg
 		}
 	}
+	if cl.srv.cluster != nil && !cl.loader && cmd.hasKeys() {
+		if msg := cl.clusterRedirect(cmd, args); msg != "" { // cluster.go
+			return cmd, msg
+		}
+	}
 	switch {
 	case cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0:
 		return cmd, proto.ErrLoading
@@ -788,8 +793,11 @@ func sameSlice(a, b []byte) bool {
 // reject answers a command that never ran: unknown, wrong arity, not authenticated.
 func (cl *client) reject(cmd *Command, msg string) {
 	if cmd != nil && cmd.Name == "exec" {
-		// A rejected EXEC discards the transaction and says why, as Redis does.
-		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+		// A rejected EXEC discards the transaction and says why, as Redis does; a
+		// cluster redirection is answered as it is.
+		if !isRedirect(msg) {
+			msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+		}
 		cl.multi = nil
 		cl.unwatch()
 	}

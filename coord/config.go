@@ -52,11 +52,15 @@ type Config struct {
 	// ACLFile is aclfile, the file ACL LOAD and SAVE use; Users are the user directives,
 	// each a name and its rules, applied at start-up; ACLPubsubDefault is
 	// acl-pubsub-default, the channels of new users (acl.go).
-	ACLFile          string
-	Users            [][]string
-	ACLPubsubDefault string
-	MaxClients       int
-	Timeout          int // seconds; 0 = never close idle clients
+	ClusterEnabled     bool
+	ClusterConfigFile  string
+	ClusterNodeTimeout int // milliseconds
+	ClusterPort        int // 0: port + 10000
+	ACLFile            string
+	Users              [][]string
+	ACLPubsubDefault   string
+	MaxClients         int
+	Timeout            int // seconds; 0 = never close idle clients
 
 	// TrackingTableMaxKeys caps the keys the client-side caching table remembers
 	// (tracking-table-max-keys; 0 = no cap).
@@ -395,6 +399,14 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.AutoAOFRewritePercentage }},
 	{name: "auto-aof-rewrite-min-size", kind: kindBytes, def: "64mb", min: 0, max: maxInt64, mutable: true,
 		int64p: func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }},
+	{name: "cluster-enabled", kind: kindBool, def: "no",
+		boolp: func(c *Config) *bool { return &c.ClusterEnabled }},
+	{name: "cluster-config-file", kind: kindString, def: "nodes.conf",
+		strp: func(c *Config) *string { return &c.ClusterConfigFile }},
+	{name: "cluster-node-timeout", kind: kindInt, def: "15000", min: 0, max: maxInt64, mutable: true,
+		intp: func(c *Config) *int { return &c.ClusterNodeTimeout }},
+	{name: "cluster-port", kind: kindInt, def: "0", min: 0, max: 65535,
+		intp: func(c *Config) *int { return &c.ClusterPort }},
 	{name: "aclfile", kind: kindString, def: "",
 		strp: func(c *Config) *string { return &c.ACLFile }},
 	{name: "acl-pubsub-default", kind: kindEnum, def: "resetchannels", mutable: true, enum: []string{"allchannels", "resetchannels"},

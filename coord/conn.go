@@ -141,6 +141,10 @@ func selectCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error(proto.ErrNotInt)
 		return
 	}
+	if cl.srv.cluster != nil && n != 0 {
+		w.Error("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	if n < 0 || n >= int64(cl.srv.cfg.Databases) {
 		w.Error(proto.ErrDBIndex)
 		return

@@ -26,6 +26,8 @@ import (
 // Concurrency: loop i alone touches shards[i] and loops[i].clients. Everything else
 // here is written before the loops accept commands (ready is closed after) or is atomic.
 type Server struct {
+	// cluster is the cluster state, nil unless cluster-enabled (cluster.go).
+	cluster *clusterState
 	// acl is the users and the ACL log (acl.go).
 	acl aclState
 	gnet.BuiltinEventEngine
@@ -370,6 +372,14 @@ func (s *Server) Run() error {
 	}
 	if s.cfg.TCPKeepalive > 0 {
 		opts = append(opts, gnet.WithTCPKeepAlive(time.Duration(s.cfg.TCPKeepalive)*time.Second))
+	}
+	if s.cfg.ClusterEnabled {
+		if err := s.startCluster(); err != nil { // cluster.go
+			s.log.warning("Cluster mode: %v. Exiting.", err)
+			s.stopOnce.Do(func() { close(s.stopped) })
+			return err
+		}
+		defer s.cluster.stopBus()
 	}
 	s.startMetrics() // metrics.go; a listener that cannot bind is logged, not fatal
 	defer s.stopMetrics()

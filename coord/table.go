@@ -238,6 +238,8 @@ const (
 	conn = FlagNoAuth | FlagNoScript | ls | fast | FlagAllowBusy
 	// scriptCall: EVAL, FCALL and their read-only forms.
 	scriptCall = FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys | FlagMovableKeys
+	// clusterAdm: CLUSTER's administrative subcommands.
+	clusterAdm = FlagAdmin | FlagStale | FlagNoAsyncLoading
 	// adm: server administration.
 	adm = FlagAdmin | FlagNoScript | ls
 )
@@ -561,6 +563,32 @@ var table = []*Command{
 		{Name: "rewrite", Arity: 2, Flags: adm, Since: "2.8.0", Summary: "Writes the running configuration to the config file."},
 		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CONFIG's subcommands."},
 	}},
+	{Name: "cluster", Arity: -2, Group: "cluster", Since: "3.0.0", Summary: "Runs Redis Cluster's node and slot commands.", Subs: []*Command{
+		{Name: "addslots", Arity: -3, Flags: clusterAdm, Summary: "Assigns slots to this node."},
+		{Name: "addslotsrange", Arity: -4, Flags: clusterAdm, Since: "7.0.0", Summary: "Assigns ranges of slots to this node."},
+		{Name: "bumpepoch", Arity: 2, Flags: clusterAdm, Tips: []string{tipNondetOutput}, Summary: "Gives this node a new, highest config epoch."},
+		{Name: "count-failure-reports", Arity: 3, Flags: FlagAdmin | FlagStale, Tips: []string{tipNondetOutput}, Summary: "Counts the masters that report a node as failing."},
+		{Name: "countkeysinslot", Arity: 3, Flags: FlagStale, Summary: "Counts this node's keys in a slot."},
+		{Name: "delslots", Arity: -3, Flags: clusterAdm, Summary: "Unassigns slots."},
+		{Name: "delslotsrange", Arity: -4, Flags: clusterAdm, Since: "7.0.0", Summary: "Unassigns ranges of slots."},
+		{Name: "flushslots", Arity: 2, Flags: clusterAdm, Summary: "Unassigns every slot of this node, which must be empty."},
+		{Name: "forget", Arity: 3, Flags: clusterAdm, Summary: "Removes a node from this node's table."},
+		{Name: "getkeysinslot", Arity: 4, Flags: FlagStale, Tips: []string{tipNondetOutput}, Summary: "Returns this node's keys in a slot."},
+		{Name: "info", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Summary: "Describes the cluster's state."},
+		{Name: "keyslot", Arity: 3, Flags: FlagStale, Summary: "Returns the hash slot of a key."},
+		{Name: "meet", Arity: -4, Flags: clusterAdm, Summary: "Introduces this node to another node by address."},
+		{Name: "myid", Arity: 2, Flags: FlagStale, Summary: "Returns this node's id."},
+		{Name: "nodes", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Summary: "Lists the nodes as this node knows them."},
+		{Name: "reset", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagStale, Summary: "Forgets the other nodes and the slots."},
+		{Name: "saveconfig", Arity: 2, Flags: clusterAdm, Summary: "Writes the node table to cluster-config-file."},
+		{Name: "set-config-epoch", Arity: 3, Flags: clusterAdm, Summary: "Sets the config epoch of a new node."},
+		{Name: "shards", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Since: "7.0.0", Summary: "Lists the shards with their slots and nodes."},
+		{Name: "slots", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Summary: "Lists the slot ranges with their nodes."},
+		{Name: "help", Arity: 2, Flags: ls, Since: "5.0.0", Summary: "Lists CLUSTER's subcommands."},
+	}},
+	{Name: "readonly", Arity: 1, Flags: ls | fast, ACL: []string{"connection"}, Group: "cluster", Since: "3.0.0", Summary: "Lets a cluster replica's connection read."},
+	{Name: "readwrite", Arity: 1, Flags: ls | fast, ACL: []string{"connection"}, Group: "cluster", Since: "3.0.0", Summary: "Ends READONLY."},
+	{Name: "asking", Arity: 1, Flags: fast, ACL: []string{"connection"}, Group: "cluster", Since: "3.0.0", Summary: "Lets the next command reach a slot this node imports."},
 	{Name: "acl", Arity: -2, Group: "server", Since: "6.0.0", Summary: "Manages users and their permissions.", Subs: []*Command{
 		{Name: "cat", Arity: -2, Flags: FlagNoScript | ls, Summary: "Lists the ACL categories, or the commands in one."},
 		{Name: "deluser", Arity: -3, Flags: adm, Summary: "Deletes users and disconnects their connections."},
