@@ -160,6 +160,8 @@ type clusterState struct {
 	sent, recv   atomic.Int64
 	// route is the snapshot the command path reads.
 	route atomic.Pointer[clusterRoute]
+	// started is when cluster mode started.
+	started time.Time
 	// save is signalled when the table changed and nodes.conf must be written.
 	save chan struct{}
 	srv  *Server
@@ -201,6 +203,7 @@ func (s *Server) startCluster() error {
 		save:        make(chan struct{}, 1),
 		srv:         s,
 		stop:        make(chan struct{}),
+		started:     time.Now(),
 	}
 	if !filepath.IsAbs(cs.file) {
 		cs.file = filepath.Join(cfg.Dir, cs.file)
@@ -227,9 +230,23 @@ func (s *Server) startCluster() error {
 	return cs.startBus() // cluster_bus.go
 }
 
+// clusterWritableDelay is how long a master stays down after it starts (Redis's
+// CLUSTER_WRITABLE_DELAY).
+const clusterWritableDelay = 2 * time.Second
+
 // changedLocked recomputes the state and the route after a change, and asks for the
 // table to be saved. cs.mu is held.
 func (cs *clusterState) changedLocked() {
+	cs.recomputeLocked()
+	select {
+	case cs.save <- struct{}{}:
+	default:
+	}
+}
+
+// recomputeLocked derives the cluster state and the command path's route from the
+// table. cs.mu is held.
+func (cs *clusterState) recomputeLocked() {
 	ok := true
 	r := &clusterRoute{}
 	index := map[*clusterNode]int16{}
@@ -254,12 +271,13 @@ func (cs *clusterState) changedLocked() {
 		}
 		r.owner[i] = k
 	}
+	if ok && !cs.ok && cs.myself.master == "" && time.Since(cs.started) < clusterWritableDelay {
+		// As Redis: a master that just started stays down a moment, giving the
+		// cluster a chance to tell it that it lost its slots (cron looks again).
+		ok = false
+	}
 	cs.ok, r.ok = ok, ok
 	cs.route.Store(r)
-	select {
-	case cs.save <- struct{}{}:
-	default:
-	}
 }
 
 // redirect decides whether this node serves the command line, as redis-server's

@@ -517,8 +517,11 @@ func (cs *clusterState) detectFailures() {
 		m.FailID = n.id
 		cs.broadcastLocked(m)
 	}
-	if changed {
+	switch {
+	case changed:
 		cs.changedLocked()
+	case !cs.ok:
+		cs.recomputeLocked() // the start-up delay may be over
 	}
 }
 
