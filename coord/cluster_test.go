@@ -368,5 +368,3 @@ func TestClusterRepliesMatchRedis(t *testing.T) {
 		}
 	}
 }
-
-
