@@ -42,6 +42,8 @@ type client struct {
 	// aclFault is why admit last refused a command, for the ACL log (acl_cmds.go).
 	user     *aclSlot
 	aclFault aclFault
+	// clusterReadonly is set by READONLY (cluster.go).
+	clusterReadonly bool
 	// loader is the server's own connection that replays the AOF at start-up.
 	loader  bool
 	name    string

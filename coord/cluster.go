@@ -162,6 +162,10 @@ type clusterState struct {
 	route atomic.Pointer[clusterRoute]
 	// started is when cluster mode started.
 	started time.Time
+	// election is this replica's failover in progress; votedFor is when this master
+	// last voted for a replica of each master (cluster_failover.go).
+	election *election
+	votedFor map[string]int64
 	// save is signalled when the table changed and nodes.conf must be written.
 	save chan struct{}
 	srv  *Server
@@ -175,6 +179,9 @@ type clusterRoute struct {
 	// of the node's address in addrs.
 	owner [clusterSlots]int16
 	addrs []string
+	// master is the owner index of this replica's master, -2 on a master: READONLY
+	// connections read its slots here.
+	master int16
 }
 
 // Redirection errors, in redis-server's words.
@@ -204,6 +211,7 @@ func (s *Server) startCluster() error {
 		srv:         s,
 		stop:        make(chan struct{}),
 		started:     time.Now(),
+		votedFor:    map[string]int64{},
 	}
 	if !filepath.IsAbs(cs.file) {
 		cs.file = filepath.Join(cfg.Dir, cs.file)
@@ -222,6 +230,10 @@ func (s *Server) startCluster() error {
 	}
 	cs.mu.Lock()
 	cs.changedLocked()
+	if m := cs.nodes[cs.myself.master]; m != nil {
+		// A replica restarted from its nodes.conf follows its master again.
+		cs.replicateLocked(m)
+	}
 	cs.mu.Unlock()
 	s.cluster = cs
 	if err := cs.writeFile(); err != nil {
@@ -248,7 +260,7 @@ func (cs *clusterState) changedLocked() {
 // table. cs.mu is held.
 func (cs *clusterState) recomputeLocked() {
 	ok := true
-	r := &clusterRoute{}
+	r := &clusterRoute{master: -2}
 	index := map[*clusterNode]int16{}
 	for i, n := range cs.owner {
 		switch {
@@ -270,6 +282,11 @@ func (cs *clusterState) recomputeLocked() {
 			index[n] = k
 		}
 		r.owner[i] = k
+	}
+	if m := cs.nodes[cs.myself.master]; m != nil {
+		if k, ok := index[m]; ok {
+			r.master = k
+		}
 	}
 	if ok && !cs.ok && cs.myself.master == "" && time.Since(cs.started) < clusterWritableDelay {
 		// As Redis: a master that just started stays down a moment, giving the
@@ -322,6 +339,9 @@ func (cl *client) clusterRedirect(cmd *Command, args [][]byte) string {
 		return errClusterDown
 	}
 	if o := r.owner[slot]; o > 0 {
+		if o == r.master && cl.clusterReadonly && cmd.Name != "exec" && cmd.Flags&FlagWrite == 0 {
+			return "" // READONLY: a replica serves its master's slots for reads
+		}
 		return "MOVED " + strconv.Itoa(slot) + " " + r.addrs[o-1]
 	}
 	return ""
@@ -1167,17 +1187,19 @@ func (cs *clusterState) saver() {
 	}
 }
 
-// READONLY, READWRITE and ASKING: with replicas not serving reads and no slot
-// migration yet, they only answer as Redis does.
+// READONLY lets the connection read its replica's master's slots here; READWRITE ends
+// that. ASKING answers, with no slot migration yet to use it.
 
 func readonlyCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	if cl.clusterOn(w) != nil {
+		cl.clusterReadonly = true
 		w.OK()
 	}
 }
 
 func readwriteCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	if cl.clusterOn(w) != nil {
+		cl.clusterReadonly = false
 		w.OK()
 	}
 }

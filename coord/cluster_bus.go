@@ -48,6 +48,9 @@ type busMsg struct {
 	YourIP       string    `json:"yourip,omitempty"`
 	Gossip       []busNode `json:"gossip,omitempty"`
 	FailID       string    `json:"fail,omitempty"`
+	// Force asks masters to vote although the sender's master is not failing
+	// (CLUSTER FAILOVER FORCE).
+	Force bool `json:"force,omitempty"`
 }
 
 const maxBusMsg = 1 << 20
@@ -396,11 +399,24 @@ func (cs *clusterState) handle(m *busMsg, remoteIP string, via *clusterNode) *bu
 		me.configEpoch = cs.currentEpoch
 		changed = true
 	}
+	lost := map[*clusterNode]bool{}
 	for _, r := range m.Slots {
 		for s := max(r[0], 0); s <= r[1] && s < clusterSlots; s++ {
 			if o := cs.owner[s]; o != sender && (o == nil || o.configEpoch < sender.configEpoch) {
+				if o != nil {
+					lost[o] = true
+				}
 				cs.owner[s], changed = sender, true
 			}
+		}
+	}
+	// A master that lost all its slots to the sender (a promoted replica) follows it as
+	// a replica, and so do its replicas, as in Redis.
+	if sender.master == "" && len(lost) > 0 {
+		if follow := cs.nodes[me.master]; (me.master == "" && lost[me] && !cs.ownsAny(me)) ||
+			(follow != nil && lost[follow] && !cs.ownsAny(follow)) {
+			cs.replicateLocked(sender)
+			changed = true
 		}
 	}
 	for _, g := range m.Gossip {
@@ -424,6 +440,17 @@ func (cs *clusterState) handle(m *busMsg, remoteIP string, via *clusterNode) *bu
 		} else if n.reports != nil {
 			delete(n.reports, sender.id)
 		}
+	}
+	switch m.Type {
+	case "auth-req":
+		if cs.grantVoteLocked(sender, m, now) {
+			ack := cs.messageLocked("auth-ack", sender)
+			ack.CurrentEpoch = m.CurrentEpoch
+			cs.changedLocked()
+			return ack
+		}
+	case "auth-ack":
+		cs.countVoteLocked(sender, m.CurrentEpoch)
 	}
 	if m.Type == "fail" {
 		if n := cs.nodes[m.FailID]; n != nil && !n.myself && !n.fail {
@@ -511,6 +538,9 @@ func (cs *clusterState) detectFailures() {
 			failed = append(failed, n)
 			changed = true
 		}
+	}
+	if cs.myself.master != "" {
+		cs.electionStep(now) // cluster_failover.go
 	}
 	for _, n := range failed {
 		m := cs.messageLocked("fail", nil)

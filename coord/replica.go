@@ -83,6 +83,10 @@ func (s *Server) isReplica() bool { return s.replicaOf.Load() != nil }
 // REPLICAOF host port | NO ONE (and SLAVEOF).
 func replicaofCmd(cl *client, args [][]byte, w *proto.Writer) {
 	srv := cl.srv
+	if srv.cluster != nil {
+		w.Error("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
 	if strings.EqualFold(string(args[1]), "no") && strings.EqualFold(string(args[2]), "one") {
 		if srv.isReplica() {
 			srv.stopReplication()
