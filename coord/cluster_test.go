@@ -368,3 +368,102 @@ func TestClusterRepliesMatchRedis(t *testing.T) {
 		}
 	}
 }
+
+// A replica added with redis-cli --cluster add-node --cluster-slave takes over when its
+// master stops, with the data it replicated; the master comes back as its replica.
+func TestClusterAutomaticFailover(t *testing.T) {
+	ctx := context.Background()
+	start := func(port, bus int, dir string) (*coord.Server, error) {
+		cfg := coord.DefaultConfig()
+		cfg.Port, cfg.Bind, cfg.Dir, cfg.LogLevel, cfg.MetricsPort = port, []string{"127.0.0.1"}, dir, "warning", 0
+		cfg.ClusterEnabled, cfg.ClusterNodeTimeout, cfg.ClusterPort, cfg.Threads = true, 500, bus, 1
+		return coord.Start(cfg)
+	}
+	type node struct {
+		port, bus int
+		dir       string
+		srv       *coord.Server
+		addr      string
+	}
+	var nodes []*node
+	for range 4 {
+		n := &node{port: freePort(t), bus: freePort(t), dir: t.TempDir()}
+		srv, err := start(n.port, n.bus, n.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.srv, n.addr = srv, "127.0.0.1:"+strconv.Itoa(n.port)
+		t.Cleanup(func() { n.srv.Stop() })
+		if err := waitPing(n.addr, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	createCluster(t, nodes[0].addr, nodes[1].addr, nodes[2].addr)
+	c0 := redis.NewClient(&redis.Options{Addr: nodes[0].addr, Protocol: 2})
+	defer c0.Close()
+	masterID, err := c0.Do(ctx, "cluster", "myid").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("redis-cli", "--cluster", "add-node", nodes[3].addr, nodes[0].addr,
+		"--cluster-slave", "--cluster-master-id", masterID).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] New node added correctly") {
+		t.Fatalf("redis-cli --cluster add-node --cluster-slave: %v\n%s", err, out)
+	}
+	replica := redis.NewClient(&redis.Options{Addr: nodes[3].addr, Protocol: 2})
+	defer replica.Close()
+	waitInfo(t, replica, "replication", 20*time.Second, "the new replica syncs", linkUp)
+
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[1].addr}, Protocol: 2})
+	defer cc.Close()
+	const n = 200
+	for i := range n {
+		if err := cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every write reached the replica before its master stops.
+	if got, err := c0.Do(ctx, "wait", 1, 5000).Int(); err != nil || got != 1 {
+		t.Fatalf("WAIT 1 on the master = %d, %v", got, err)
+	}
+
+	nodes[0].srv.Stop()
+	waitInfo(t, replica, "replication", 20*time.Second, "the replica is promoted", func(info string) bool {
+		return replInfoField(info, "role") == "master"
+	})
+	waitClusterState(t, nodes[1].addr, "ok", 20*time.Second)
+	cc.ReloadState(ctx)
+	for i := range n {
+		var v int
+		var err error
+		for attempt := 0; attempt < 50; attempt++ {
+			if v, err = cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond) // the client learns the new slot map
+		}
+		if err != nil || v != i {
+			t.Fatalf("after the failover GET k%d = %d, %v", i, v, err)
+		}
+	}
+
+	// The old master restarts from its nodes.conf and follows the new one.
+	var srv *coord.Server
+	for attempt := 0; ; attempt++ {
+		if srv, err = start(nodes[0].port, nodes[0].bus, nodes[0].dir); err == nil {
+			break
+		}
+		if attempt == 20 {
+			t.Fatalf("restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(srv.Stop)
+	old := redis.NewClient(&redis.Options{Addr: nodes[0].addr, Protocol: 2})
+	defer old.Close()
+	waitInfo(t, old, "replication", 20*time.Second, "the old master becomes a replica of the new one", func(info string) bool {
+		return replInfoField(info, "role") == "slave" && replInfoField(info, "master_port") == strconv.Itoa(nodes[3].port) &&
+			replInfoField(info, "master_link_status") == "up"
+	})
+}
