@@ -42,8 +42,9 @@ type client struct {
 	// aclFault is why admit last refused a command, for the ACL log (acl_cmds.go).
 	user     *aclSlot
 	aclFault aclFault
-	// clusterReadonly is set by READONLY (cluster.go).
-	clusterReadonly bool
+	// clusterReadonly is set by READONLY (cluster.go), clusterAsking by ASKING for the
+	// next command (cluster_migrate.go).
+	clusterReadonly, clusterAsking bool
 	// loader is the server's own connection that replays the AOF at start-up.
 	loader  bool
 	name    string
@@ -483,9 +484,15 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 			return cmd, msg
 		}
 	}
-	if cl.srv.cluster != nil && !cl.loader && cmd.hasKeys() {
-		if msg := cl.clusterRedirect(cmd, args); msg != "" { // cluster.go
-			return cmd, msg
+	if cl.srv.cluster != nil && !cl.loader {
+		asking := cl.clusterAsking
+		if cmd.Name != "asking" {
+			cl.clusterAsking = false // ASKING counts for the next command only
+		}
+		if cmd.hasKeys() {
+			if msg := cl.clusterRedirect(cmd, args, asking); msg != "" { // cluster.go
+				return cmd, msg
+			}
 		}
 	}
 	switch {

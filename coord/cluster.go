@@ -166,6 +166,9 @@ type clusterState struct {
 	// last voted for a replica of each master (cluster_failover.go).
 	election *election
 	votedFor map[string]int64
+	// migrating and importing are the slots being moved out of and into this node
+	// (cluster_migrate.go).
+	migrating, importing map[int]*clusterNode
 	// save is signalled when the table changed and nodes.conf must be written.
 	save chan struct{}
 	srv  *Server
@@ -182,6 +185,10 @@ type clusterRoute struct {
 	// master is the owner index of this replica's master, -2 on a master: READONLY
 	// connections read its slots here.
 	master int16
+	// migrating maps the slots being moved out to the target's address; importing
+	// lists those being moved in.
+	migrating map[int]string
+	importing map[int]bool
 }
 
 // Redirection errors, in redis-server's words.
@@ -212,6 +219,8 @@ func (s *Server) startCluster() error {
 		stop:        make(chan struct{}),
 		started:     time.Now(),
 		votedFor:    map[string]int64{},
+		migrating:   map[int]*clusterNode{},
+		importing:   map[int]*clusterNode{},
 	}
 	if !filepath.IsAbs(cs.file) {
 		cs.file = filepath.Join(cfg.Dir, cs.file)
@@ -288,6 +297,18 @@ func (cs *clusterState) recomputeLocked() {
 			r.master = k
 		}
 	}
+	if len(cs.migrating) > 0 {
+		r.migrating = map[int]string{}
+		for s, n := range cs.migrating {
+			r.migrating[s] = n.addr()
+		}
+	}
+	if len(cs.importing) > 0 {
+		r.importing = map[int]bool{}
+		for s := range cs.importing {
+			r.importing[s] = true
+		}
+	}
 	if ok && !cs.ok && cs.myself.master == "" && time.Since(cs.started) < clusterWritableDelay {
 		// As Redis: a master that just started stays down a moment, giving the
 		// cluster a chance to tell it that it lost its slots (cron looks again).
@@ -300,7 +321,7 @@ func (cs *clusterState) recomputeLocked() {
 // redirect decides whether this node serves the command line, as redis-server's
 // getNodeByQuery does: "" when it does, else the error that redirects the client.
 // EXEC looks at every queued command together.
-func (cl *client) clusterRedirect(cmd *Command, args [][]byte) string {
+func (cl *client) clusterRedirect(cmd *Command, args [][]byte, asking bool) string {
 	r := cl.srv.cluster.route.Load()
 	first, slot := []byte(nil), -1
 	visit := func(c *Command, line [][]byte) string {
@@ -339,6 +360,9 @@ func (cl *client) clusterRedirect(cmd *Command, args [][]byte) string {
 		return errClusterDown
 	}
 	if o := r.owner[slot]; o > 0 {
+		if r.importing[slot] && (asking || cmd.Flags&FlagAsking != 0) {
+			return "" // a key of a slot on its way here, asked for after -ASK
+		}
 		if o == r.master && cl.clusterReadonly && cmd.Name != "exec" && cmd.Flags&FlagWrite == 0 {
 			return "" // READONLY: a replica serves its master's slots for reads
 		}
@@ -471,7 +495,24 @@ func (cs *clusterState) nodeLine(n *clusterNode) string {
 			fmt.Fprintf(&b, " %d-%d", r[0], r[1])
 		}
 	}
+	if n.myself {
+		for _, s := range sortedSlots(cs.migrating) {
+			fmt.Fprintf(&b, " [%d->-%s]", s, cs.migrating[s].id)
+		}
+		for _, s := range sortedSlots(cs.importing) {
+			fmt.Fprintf(&b, " [%d-<-%s]", s, cs.importing[s].id)
+		}
+	}
 	return b.String()
+}
+
+func sortedSlots(m map[int]*clusterNode) []int {
+	out := make([]int, 0, len(m))
+	for s := range m {
+		out = append(out, s)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // sortedNodes lists the nodes in id order; cs.mu is held.
@@ -789,6 +830,16 @@ func (cs *clusterState) forgetLocked(n *clusterNode) {
 	for i, o := range cs.owner {
 		if o == n {
 			cs.owner[i] = nil
+		}
+	}
+	for s, o := range cs.migrating {
+		if o == n {
+			delete(cs.migrating, s)
+		}
+	}
+	for s, o := range cs.importing {
+		if o == n {
+			delete(cs.importing, s)
 		}
 	}
 	if n.link != nil {
@@ -1188,7 +1239,7 @@ func (cs *clusterState) saver() {
 }
 
 // READONLY lets the connection read its replica's master's slots here; READWRITE ends
-// that. ASKING answers, with no slot migration yet to use it.
+// that.
 
 func readonlyCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	if cl.clusterOn(w) != nil {
@@ -1204,8 +1255,3 @@ func readwriteCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	}
 }
 
-func askingCmd(cl *client, _ [][]byte, w *proto.Writer) {
-	if cl.clusterOn(w) != nil {
-		w.OK()
-	}
-}

@@ -25,6 +25,7 @@ const (
 	FlagStale
 	FlagSkipMonitor
 	FlagSkipSlowlog
+	FlagAsking
 	FlagFast
 	FlagNoAuth
 	FlagMayReplicate
@@ -36,7 +37,7 @@ const (
 )
 
 var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript",
-	"blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth",
+	"blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
 	"may_replicate", "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy"}
 
 // Names returns the flag names in COMMAND's spelling and order.
@@ -116,7 +117,8 @@ type KeySpec struct {
 	KeyNumIdx  int
 	FirstKey   int
 	// Keyword, when set, makes the search begin after this word, looked for from
-	// argument BeginIndex on (Redis's "keyword" begin_search; XREAD's STREAMS). Such a
+	// argument BeginIndex on, or backwards from the end when BeginIndex is negative
+	// (Redis's "keyword" begin_search: XREAD's STREAMS, MIGRATE's KEYS). Such a
 	// command is movablekeys and finds its keys with its own keysFn.
 	Keyword string
 }
@@ -541,6 +543,8 @@ var table = []*Command{
 	{Name: "copy", Arity: -3, Flags: rw, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess), keyAt(2, KeyOW|KeyUpdate)}, Group: "generic", Since: "6.2.0", Summary: "Copies a key's value, optionally to another database."},
 	{Name: "dump", Arity: 2, Flags: ro, ACL: []string{"keyspace"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(1, KeyRO|KeyAccess)}, Group: "generic", Since: "2.6.0", Summary: "Serializes a key's value in the RDB format RESTORE reads."},
 	{Name: "restore", Arity: -4, Flags: rw, ACL: []string{"keyspace", "dangerous"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate)}, Group: "generic", Since: "2.6.0", Summary: "Creates a key from a value serialized by DUMP."},
+	{Name: "restore-asking", Arity: -4, Flags: rw | FlagAsking, ACL: []string{"keyspace", "dangerous"}, KeySpecs: []KeySpec{keyAt(1, KeyOW|KeyUpdate)}, Group: "server", Since: "3.0.0", Summary: "RESTORE sent by MIGRATE to a node importing the key's slot."},
+	{Name: "migrate", Arity: -6, Flags: wr | FlagMovableKeys, ACL: []string{"keyspace", "dangerous"}, Tips: []string{tipNondetOutput}, KeySpecs: []KeySpec{keyAt(3, KeyRW|KeyAccess|KeyDelete), keysAfterKeyword("KEYS", -2, -1, 0, KeyRW|KeyAccess|KeyDelete|KeyIncomplete)}, Group: "generic", Since: "2.6.0", Summary: "Moves keys to another server.", keysFn: migrateKeys},
 	{Name: "move", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace"}, KeySpecs: []KeySpec{keyAt(1, KeyRW|KeyAccess|KeyUpdate)}, Group: "generic", Since: "1.0.0", Summary: "Moves a key to another database."},
 	{Name: "swapdb", Arity: 3, Flags: wr | fast, ACL: []string{"keyspace", "dangerous"}, Group: "server", Since: "4.0.0", Summary: "Exchanges the contents of two databases."},
 	{Name: "dbsize", Arity: 1, Flags: ro | fast, ACL: []string{"keyspace"}, Tips: []string{tipRequestAllShards, tipAggSum}, Group: "server", Since: "1.0.0", Summary: "Returns the number of keys in the database."},
@@ -585,6 +589,7 @@ var table = []*Command{
 		{Name: "failover", Arity: -2, Flags: clusterAdm, Summary: "Makes this replica take its master's slots."},
 		{Name: "reset", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagStale, Summary: "Forgets the other nodes and the slots."},
 		{Name: "saveconfig", Arity: 2, Flags: clusterAdm, Summary: "Writes the node table to cluster-config-file."},
+		{Name: "setslot", Arity: -4, Flags: clusterAdm, Summary: "Moves a slot: marks it importing or migrating, or gives it to a node."},
 		{Name: "set-config-epoch", Arity: 3, Flags: clusterAdm, Summary: "Sets the config epoch of a new node."},
 		{Name: "shards", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Since: "7.0.0", Summary: "Lists the shards with their slots and nodes."},
 		{Name: "slots", Arity: 2, Flags: FlagStale, Tips: []string{tipNondetOutput}, Summary: "Lists the slot ranges with their nodes."},

@@ -124,6 +124,12 @@ func (ls *loopState) runShardCommand(sh *shard.Shard, cmd *Command, args [][]byt
 	start := ls.stamp()
 	mark := w.Len()
 	sh.BeginAtMilli(db, ls.clock.unixMilli(start))
+	if cs := ls.srv.cluster; cs != nil {
+		if msg := cs.askFor(sh, cmd, args); msg != "" { // cluster_migrate.go
+			w.Error(msg)
+			return ls.account(cmd, w, mark, start)
+		}
+	}
 	before := sh.Dirty()
 	if cmd.Flags&FlagDenyOOM != 0 {
 		if ls.scriptCall {
