@@ -1254,4 +1254,3 @@ func readwriteCmd(cl *client, _ [][]byte, w *proto.Writer) {
 		w.OK()
 	}
 }
-
