@@ -467,3 +467,117 @@ func TestClusterAutomaticFailover(t *testing.T) {
 			replInfoField(info, "master_link_status") == "up"
 	})
 }
+
+// A fourth master joins a loaded cluster with redis-cli --cluster add-node and takes
+// slots with their keys through redis-cli --cluster reshard (SETSLOT, MIGRATE); during
+// a move the source answers -ASK for keys it no longer has and the target serves them
+// after ASKING.
+func TestClusterReshard(t *testing.T) {
+	ctx := context.Background()
+	var addrs []string
+	for range 4 {
+		_, addr := startClusterNode(t)
+		addrs = append(addrs, addr)
+	}
+	createCluster(t, addrs[:3]...)
+	waitClusterState(t, addrs[0], "ok", 10*time.Second)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs[:3], Protocol: 2})
+	defer cc.Close()
+	const n = 400
+	for i := range n {
+		if err := cc.Set(ctx, "key:"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command("redis-cli", "--cluster", "add-node", addrs[3], addrs[0]).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] New node added correctly") {
+		t.Fatalf("redis-cli --cluster add-node: %v\n%s", err, out)
+	}
+	newNode := redis.NewClient(&redis.Options{Addr: addrs[3], Protocol: 2})
+	defer newNode.Close()
+	newID, err := newNode.Do(ctx, "cluster", "myid").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new node must know the cluster before slots go to it.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(slotView(t, addrs[0]), newID) || strings.Count(slotView(t, addrs[3]), "\n") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new node did not join:\n%s", slotView(t, addrs[3]))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, err = exec.Command("redis-cli", "--cluster", "reshard", addrs[0], "--cluster-from", "all",
+		"--cluster-to", newID, "--cluster-slots", "1000", "--cluster-yes").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Moving slot") {
+		t.Fatalf("redis-cli --cluster reshard: %v\n%s", err, out)
+	}
+	held, err := newNode.DBSize(ctx).Result()
+	if err != nil || held == 0 {
+		t.Fatalf("the new master holds %d keys after the reshard (%v)", held, err)
+	}
+	out, err = exec.Command("redis-cli", "--cluster", "check", addrs[1]).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("[OK] %d keys in 4 masters", n)) ||
+		!strings.Contains(string(out), "[OK] All nodes agree about slots configuration") {
+		t.Fatalf("redis-cli --cluster check after the reshard: %v\n%s", err, out)
+	}
+	cc.ReloadState(ctx)
+	for i := range n {
+		if v, err := cc.Get(ctx, "key:"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("after the reshard GET key:%d = %d, %v", i, v, err)
+		}
+	}
+
+	// A move by hand: the slot of "askme" goes from its owner to another master.
+	c0 := redis.NewClient(&redis.Options{Addr: addrs[0], Protocol: 2})
+	defer c0.Close()
+	slot, _ := c0.Do(ctx, "cluster", "keyslot", "askme").Int()
+	src := slotOwner(t, c0, slot)
+	dst := addrs[0]
+	if dst == src {
+		dst = addrs[1]
+	}
+	srcC := redis.NewClient(&redis.Options{Addr: src, Protocol: 2})
+	defer srcC.Close()
+	dstC := redis.NewClient(&redis.Options{Addr: dst, Protocol: 2})
+	defer dstC.Close()
+	srcID, _ := srcC.Do(ctx, "cluster", "myid").Text()
+	dstID, _ := dstC.Do(ctx, "cluster", "myid").Text()
+	if err := dstC.Do(ctx, "cluster", "setslot", slot, "importing", srcID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srcC.Do(ctx, "cluster", "setslot", slot, "migrating", dstID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("ASK %d %s", slot, dst)
+	if err := srcC.Get(ctx, "askme").Err(); err == nil || err.Error() != want {
+		t.Fatalf("GET of a missing key of a migrating slot: %v, want %s", err, want)
+	}
+	if err := dstC.Get(ctx, "askme").Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED ") {
+		t.Fatalf("GET on the importing node without ASKING: %v, want MOVED", err)
+	}
+	// ASKING and the command must travel on one connection.
+	conn := dialDiff(t, "basalt", dst)
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"asking"}, "+OK\r\n"},
+		{[]string{"set", "askme", "v"}, "+OK\r\n"},
+		{[]string{"get", "askme"}, "-MOVED "},
+	} {
+		r, err := conn.do(step.args)
+		if err != nil || !strings.HasPrefix(string(r), step.want) {
+			t.Fatalf("%v on the importing node: %q, %v; want %q", step.args, r, err, step.want)
+		}
+	}
+	for _, c := range []*redis.Client{dstC, srcC} {
+		if err := c.Do(ctx, "cluster", "setslot", slot, "node", dstID).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc.ReloadState(ctx)
+	if v, err := cc.Get(ctx, "askme").Result(); err != nil || v != "v" {
+		t.Fatalf("GET askme after the move = %q, %v", v, err)
+	}
+}
