@@ -307,7 +307,7 @@ func (s *Server) migrateFrom(sh *shard.Shard, db int, keys [][]byte, opt *migrat
 	}
 	replies, err := migrateExchange(opt, cmds)
 	if err != nil {
-		return migrateResult{err: "IOERR error or timeout reading to target instance"}
+		return migrateResult{err: err.Error()}
 	}
 	first := len(cmds) - len(sent)
 	for i, r := range replies {
@@ -330,12 +330,23 @@ func (s *Server) migrateFrom(sh *shard.Shard, db int, keys [][]byte, opt *migrat
 	return migrateResult{moved: len(sent)}
 }
 
+// The errors of a failed exchange, in redis-server's words; its connect is
+// non-blocking, so a refused connection shows when it writes.
+var (
+	errMigrateConnect = errors.New("IOERR error or timeout connecting to the client")
+	errMigrateWrite   = errors.New("IOERR error or timeout writing to target instance")
+	errMigrateRead    = errors.New("IOERR error or timeout reading to target instance")
+)
+
 // migrateExchange sends cmds to the target in one write and reads one reply line per
 // command (RESTORE, AUTH and SELECT answer a status or an error).
 func migrateExchange(opt *migrateOptions, cmds [][][]byte) ([]string, error) {
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(opt.host, strconv.Itoa(opt.port)), opt.timeout)
 	if err != nil {
-		return nil, err
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil, errMigrateConnect
+		}
+		return nil, errMigrateWrite
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(opt.timeout + time.Duration(len(cmds))*time.Millisecond))
@@ -353,18 +364,15 @@ func migrateExchange(opt *migrateOptions, cmds [][][]byte) ([]string, error) {
 		}
 	}
 	if _, err := c.Write(out); err != nil {
-		return nil, err
+		return nil, errMigrateWrite
 	}
 	r := bufio.NewReader(c)
 	replies := make([]string, len(cmds))
 	for i := range cmds {
 		line, err := r.ReadString('\n')
-		if err != nil {
-			return nil, err
-		}
 		line = strings.TrimRight(line, "\r\n")
-		if line == "" || (line[0] != '+' && line[0] != '-') {
-			return nil, errors.New("unexpected reply " + strconv.Quote(line))
+		if err != nil || line == "" || (line[0] != '+' && line[0] != '-') {
+			return nil, errMigrateRead
 		}
 		replies[i] = line
 	}
