@@ -808,10 +808,9 @@ func clusterForgetCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	n := cs.nodes[string(args[2])]
+	n := cs.nodeArgLocked(args[2], w)
 	switch {
 	case n == nil:
-		w.Error("ERR Unknown node " + string(args[2]))
 		return
 	case n == cs.myself:
 		w.Error("ERR I tried hard but I can't forget myself...")
@@ -822,6 +821,16 @@ func clusterForgetCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	cs.forgetLocked(n)
 	w.OK()
+}
+
+// nodeArgLocked finds the node a command names, answering Redis's error when it is
+// unknown. cs.mu is held.
+func (cs *clusterState) nodeArgLocked(id []byte, w *proto.Writer) *clusterNode {
+	n := cs.nodes[string(id)]
+	if n == nil {
+		w.Error("ERR Unknown node " + string(id))
+	}
+	return n
 }
 
 // forgetLocked removes n from the table and frees its slots.
@@ -1061,12 +1070,9 @@ func clusterCountFailureReportsCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	n := cs.nodes[string(args[2])]
-	if n == nil {
-		w.Error("ERR Unknown node " + string(args[2]))
-		return
+	if n := cs.nodeArgLocked(args[2], w); n != nil {
+		w.Int(int64(len(n.reports)))
 	}
-	w.Int(int64(len(n.reports)))
 }
 
 // CLUSTER HELP
@@ -1110,23 +1116,7 @@ func (cs *clusterState) writeFile() error {
 	}
 	fmt.Fprintf(&b, "vars currentEpoch %d lastVoteEpoch %d\n", cs.currentEpoch, cs.lastVote)
 	cs.mu.Unlock()
-	tmp, err := os.CreateTemp(filepath.Dir(cs.file), ".basalt-nodes-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), cs.file)
+	return replaceFile(cs.file, []byte(b.String())) // config_rewrite.go
 }
 
 // load reads cluster-config-file when it exists.

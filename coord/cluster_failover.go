@@ -193,10 +193,9 @@ func clusterReplicasCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	n := cs.nodes[string(args[2])]
+	n := cs.nodeArgLocked(args[2], w)
 	switch {
 	case n == nil:
-		w.Error("ERR Unknown node " + string(args[2]))
 		return
 	case n.master != "":
 		w.Error("ERR The specified node is not a master")

@@ -49,29 +49,23 @@ func clusterSetslotCmd(cl *client, args [][]byte, w *proto.Writer) {
 	defer cs.mu.Unlock()
 	n := cs.nodes[id]
 	switch action {
-	case "migrating":
+	case "migrating", "importing":
+		mine := cs.owner[slot] == cs.myself
 		switch {
-		case cs.owner[slot] != cs.myself:
+		case action == "migrating" && !mine:
 			w.Error(fmt.Sprintf("ERR I'm not the owner of hash slot %d", slot))
-		case n == nil:
-			w.Error("ERR I don't know about node " + id)
-		case n.master != "":
-			w.Error("ERR Target node is not a master")
-		default:
-			cs.migrating[slot] = n
-			cs.changedLocked()
-			w.OK()
-		}
-	case "importing":
-		switch {
-		case cs.owner[slot] == cs.myself:
+		case action == "importing" && mine:
 			w.Error(fmt.Sprintf("ERR I'm already the owner of hash slot %d", slot))
 		case n == nil:
 			w.Error("ERR I don't know about node " + id)
 		case n.master != "":
 			w.Error("ERR Target node is not a master")
 		default:
-			cs.importing[slot] = n
+			if action == "migrating" {
+				cs.migrating[slot] = n
+			} else {
+				cs.importing[slot] = n
+			}
 			cs.changedLocked()
 			w.OK()
 		}
@@ -352,16 +346,7 @@ func migrateExchange(opt *migrateOptions, cmds [][][]byte) ([]string, error) {
 	_ = c.SetDeadline(time.Now().Add(opt.timeout + time.Duration(len(cmds))*time.Millisecond))
 	var out []byte
 	for _, cmd := range cmds {
-		out = append(out, '*')
-		out = strconv.AppendInt(out, int64(len(cmd)), 10)
-		out = append(out, '\r', '\n')
-		for _, a := range cmd {
-			out = append(out, '$')
-			out = strconv.AppendInt(out, int64(len(a)), 10)
-			out = append(out, '\r', '\n')
-			out = append(out, a...)
-			out = append(out, '\r', '\n')
-		}
+		out = appendRESP(out, cmd...) // aof.go
 	}
 	if _, err := c.Write(out); err != nil {
 		return nil, errMigrateWrite

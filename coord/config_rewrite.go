@@ -119,8 +119,14 @@ func (c *Config) Rewrite() error {
 			out.WriteString(l + "\n")
 		}
 	}
-	// Write beside the file and rename over it, so a crash leaves one or the other.
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".basalt-conf-*")
+	return replaceFile(path, out.Bytes())
+}
+
+// replaceFile writes data to path through a file beside it renamed over it, so that a
+// crash leaves the old file or the new one, never half of one; the new file keeps the
+// old one's permissions. CONFIG REWRITE, ACL SAVE and nodes.conf use it.
+func replaceFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -128,7 +134,7 @@ func (c *Config) Rewrite() error {
 	if info, err := os.Stat(path); err == nil {
 		_ = tmp.Chmod(info.Mode().Perm())
 	}
-	if _, err := tmp.Write(out.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
