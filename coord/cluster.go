@@ -65,7 +65,6 @@ type slotSet [clusterSlots / 64]uint64
 
 func (s *slotSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 func (s *slotSet) set(i int)      { s[i/64] |= 1 << (i % 64) }
-func (s *slotSet) clear(i int)    { s[i/64] &^= 1 << (i % 64) }
 
 // ranges lists the set's runs of consecutive slots.
 func (s *slotSet) ranges() [][2]int {
@@ -82,16 +81,6 @@ func (s *slotSet) ranges() [][2]int {
 		i = j
 	}
 	return out
-}
-
-func (s *slotSet) count() int {
-	n := 0
-	for i := 0; i < clusterSlots; i++ {
-		if s.has(i) {
-			n++
-		}
-	}
-	return n
 }
 
 // clusterNode is one node of the table, as this node knows it.

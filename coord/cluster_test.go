@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -160,17 +161,28 @@ func TestClusterThreeNodes(t *testing.T) {
 	}
 }
 
-// slotOwner asks c's node which address serves slot (CLUSTER SLOTS).
+// slotOwner asks c's node which address serves slot (CLUSTER SLOTS: start, end, then
+// the master's ip, port and id first).
 func slotOwner(t *testing.T, c *redis.Client, slot int) string {
 	t.Helper()
-	ranges, err := c.ClusterSlots(context.Background()).Result()
+	ranges, err := c.Do(context.Background(), "cluster", "slots").Slice()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range ranges {
-		if r.Start <= slot && slot <= r.End {
-			return r.Nodes[0].Addr
+		f, ok := r.([]any)
+		if !ok || len(f) < 3 {
+			t.Fatalf("CLUSTER SLOTS entry %v", r)
 		}
+		start, _ := f[0].(int64)
+		end, _ := f[1].(int64)
+		node, _ := f[2].([]any)
+		if int64(slot) < start || int64(slot) > end || len(node) < 2 {
+			continue
+		}
+		ip, _ := node[0].(string)
+		port, _ := node[1].(int64)
+		return net.JoinHostPort(ip, strconv.FormatInt(port, 10))
 	}
 	return ""
 }
