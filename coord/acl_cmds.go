@@ -155,7 +155,7 @@ func (cl *client) recheckQueued(cmds []queued) {
 		cl.user = slot
 		info := cl.describe(time.Now().UnixMilli())
 		cl.user = was
-		cl.srv.acl.logDenial(reason, aclCtxMulti, object, slot.name, info, cl.srv.cfg.Inert.ACLLogMaxLen)
+		cl.srv.acl.logDenial(reason, aclCtxMulti, object, slot.name, info, cl.srv.cfg.ACLLogMaxLen)
 	}
 }
 
@@ -198,7 +198,7 @@ func (cl *client) logFault() {
 	if cl.multi != nil {
 		ctx = aclCtxMulti
 	}
-	cl.srv.acl.logDenial(f.reason, ctx, f.object, cl.user.name, cl.describe(time.Now().UnixMilli()), cl.srv.cfg.Inert.ACLLogMaxLen)
+	cl.srv.acl.logDenial(f.reason, ctx, f.object, cl.user.name, cl.describe(time.Now().UnixMilli()), cl.srv.cfg.ACLLogMaxLen)
 }
 
 // aclLogEntry is one ACL LOG entry; repeats of the same refusal within a minute count
@@ -248,7 +248,7 @@ func (cl *client) checkAuth(user, pass []byte, cmdName string) bool {
 	if cl.multi != nil {
 		ctx = aclCtxMulti
 	}
-	cl.srv.acl.logDenial(aclDeniedAuth, ctx, cmdName, string(user), cl.describe(time.Now().UnixMilli()), cl.srv.cfg.Inert.ACLLogMaxLen)
+	cl.srv.acl.logDenial(aclDeniedAuth, ctx, cmdName, string(user), cl.describe(time.Now().UnixMilli()), cl.srv.cfg.ACLLogMaxLen)
 	return false
 }
 

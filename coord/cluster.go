@@ -145,7 +145,8 @@ type clusterState struct {
 	lastVote     uint64
 	ok           bool
 	file         string
-	nodeTimeout  time.Duration
+	// timeoutMs is cluster-node-timeout, which CONFIG SET may change under the bus.
+	timeoutMs atomic.Int64
 	sent, recv   atomic.Int64
 	// route is the snapshot the command path reads.
 	route atomic.Pointer[clusterRoute]
@@ -158,10 +159,65 @@ type clusterState struct {
 	// migrating and importing are the slots being moved out of and into this node
 	// (cluster_migrate.go).
 	migrating, importing map[int]*clusterNode
+	// opts are the cluster directives that may change at run time; listenBus is the
+	// port the bus listens on.
+	opts      clusterOptions
+	listenBus int
 	// save is signalled when the table changed and nodes.conf must be written.
 	save chan struct{}
 	srv  *Server
 	stop chan struct{}
+}
+
+// clusterOptions are the cluster-* directives the cluster reads as it runs.
+type clusterOptions struct {
+	requireFull, allowReads, noFailover bool
+	announceIP                          string
+	announcePort, announceBus           int
+}
+
+// clusterOptionsOf reads them from c, whose lock the caller holds or does not need.
+func clusterOptionsOf(c *Config) clusterOptions {
+	return clusterOptions{
+		requireFull: c.ClusterRequireFullCoverage, allowReads: c.ClusterAllowReadsWhenDown,
+		noFailover: c.ClusterReplicaNoFailover, announceIP: c.ClusterAnnounceIP,
+		announcePort: c.ClusterAnnouncePort, announceBus: c.ClusterAnnounceBusPort,
+	}
+}
+
+// nodeTimeout is cluster-node-timeout.
+func (cs *clusterState) nodeTimeout() time.Duration {
+	return time.Duration(cs.timeoutMs.Load()) * time.Millisecond
+}
+
+// setOptions applies changed cluster directives.
+func (cs *clusterState) setOptions(o clusterOptions, timeoutMs int) {
+	cs.timeoutMs.Store(int64(max(timeoutMs, 1)))
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if o == cs.opts {
+		return
+	}
+	cs.opts = o
+	cs.announceLocked()
+	cs.changedLocked()
+}
+
+// announceLocked sets this node's address as the bus tells it: the announced values,
+// or the real ones. cs.mu is held.
+func (cs *clusterState) announceLocked() {
+	me := cs.myself
+	if cs.opts.announceIP != "" {
+		me.ip = cs.opts.announceIP
+	}
+	me.port = cs.srv.cfg.Port
+	if cs.opts.announcePort != 0 {
+		me.port = cs.opts.announcePort
+	}
+	me.busPort = cs.listenBus
+	if cs.opts.announceBus != 0 {
+		me.busPort = cs.opts.announceBus
+	}
 }
 
 // clusterRoute is an immutable view of the slots for the command path.
@@ -178,6 +234,8 @@ type clusterRoute struct {
 	// lists those being moved in.
 	migrating map[int]string
 	importing map[int]bool
+	// allowReads is cluster-allow-reads-when-down.
+	allowReads bool
 }
 
 // Redirection errors, in redis-server's words.
@@ -202,7 +260,6 @@ func (s *Server) startCluster() error {
 	cs := &clusterState{
 		nodes:       map[string]*clusterNode{},
 		file:        cfg.ClusterConfigFile,
-		nodeTimeout: time.Duration(cfg.ClusterNodeTimeout) * time.Millisecond,
 		save:        make(chan struct{}, 1),
 		srv:         s,
 		stop:        make(chan struct{}),
@@ -221,12 +278,14 @@ func (s *Server) startCluster() error {
 		cs.myself = &clusterNode{id: newNodeID(), myself: true, created: time.Now().UnixMilli()}
 		cs.nodes[cs.myself.id] = cs.myself
 	}
-	cs.myself.port = cfg.Port
-	cs.myself.busPort = cfg.ClusterPort
-	if cs.myself.busPort == 0 {
-		cs.myself.busPort = cfg.Port + 10000
+	cs.listenBus = cfg.ClusterPort
+	if cs.listenBus == 0 {
+		cs.listenBus = cfg.Port + 10000
 	}
 	cs.mu.Lock()
+	cs.opts = clusterOptionsOf(cfg)
+	cs.timeoutMs.Store(int64(max(cfg.ClusterNodeTimeout, 1)))
+	cs.announceLocked()
 	cs.changedLocked()
 	if m := cs.nodes[cs.myself.master]; m != nil {
 		// A replica restarted from its nodes.conf follows its master again.
@@ -258,16 +317,16 @@ func (cs *clusterState) changedLocked() {
 // table. cs.mu is held.
 func (cs *clusterState) recomputeLocked() {
 	ok := true
-	r := &clusterRoute{master: -2}
+	r := &clusterRoute{master: -2, allowReads: cs.opts.allowReads}
 	index := map[*clusterNode]int16{}
 	for i, n := range cs.owner {
 		switch {
 		case n == nil:
 			r.owner[i] = -1
-			ok = false
+			ok = ok && !cs.opts.requireFull
 			continue
 		case n.fail:
-			ok = false
+			ok = ok && !cs.opts.requireFull
 		}
 		if n == cs.myself {
 			r.owner[i] = 0
@@ -280,6 +339,24 @@ func (cs *clusterState) recomputeLocked() {
 			index[n] = k
 		}
 		r.owner[i] = k
+	}
+	// A node that cannot reach a majority of the masters serving slots is down: it may
+	// be on the minority side of a partition.
+	size, reachable := 0, 0
+	for n := range index {
+		if n.master == "" {
+			size++
+			if !n.pfail && !n.fail {
+				reachable++
+			}
+		}
+	}
+	if cs.ownsAny(cs.myself) {
+		size++
+		reachable++
+	}
+	if reachable < size/2+1 {
+		ok = false
 	}
 	if m := cs.nodes[cs.myself.master]; m != nil {
 		if k, ok := index[m]; ok {
@@ -346,7 +423,12 @@ func (cl *client) clusterRedirect(cmd *Command, args [][]byte, asking bool) stri
 		return ""
 	}
 	if !r.ok {
-		return errClusterDown
+		if !r.allowReads {
+			return errClusterDown
+		}
+		if cl.writes(cmd) {
+			return "CLUSTERDOWN The cluster is down and only accepts read commands"
+		}
 	}
 	if o := r.owner[slot]; o > 0 {
 		if r.importing[slot] && (asking || cmd.Flags&FlagAsking != 0) {

@@ -103,7 +103,7 @@ type busLink struct {
 func (l *busLink) send(c net.Conn, m *busMsg) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	_ = c.SetWriteDeadline(time.Now().Add(l.cs.nodeTimeout + time.Second))
+	_ = c.SetWriteDeadline(time.Now().Add(l.cs.nodeTimeout() + time.Second))
 	err := writeBusMsg(c, m)
 	if err == nil {
 		l.cs.sent.Add(1)
@@ -125,13 +125,13 @@ func (l *busLink) close() {
 // pingEvery is how often a link pings: a tenth of the node timeout, within 100 ms
 // and 1 s.
 func (cs *clusterState) pingEvery() time.Duration {
-	return min(max(cs.nodeTimeout/10, 100*time.Millisecond), time.Second)
+	return min(max(cs.nodeTimeout()/10, 100*time.Millisecond), time.Second)
 }
 
 // startBus opens the bus port and starts the links, the failure detector and the
 // nodes.conf writer.
 func (cs *clusterState) startBus() error {
-	addr := net.JoinHostPort(cs.srv.busHost(), strconv.Itoa(cs.myself.busPort))
+	addr := net.JoinHostPort(cs.srv.busHost(), strconv.Itoa(cs.listenBus))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -303,7 +303,7 @@ func (cs *clusterState) serveInbound(c net.Conn) {
 			return
 		}
 		if reply := cs.handle(m, remote, nil); reply != nil {
-			_ = c.SetWriteDeadline(time.Now().Add(cs.nodeTimeout + time.Second))
+			_ = c.SetWriteDeadline(time.Now().Add(cs.nodeTimeout() + time.Second))
 			if writeBusMsg(c, reply) != nil {
 				return
 			}
@@ -344,7 +344,7 @@ func (cs *clusterState) handle(m *busMsg, remoteIP string, via *clusterNode) *bu
 	defer cs.mu.Unlock()
 	changed := false
 	me := cs.myself
-	if me.ip == "" && m.YourIP != "" {
+	if me.ip == "" && m.YourIP != "" && cs.opts.announceIP == "" {
 		me.ip, changed = m.YourIP, true
 	}
 	sender := cs.nodes[m.Sender.ID]
@@ -492,7 +492,7 @@ func (cs *clusterState) cron() {
 
 func (cs *clusterState) detectFailures() {
 	now := time.Now().UnixMilli()
-	timeout := cs.nodeTimeout.Milliseconds()
+	timeout := cs.nodeTimeout().Milliseconds()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	changed := false
@@ -517,7 +517,7 @@ func (cs *clusterState) detectFailures() {
 		}
 		last := max(n.pongRecv, n.created)
 		if !n.pfail && !n.fail && now-last > timeout {
-			n.pfail = true
+			n.pfail, changed = true, true
 		}
 		if !n.pfail || n.fail {
 			continue

@@ -68,8 +68,10 @@ func (cs *clusterState) electionStep(now int64) {
 		cs.election = nil
 		return
 	}
-	timeout := max(cs.nodeTimeout.Milliseconds()*2, 2000)
+	timeout := max(cs.nodeTimeout().Milliseconds()*2, 2000)
 	switch {
+	case e == nil && cs.opts.noFailover:
+		// cluster-replica-no-failover: only CLUSTER FAILOVER starts one.
 	case e == nil:
 		cs.election = &election{at: now + 500 + rand.Int64N(500)}
 	case e.epoch == 0 && now >= e.at:
@@ -102,7 +104,7 @@ func (cs *clusterState) grantVoteLocked(from *clusterNode, m *busMsg, now int64)
 	if master == nil || master.master != "" || (!master.fail && !m.Force) {
 		return false
 	}
-	if at, ok := cs.votedFor[master.id]; ok && now-at < 2*cs.nodeTimeout.Milliseconds() {
+	if at, ok := cs.votedFor[master.id]; ok && now-at < 2*cs.nodeTimeout().Milliseconds() {
 		return false
 	}
 	cs.lastVote = m.CurrentEpoch
@@ -254,7 +256,7 @@ func clusterFailoverCmd(cl *client, args [][]byte, w *proto.Writer) {
 		cs.promoteLocked(cs.currentEpoch)
 	} else {
 		cs.election = &election{force: true}
-		cs.startElectionLocked(now, max(cs.nodeTimeout.Milliseconds()*2, 2000))
+		cs.startElectionLocked(now, max(cs.nodeTimeout().Milliseconds()*2, 2000))
 	}
 	w.OK()
 }

@@ -351,13 +351,41 @@ func TestClusterRepliesMatchRedis(t *testing.T) {
 		{"cluster", "delslotsrange", "0", "16383"},
 		{"get", "foo"},
 		{"cluster", "flushslots"},
+		// Part of the slots, full coverage not required: up, except the unserved slots.
+		{"config", "set", "cluster-require-full-coverage", "no"},
+		{"cluster", "addslotsrange", "0", "100"},
+		{"@wait-ok"},
+		{"get", "foo"},
+		{"get", "{a}"},
+		{"cluster", "keyslot", "{a}"},
+		// Full coverage required again: down (redis-server looks at the state again
+		// only after an event, here a DELSLOTS); reads may go on when allowed.
+		{"config", "set", "cluster-require-full-coverage", "yes"},
+		{"cluster", "delslots", "100"},
+		{"@wait-fail"},
+		{"get", "{foo}"},
+		{"config", "set", "cluster-allow-reads-when-down", "yes"},
+		{"@sleep"},
+		{"get", "{foo}"},
+		{"set", "{foo}", "x"},
+		{"multi"},
+		{"get", "{foo}"},
+		{"exec"},
+		{"config", "get", "cluster-require-full-coverage"},
+		{"config", "get", "cluster-allow-reads-when-down"},
+		{"config", "get", "cluster-replica-no-failover"},
 	}
 	conns := [2]*diffConn{dialDiff(t, "redis", redisAddr), dialDiff(t, "basalt", basalt)}
 	for _, st := range steps {
-		if st[0] == "@wait-ok" {
-			// Both servers turn the state to ok a moment later, not at once.
-			waitClusterState(t, redisAddr, "ok", 10*time.Second)
-			waitClusterState(t, basalt, "ok", 10*time.Second)
+		switch st[0] {
+		case "@wait-ok", "@wait-fail":
+			// Both servers change the state a moment later, not at once.
+			state := strings.TrimPrefix(st[0], "@wait-")
+			waitClusterState(t, redisAddr, state, 10*time.Second)
+			waitClusterState(t, basalt, state, 10*time.Second)
+			continue
+		case "@sleep":
+			time.Sleep(300 * time.Millisecond) // redis-server applies a change in its cron
 			continue
 		}
 		sorted := st[0] == "@sorted" // an order that depends on hashing

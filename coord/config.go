@@ -56,11 +56,22 @@ type Config struct {
 	ClusterConfigFile  string
 	ClusterNodeTimeout int // milliseconds
 	ClusterPort        int // 0: port + 10000
-	ACLFile            string
-	Users              [][]string
-	ACLPubsubDefault   string
-	MaxClients         int
-	Timeout            int // seconds; 0 = never close idle clients
+	// Cluster behaviour (cluster.go): whether an unserved slot takes the cluster down,
+	// whether reads go on while it is down, whether a replica fails over by itself,
+	// and what the node announces of itself on the bus (empty or 0: what it has).
+	ClusterRequireFullCoverage bool
+	ClusterAllowReadsWhenDown  bool
+	ClusterReplicaNoFailover   bool
+	ClusterAnnounceIP          string
+	ClusterAnnouncePort        int
+	ClusterAnnounceBusPort     int
+	// ACLLogMaxLen is acllog-max-len, the entries ACL LOG keeps (acl_cmds.go).
+	ACLLogMaxLen     int64
+	ACLFile          string
+	Users            [][]string
+	ACLPubsubDefault string
+	MaxClients       int
+	Timeout          int // seconds; 0 = never close idle clients
 
 	// TrackingTableMaxKeys caps the keys the client-side caching table remembers
 	// (tracking-table-max-keys; 0 = no cap).
@@ -197,7 +208,8 @@ type Config struct {
 	oomSaved bool
 
 	// Inert holds directives of the stock redis.conf that tune what Basalt does not have
-	// (replication, allocator and rehashing internals, list compression, the ACL log):
+	// (replication, allocator and rehashing internals, list compression, parts of
+	// cluster mode):
 	// stored and shown by CONFIG GET, so that the file loads and tools that set them
 	// work, but nothing reads them. The README lists them.
 	Inert inertSettings
@@ -209,23 +221,29 @@ type Config struct {
 
 // inertSettings are the directives Config.Inert describes.
 type inertSettings struct {
-	ProcTitleTemplate           string
-	RDBDelSyncFiles             bool
-	ReplDisklessSync            bool
-	ReplDisklessSyncDelay       int
-	ReplDisklessSyncMaxReplicas int
-	ReplDisklessLoad            string
-	ReplDisableTCPNoDelay       bool
-	ReplicaLazyFlush            bool
-	ACLLogMaxLen                int64
-	DisableTHP                  bool
-	NoAppendfsyncOnRewrite      bool
-	ListCompressDepth           int
-	ActiveRehashing             bool
-	DynamicHz                   bool
-	AOFRewriteIncrementalFsync  bool
-	RDBSaveIncrementalFsync     bool
-	JemallocBgThread            bool
+	ProcTitleTemplate            string
+	RDBDelSyncFiles              bool
+	ReplDisklessSync             bool
+	ReplDisklessSyncDelay        int
+	ReplDisklessSyncMaxReplicas  int
+	ReplDisklessLoad             string
+	ReplDisableTCPNoDelay        bool
+	ReplicaLazyFlush             bool
+	ClusterMigrationBarrier      int
+	ClusterReplicaValidity       int
+	ClusterLinkSendbufLimit      int64
+	ClusterAnnounceHostname      string
+	ClusterPreferredEndpoint     string
+	ClusterAllowPubsubshardDown  bool
+	ClusterAllowReplicaMigration bool
+	DisableTHP                   bool
+	NoAppendfsyncOnRewrite       bool
+	ListCompressDepth            int
+	ActiveRehashing              bool
+	DynamicHz                    bool
+	AOFRewriteIncrementalFsync   bool
+	RDBSaveIncrementalFsync      bool
+	JemallocBgThread             bool
 }
 
 // DefaultConfig returns redis-server's defaults (port 6379, 16 databases, ...), taken
@@ -407,6 +425,32 @@ var directives = []*directive{
 		intp: func(c *Config) *int { return &c.ClusterNodeTimeout }},
 	{name: "cluster-port", kind: kindInt, def: "0", min: 0, max: 65535,
 		intp: func(c *Config) *int { return &c.ClusterPort }},
+	{name: "cluster-require-full-coverage", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.ClusterRequireFullCoverage }},
+	{name: "cluster-allow-reads-when-down", kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.ClusterAllowReadsWhenDown }},
+	{name: "cluster-replica-no-failover", aliases: []string{"cluster-slave-no-failover"}, kind: kindBool, def: "no", mutable: true,
+		boolp: func(c *Config) *bool { return &c.ClusterReplicaNoFailover }},
+	{name: "cluster-allow-replica-migration", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ClusterAllowReplicaMigration }},
+	{name: "cluster-announce-ip", kind: kindString, def: "", mutable: true,
+		strp: func(c *Config) *string { return &c.ClusterAnnounceIP }},
+	{name: "cluster-announce-port", kind: kindInt, def: "0", min: 0, max: 65535, mutable: true,
+		intp: func(c *Config) *int { return &c.ClusterAnnouncePort }},
+	{name: "cluster-announce-bus-port", kind: kindInt, def: "0", min: 0, max: 65535, mutable: true,
+		intp: func(c *Config) *int { return &c.ClusterAnnounceBusPort }},
+	{name: "cluster-migration-barrier", kind: kindInt, def: "1", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ClusterMigrationBarrier }},
+	{name: "cluster-replica-validity-factor", aliases: []string{"cluster-slave-validity-factor"}, kind: kindInt, def: "10", min: 0, max: maxInt32, mutable: true,
+		intp: func(c *Config) *int { return &c.Inert.ClusterReplicaValidity }},
+	{name: "cluster-link-sendbuf-limit", kind: kindBytes, def: "0", min: 0, max: maxInt64, mutable: true,
+		int64p: func(c *Config) *int64 { return &c.Inert.ClusterLinkSendbufLimit }},
+	{name: "cluster-announce-hostname", kind: kindString, def: "", mutable: true,
+		strp: func(c *Config) *string { return &c.Inert.ClusterAnnounceHostname }},
+	{name: "cluster-preferred-endpoint-type", kind: kindEnum, def: "ip", mutable: true, enum: []string{"ip", "hostname", "unknown-endpoint"},
+		strp: func(c *Config) *string { return &c.Inert.ClusterPreferredEndpoint }},
+	{name: "cluster-allow-pubsubshard-when-down", kind: kindBool, def: "yes", mutable: true,
+		boolp: func(c *Config) *bool { return &c.Inert.ClusterAllowPubsubshardDown }},
 	{name: "aclfile", kind: kindString, def: "",
 		strp: func(c *Config) *string { return &c.ACLFile }},
 	{name: "acl-pubsub-default", kind: kindEnum, def: "resetchannels", mutable: true, enum: []string{"allchannels", "resetchannels"},
@@ -541,7 +585,7 @@ var directives = []*directive{
 	{name: "replica-lazy-flush", aliases: []string{"slave-lazy-flush"}, kind: kindBool, def: "no", mutable: true,
 		boolp: func(c *Config) *bool { return &c.Inert.ReplicaLazyFlush }},
 	{name: "acllog-max-len", kind: kindInt, def: "128", min: 0, max: maxInt64, mutable: true,
-		int64p: func(c *Config) *int64 { return &c.Inert.ACLLogMaxLen }},
+		int64p: func(c *Config) *int64 { return &c.ACLLogMaxLen }},
 	{name: "disable-thp", kind: kindBool, def: "yes",
 		boolp: func(c *Config) *bool { return &c.Inert.DisableTHP }},
 	{name: "no-appendfsync-on-rewrite", kind: kindBool, def: "no", mutable: true,

@@ -313,6 +313,9 @@ func (s *Server) applySettings() {
 	s.applyMaxMemory() // evict.go
 	s.obs.apply(s.cfg)
 	s.acl.syncPassword(s.cfg.RequirePass) // acl.go
+	if s.cluster != nil {
+		s.cluster.setOptions(clusterOptionsOf(s.cfg), s.cfg.ClusterNodeTimeout) // cluster.go
+	}
 }
 
 // Serve runs a server with cfg until SIGTERM, SIGINT or SHUTDOWN.
