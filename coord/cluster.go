@@ -146,8 +146,8 @@ type clusterState struct {
 	ok           bool
 	file         string
 	// timeoutMs is cluster-node-timeout, which CONFIG SET may change under the bus.
-	timeoutMs atomic.Int64
-	sent, recv   atomic.Int64
+	timeoutMs  atomic.Int64
+	sent, recv atomic.Int64
 	// route is the snapshot the command path reads.
 	route atomic.Pointer[clusterRoute]
 	// started is when cluster mode started.
@@ -258,15 +258,15 @@ func newNodeID() string {
 func (s *Server) startCluster() error {
 	cfg := s.cfg
 	cs := &clusterState{
-		nodes:       map[string]*clusterNode{},
-		file:        cfg.ClusterConfigFile,
-		save:        make(chan struct{}, 1),
-		srv:         s,
-		stop:        make(chan struct{}),
-		started:     time.Now(),
-		votedFor:    map[string]int64{},
-		migrating:   map[int]*clusterNode{},
-		importing:   map[int]*clusterNode{},
+		nodes:     map[string]*clusterNode{},
+		file:      cfg.ClusterConfigFile,
+		save:      make(chan struct{}, 1),
+		srv:       s,
+		stop:      make(chan struct{}),
+		started:   time.Now(),
+		votedFor:  map[string]int64{},
+		migrating: map[int]*clusterNode{},
+		importing: map[int]*clusterNode{},
 	}
 	if !filepath.IsAbs(cs.file) {
 		cs.file = filepath.Join(cfg.Dir, cs.file)
