@@ -442,6 +442,45 @@ func (cl *client) clusterRedirect(cmd *Command, args [][]byte, asking bool) stri
 	return ""
 }
 
+// clusterCheck refuses a script's call that this node may not run in cluster mode,
+// in redis-server 7.0's words: a key of a slot served elsewhere (or of two slots), a
+// down cluster, or keys of another slot than the run's earlier ones.
+func (r *scriptRun) clusterCheck(cmd *Command, args [][]byte) string {
+	route := r.srv.cluster.route.Load()
+	slot := -1
+	for _, p := range cmd.keyPositions(args) {
+		s := keySlot(args[p])
+		switch {
+		case slot < 0:
+			slot = s
+		case s != slot:
+			return "ERR Script attempted to access a non local key in a cluster node"
+		}
+	}
+	if slot < 0 {
+		return ""
+	}
+	o := route.owner[slot]
+	switch {
+	case o < 0:
+		return "ERR Script attempted to access a non local key in a cluster node"
+	case !route.ok && !route.allowReads:
+		return "ERR Script attempted to execute a command while the cluster is down"
+	case !route.ok && cmd.Flags&FlagWrite != 0:
+		return "ERR Script attempted to execute a write command while the cluster is down and readonly"
+	case o > 0 && !(o == route.master && r.readonly && cmd.Flags&FlagWrite == 0):
+		return "ERR Script attempted to access a non local key in a cluster node"
+	}
+	if !r.crossSlot {
+		if r.slot < 0 {
+			r.slot = slot
+		} else if r.slot != slot {
+			return "ERR Script attempted to access keys that do not hash to the same slot"
+		}
+	}
+	return ""
+}
+
 // isRedirect reports whether msg is a cluster redirection or refusal.
 func isRedirect(msg string) bool {
 	for _, p := range []string{"MOVED ", "ASK ", "CROSSSLOT ", "CLUSTERDOWN ", "TRYAGAIN "} {

@@ -137,6 +137,14 @@ func TestClusterThreeNodes(t *testing.T) {
 	if foreign == "" {
 		t.Fatal("the first node serves every key")
 	}
+	// A script may not reach a key this node does not serve, declared or not.
+	if err := c.Eval(ctx, "return redis.call('get', KEYS[1])", []string{foreign}).Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED ") {
+		t.Fatalf("EVAL declaring a foreign key: %v, want MOVED", err)
+	}
+	if err := c.Eval(ctx, "return redis.call('get', '"+foreign+"')", nil).Err(); err == nil ||
+		!strings.HasPrefix(err.Error(), "ERR Script attempted to access a non local key in a cluster node") {
+		t.Fatalf("EVAL reaching an undeclared foreign key: %v", err)
+	}
 	if err := cc.MSet(ctx, "{user:1}:name", "ann", "{user:1}:age", 42).Err(); err != nil {
 		t.Fatalf("MSET of one hash tag: %v", err)
 	}
@@ -342,6 +350,14 @@ func TestClusterRepliesMatchRedis(t *testing.T) {
 		{"set", "{t}a", "1"},
 		{"set", "{t}b", "2"},
 		{"exec"},
+		{"eval", "return redis.call('get', 'a')", "0"},
+		{"eval", "redis.call('set', 'a', '1'); return redis.call('get', 'b')", "0"},
+		{"eval", "redis.call('set', KEYS[1], '1'); return redis.call('get', '{x}2')", "1", "{x}1"},
+		{"eval", "redis.call('set', KEYS[1], '1'); return redis.call('get', 'b')", "1", "{x}1"},
+		{"eval", "#!lua flags=allow-cross-slot-keys\nredis.call('set', 'a', '1'); return redis.call('get', 'b')", "0"},
+		{"eval", "#!lua\nredis.call('set', 'a', '1'); return redis.call('get', 'b')", "0"},
+		{"eval", "#!lua flags=no-cluster\nreturn 1", "0"},
+		{"eval", "return redis.call('mget', 'a', 'b')", "0"},
 		{"readonly"},
 		{"readwrite"},
 		{"cluster", "forget", "0000000000000000000000000000000000000000"},

@@ -331,6 +331,8 @@ func evalCmd(readOnly, bySHA bool) clientHandler {
 // lacks allow-oom. A script without a shebang starts, and only its calls fail.
 func (cl *client) scriptRefusal(flags int) string {
 	switch {
+	case flags&scriptNoCluster != 0 && cl.srv.cluster != nil:
+		return "ERR Can not run script on cluster, 'no-cluster' flag is set."
 	case flags&scriptNoWrites != 0 || cl.loader:
 		return ""
 	case cl.srv.misconf.Load():
@@ -353,6 +355,11 @@ func (cl *client) scriptRefusal(flags int) string {
 type scriptRun struct {
 	srv *Server
 	cl  *client
+	// slot is the hash slot the run's keys are in, -1 before the first; readonly and
+	// crossSlot are the caller's READONLY and the allow-cross-slot-keys flag (cluster
+	// mode, cluster.go).
+	slot                int
+	readonly, crossSlot bool
 	// acl, when the caller's user is restricted, checks the calls (acl_cmds.go).
 	acl *scriptACL
 	// script is the EVAL script, or nil for a function (fn).
@@ -474,6 +481,22 @@ func (cl *client) runScript(r *scriptRun) {
 	r.resp3Client = cl.out.RESP3()
 	r.oomAtStart = !cl.loader && cl.srv.overMemory()
 	r.inExec = cl.exec != nil
+	r.slot, r.readonly = -1, cl.clusterReadonly
+	if cl.srv.cluster != nil {
+		for _, k := range r.keys {
+			r.slot = keySlot(k) // the declared keys share one slot, or EVAL was refused
+			break
+		}
+		// A script without a shebang may touch keys of several (local) slots, as in
+		// Redis; one with flags, and a function, only with allow-cross-slot-keys.
+		flags := scriptAllowCrossSlot
+		if r.script != nil && r.script.shebang {
+			flags = r.script.flags
+		} else if r.fn != nil {
+			flags = r.fn.flags
+		}
+		r.crossSlot = flags&scriptAllowCrossSlot != 0
+	}
 	if u := cl.user.cur.Load(); !u.open && !cl.loader {
 		// The calls are checked against the caller's user; the log entry of a refused
 		// one describes the caller as it was when the script started.
@@ -606,7 +629,7 @@ func (r *scriptRun) markUndeclared() {
 
 // fresh is a copy of the run's inputs for a new attempt.
 func (r *scriptRun) fresh() *scriptRun {
-	return &scriptRun{srv: r.srv, cl: r.cl, acl: r.acl, script: r.script, gen: r.gen, fn: r.fn,
+	return &scriptRun{srv: r.srv, cl: r.cl, acl: r.acl, slot: r.slot, readonly: r.readonly, crossSlot: r.crossSlot, script: r.script, gen: r.gen, fn: r.fn,
 		name: r.name, kind: r.kind, keys: r.keys, argv: r.argv, callArgs: r.callArgs, readOnly: r.readOnly, oomAtStart: r.oomAtStart,
 		cmd: r.cmd, trackReads: r.trackReads}
 }
@@ -883,6 +906,11 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 	}
 	if cmd.Flags&FlagNoScript != 0 {
 		return refuse(cmd, errScriptNoScript)
+	}
+	if r.srv.cluster != nil && !r.cl.loader {
+		if msg := r.clusterCheck(cmd, args); msg != "" { // cluster.go
+			return refuse(cmd, msg)
+		}
 	}
 	if r.acl != nil {
 		if reason, pos := r.acl.user.check(cmd, args); reason != aclOK {
