@@ -105,6 +105,8 @@ type clusterNode struct {
 	reports map[string]int64
 	// link is the outgoing bus link's state (cluster_bus.go).
 	link *busLink
+	// offset is a replica's replication offset, as it last said.
+	offset int64
 }
 
 func (n *clusterNode) addr() string { return n.ip + ":" + strconv.Itoa(n.port) }

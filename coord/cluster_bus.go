@@ -37,6 +37,8 @@ type busNode struct {
 	ConfigEpoch uint64 `json:"epoch"`
 	PFail       bool   `json:"pfail,omitempty"`
 	Fail        bool   `json:"fail,omitempty"`
+	// Offset is a replica's replication offset, for its rank in elections.
+	Offset int64 `json:"offset,omitempty"`
 }
 
 // busMsg is one bus message.
@@ -317,7 +319,7 @@ func (cs *clusterState) messageLocked(typ string, to *clusterNode) *busMsg {
 	me := cs.myself
 	m := &busMsg{
 		Type:         typ,
-		Sender:       busNode{ID: me.id, IP: me.ip, Port: me.port, BusPort: me.busPort, Master: me.master, ConfigEpoch: me.configEpoch},
+		Sender:       busNode{ID: me.id, IP: me.ip, Port: me.port, BusPort: me.busPort, Master: me.master, ConfigEpoch: me.configEpoch, Offset: cs.srv.replOffset()},
 		Slots:        cs.slotsOf(me),
 		CurrentEpoch: cs.currentEpoch,
 	}
@@ -382,7 +384,7 @@ func (cs *clusterState) handle(m *busMsg, remoteIP string, via *clusterNode) *bu
 		sender.master, sender.configEpoch = m.Sender.Master, m.Sender.ConfigEpoch
 		changed = true
 	}
-	sender.pongRecv, sender.pingSent = now, 0
+	sender.pongRecv, sender.pingSent, sender.offset = now, 0, m.Sender.Offset
 	if via != nil {
 		sender.linked = true
 	}

@@ -73,13 +73,26 @@ func (cs *clusterState) electionStep(now int64) {
 	case e == nil && cs.opts.noFailover:
 		// cluster-replica-no-failover: only CLUSTER FAILOVER starts one.
 	case e == nil:
-		cs.election = &election{at: now + 500 + rand.Int64N(500)}
+		// As in Redis, the replicas that are behind wait a second more for each
+		// better one, so that the most up-to-date replica is elected first.
+		cs.election = &election{at: now + 500 + rand.Int64N(500) + 1000*int64(cs.rankLocked(m))}
 	case e.epoch == 0 && now >= e.at:
 		cs.startElectionLocked(now, timeout)
 	case e.epoch != 0 && now > e.end:
 		// No majority in time: try again later with a new epoch.
 		cs.election = &election{at: now + timeout, force: e.force}
 	}
+}
+
+// rankLocked counts the other replicas of master whose offset is ahead of this one's.
+func (cs *clusterState) rankLocked(master *clusterNode) int {
+	mine, rank := cs.srv.replOffset(), 0
+	for _, n := range cs.nodes {
+		if n != cs.myself && n.master == master.id && !n.fail && n.offset > mine {
+			rank++
+		}
+	}
+	return rank
 }
 
 func (cs *clusterState) startElectionLocked(now, timeout int64) {

@@ -638,6 +638,18 @@ func (s *Server) loaderConnection() (net.Conn, error) {
 	return peer, nil
 }
 
+// replOffset is this server's replication offset: the applied one on a replica, the
+// stream's on a master.
+func (s *Server) replOffset() int64 {
+	if l := s.replicaOf.Load(); l != nil {
+		return l.appliedOff.Load()
+	}
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.off
+}
+
 // replicaInfo writes INFO replication's fields of a replica.
 func (s *Server) replicaInfo(field func(string, any)) {
 	l := s.replicaOf.Load()
