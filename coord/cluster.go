@@ -526,10 +526,13 @@ func clusterMyidCmd(cl *client, _ [][]byte, w *proto.Writer) {
 
 // CLUSTER INFO
 func clusterInfoCmd(cl *client, _ [][]byte, w *proto.Writer) {
-	cs := cl.clusterOn(w)
-	if cs == nil {
-		return
+	if cs := cl.clusterOn(w); cs != nil {
+		w.Verbatim("txt", cs.info())
 	}
+}
+
+// info is CLUSTER INFO's text.
+func (cs *clusterState) info() string {
 	cs.mu.Lock()
 	state := "fail"
 	if cs.ok {
@@ -561,7 +564,7 @@ func clusterInfoCmd(cl *client, _ [][]byte, w *proto.Writer) {
 	fmt.Fprintf(&b, "cluster_stats_messages_sent:%d\r\ncluster_stats_messages_received:%d\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n",
 		cs.sent.Load(), cs.recv.Load())
 	cs.mu.Unlock()
-	w.Verbatim("txt", b.String())
+	return b.String()
 }
 
 // myEpochLocked is this node's config epoch, or its master's for a replica.

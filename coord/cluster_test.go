@@ -637,3 +637,26 @@ func TestClusterReshard(t *testing.T) {
 		t.Fatalf("GET askme after the move = %q, %v", v, err)
 	}
 }
+
+// A cluster node's /metrics carries CLUSTER INFO under redis_exporter's names.
+func TestClusterMetrics(t *testing.T) {
+	srv, addr := startBasaltWith(t, func(cfg *coord.Config) {
+		cfg.ClusterEnabled = true
+		cfg.ClusterPort = freePort(t)
+		cfg.MetricsPort = freePort(t)
+	})
+	m := scrape(t, srv)
+	if m["redis_cluster_enabled"] != 1 || m["redis_cluster_state"] != 0 || m["redis_cluster_known_nodes"] != 1 {
+		t.Fatalf("before slots: enabled %v state %v known nodes %v", m["redis_cluster_enabled"], m["redis_cluster_state"], m["redis_cluster_known_nodes"])
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer c.Close()
+	if err := c.Do(context.Background(), "cluster", "addslotsrange", 0, 16383).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitClusterState(t, addr, "ok", 10*time.Second)
+	m = scrape(t, srv)
+	if m["redis_cluster_state"] != 1 || m["redis_cluster_slots_assigned"] != 16384 || m["redis_cluster_slots_ok"] != 16384 {
+		t.Fatalf("after ADDSLOTSRANGE: state %v assigned %v ok %v", m["redis_cluster_state"], m["redis_cluster_slots_assigned"], m["redis_cluster_slots_ok"])
+	}
+}

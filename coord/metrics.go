@@ -276,6 +276,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit("basalt_scrape_missing_shards", "Shards whose loop did not answer this scrape in time.", prometheus.GaugeValue, float64(missing))
 	emit("basalt_connections_migrated_total", "Connections moved to the loop of the shard their commands went to.", prometheus.CounterValue, float64(s.migrations.Load()))
 	c.collectInfo(s.info(infoEverything, snaps), emit)
+	if s.cluster != nil {
+		collectClusterInfo(s.cluster.info(), emit)
+	}
 	c.collectShards(snaps, ok, emit)
 	c.collectHistograms(snaps, ch)
 	emit("redis_slowlog_length", "Entries in the slow log.", prometheus.GaugeValue, float64(s.obs.slow.length()))
@@ -283,6 +286,49 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 type emitFunc func(name, help string, t prometheus.ValueType, v float64, labels ...string)
+
+// clusterSeries maps CLUSTER INFO's fields to redis_exporter's cluster series.
+var clusterSeries = map[string]string{
+	"cluster_slots_assigned":          "cluster_slots_assigned",
+	"cluster_slots_ok":                "cluster_slots_ok",
+	"cluster_slots_pfail":             "cluster_slots_pfail",
+	"cluster_slots_fail":              "cluster_slots_fail",
+	"cluster_known_nodes":             "cluster_known_nodes",
+	"cluster_size":                    "cluster_size",
+	"cluster_current_epoch":           "cluster_current_epoch",
+	"cluster_my_epoch":                "cluster_my_epoch",
+	"cluster_stats_messages_sent":     "cluster_messages_sent_total",
+	"cluster_stats_messages_received": "cluster_messages_received_total",
+}
+
+// collectClusterInfo emits CLUSTER INFO as redis_exporter does for cluster nodes:
+// cluster_state 1 when ok, the other fields as gauges (messages as counters).
+func collectClusterInfo(info string, emit emitFunc) {
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, found := strings.Cut(line, ":")
+		if !found {
+			continue
+		}
+		if k == "cluster_state" {
+			ok := 0.0
+			if v == "ok" {
+				ok = 1
+			}
+			emit("redis_cluster_state", "Whether the cluster is ok (1) or down (0).", prometheus.GaugeValue, ok)
+			continue
+		}
+		name, known := clusterSeries[k]
+		f, err := strconv.ParseFloat(v, 64)
+		if !known || err != nil {
+			continue
+		}
+		t := prometheus.GaugeValue
+		if strings.HasSuffix(name, "_total") {
+			t = prometheus.CounterValue
+		}
+		emit("redis_"+name, "CLUSTER INFO field "+k+".", t, f)
+	}
+}
 
 // collectInfo maps INFO's fields to redis_exporter's series.
 func (c *collector) collectInfo(info string, emit emitFunc) {
