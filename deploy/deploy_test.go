@@ -2,11 +2,13 @@ package deploy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -148,4 +150,107 @@ func TestDockerfile(t *testing.T) {
 	if !strings.Contains(string(data), "./cmd/basalt-server") {
 		t.Error("the image does not build cmd/basalt-server")
 	}
+}
+
+// The cluster-mode manifest: a StatefulSet of cluster nodes that announce their pod
+// IPs and keep nodes.conf on their volume, and a Job that forms the cluster from every
+// pod of the StatefulSet.
+func TestKubernetesClusterManifest(t *testing.T) {
+	var sts *appsv1.StatefulSet
+	var job *batchv1.Job
+	services := map[string]*corev1.Service{}
+	for _, doc := range documents(t, "kubernetes/basalt-cluster.yaml") {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatal(err)
+		}
+		switch meta.Kind {
+		case "StatefulSet":
+			sts = &appsv1.StatefulSet{}
+			if err := yaml.UnmarshalStrict(doc, sts); err != nil {
+				t.Fatalf("StatefulSet: %v", err)
+			}
+		case "Job":
+			job = &batchv1.Job{}
+			if err := yaml.UnmarshalStrict(doc, job); err != nil {
+				t.Fatalf("Job: %v", err)
+			}
+		case "Service":
+			svc := &corev1.Service{}
+			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
+				t.Fatalf("Service: %v", err)
+			}
+			services[svc.Name] = svc
+		default:
+			t.Fatalf("unexpected kind %q", meta.Kind)
+		}
+	}
+	if sts == nil || job == nil {
+		t.Fatal("the manifest needs a StatefulSet and a Job")
+	}
+	headless := services[sts.Spec.ServiceName]
+	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
+		t.Fatalf("the StatefulSet's service %q is missing or not headless", sts.Spec.ServiceName)
+	}
+	c := sts.Spec.Template.Spec.Containers[0]
+	cfg, dir := parseArgs(t, c.Args)
+	if !cfg.ClusterEnabled {
+		t.Fatal("the pods do not run in cluster mode")
+	}
+	if strings.ContainsRune(cfg.ClusterConfigFile, '/') {
+		t.Errorf("nodes.conf (%s) must live in dir, on the volume", cfg.ClusterConfigFile)
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		if m.Name == sts.Spec.VolumeClaimTemplates[0].Name && m.MountPath == dir {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("dir %s is not the mounted volume", dir)
+	}
+	// The announced address is the pod's IP, which Kubernetes substitutes into $(POD_IP).
+	podIP := false
+	for _, e := range c.Env {
+		if e.Name == "POD_IP" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
+			podIP = true
+		}
+	}
+	if cfg.ClusterAnnounceIP != "$(POD_IP)" || !podIP {
+		t.Errorf("the pods must announce their IP: cluster-announce-ip %q, POD_IP from status.podIP %v", cfg.ClusterAnnounceIP, podIP)
+	}
+	bus := cfg.ClusterPort
+	if bus == 0 {
+		bus = cfg.Port + 10000
+	}
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	if ports["redis"] != int32(cfg.Port) || ports["bus"] != int32(bus) || ports["metrics"] != int32(cfg.MetricsPort) {
+		t.Errorf("container ports %v do not match port %d, bus %d, metrics-port %d", ports, cfg.Port, bus, cfg.MetricsPort)
+	}
+	// The Job meets every pod through the headless service, one replica per master.
+	script := strings.Join(job.Spec.Template.Spec.Containers[0].Command, " ")
+	replicas := int(*sts.Spec.Replicas)
+	for i := range replicas {
+		if !strings.Contains(script, sts.Name+"-$i."+headless.Name) && !strings.Contains(script, fmt.Sprintf("%s-%d.%s", sts.Name, i, headless.Name)) {
+			t.Fatalf("the Job does not reach pod %d through %s", i, headless.Name)
+		}
+	}
+	loop := fmt.Sprint(seq(replicas))
+	if !strings.Contains(script, "for i in "+strings.Trim(loop, "[]")+";") {
+		t.Errorf("the Job's loop does not cover the %d pods: %s", replicas, script)
+	}
+	if !strings.Contains(script, "--cluster-replicas 1") || replicas%2 != 0 || replicas < 6 {
+		t.Errorf("with --cluster-replicas 1 the StatefulSet needs an even number of pods, at least 6 (%d)", replicas)
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
