@@ -494,6 +494,9 @@ func (cl *client) admit(args [][]byte) (cmd *Command, msg string) {
 				return cmd, msg
 			}
 		}
+		if msg := clusterOnlyDB0(cmd, args); msg != "" {
+			return cmd, msg
+		}
 	}
 	switch {
 	case cl.srv.loading.Load() && !cl.loader && cmd.Flags&FlagLoading == 0:

@@ -32,33 +32,8 @@ import (
 
 const clusterSlots = 16384
 
-// keySlot is the hash slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384.
-func keySlot(key []byte) int {
-	return int(crc16(hashTag(key)) & (clusterSlots - 1))
-}
-
-var crc16Table = func() (t [256]uint16) {
-	for i := range t {
-		c := uint16(i) << 8
-		for range 8 {
-			if c&0x8000 != 0 {
-				c = c<<1 ^ 0x1021
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
-func crc16(b []byte) uint16 {
-	var c uint16
-	for _, x := range b {
-		c = c<<8 ^ crc16Table[byte(c>>8)^x]
-	}
-	return c
-}
+// keySlot is the hash slot of a key (shard/slots.go).
+func keySlot(key []byte) int { return shard.KeySlot(key) }
 
 // slotSet is a bitmap of slots.
 type slotSet [clusterSlots / 64]uint64
@@ -294,6 +269,10 @@ func (s *Server) startCluster() error {
 		cs.replicateLocked(m)
 	}
 	cs.mu.Unlock()
+	for _, sh := range s.shards {
+		// The loops do not run yet: the shards are free to touch.
+		sh.EnableSlotIndex()
+	}
 	s.cluster = cs
 	if err := cs.writeFile(); err != nil {
 		return fmt.Errorf("cluster-config-file %s: %w", cs.file, err)
@@ -478,6 +457,24 @@ func (r *scriptRun) clusterCheck(cmd *Command, args [][]byte) string {
 			r.slot = slot
 		} else if r.slot != slot {
 			return "ERR Script attempted to access keys that do not hash to the same slot"
+		}
+	}
+	return ""
+}
+
+// clusterOnlyDB0 refuses, in cluster mode, the commands that reach another database
+// than 0, in redis-server's words.
+func clusterOnlyDB0(cmd *Command, args [][]byte) string {
+	switch cmd.Name {
+	case "swapdb":
+		return "ERR SWAPDB is not allowed in cluster mode"
+	case "move":
+		return "ERR MOVE is not allowed in cluster mode"
+	case "copy":
+		for i := 3; i+1 < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "db") && string(args[i+1]) != "0" {
+				return "ERR Copying to another database is not allowed in cluster mode"
+			}
 		}
 	}
 	return ""
@@ -1044,7 +1041,7 @@ func clusterCountkeysinslotCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error("ERR Invalid slot")
 		return
 	}
-	cl.keysInSlot(int(slot), -1, func(w *proto.Writer, keys [][]byte) { w.Int(int64(len(keys))) })
+	cl.keysInSlot(int(slot), 0, func(w *proto.Writer, _ [][]byte, count int) { w.Int(int64(count)) })
 }
 
 // CLUSTER GETKEYSINSLOT slot count
@@ -1062,7 +1059,7 @@ func clusterGetkeysinslotCmd(cl *client, args [][]byte, w *proto.Writer) {
 		w.Error("ERR Invalid slot or number of keys")
 		return
 	}
-	cl.keysInSlot(int(slot), int(count), func(w *proto.Writer, keys [][]byte) {
+	cl.keysInSlot(int(slot), int(count), func(w *proto.Writer, keys [][]byte, _ int) {
 		w.Array(len(keys))
 		for _, k := range keys {
 			w.Bulk(k)
@@ -1070,29 +1067,26 @@ func clusterGetkeysinslotCmd(cl *client, args [][]byte, w *proto.Writer) {
 	})
 }
 
-// keysInSlot collects up to limit (-1: all) keys of database 0 in slot from every
-// shard, then answers with reply. Basalt keeps no per-slot index: the shards' keys
-// are walked, as KEYS walks them.
-func (cl *client) keysInSlot(slot, limit int, reply func(w *proto.Writer, keys [][]byte)) {
+// keysInSlot collects up to limit keys of database 0 in slot from the shards' slot
+// indexes (shard/slots.go), with the slot's key count, then answers with reply.
+func (cl *client) keysInSlot(slot, limit int, reply func(w *proto.Writer, keys [][]byte, count int)) {
 	found := make([][][]byte, cl.srv.n)
-	all := []byte("*")
+	counts := make([]int, cl.srv.n)
 	t := cl.newTxn(true)
 	t.claimAll(false)
 	t.last(cl.srv.allShards(), func(sh *shard.Shard, i int) {
-		for _, k := range sh.Keys(all, nil) {
-			if keySlot(k) == slot {
-				found[i] = append(found[i], k)
-			}
-		}
+		found[i], counts[i] = sh.KeysInSlot(slot, limit, nil)
 	}, func(w *proto.Writer) {
 		var keys [][]byte
-		for _, f := range found {
+		total := 0
+		for i, f := range found {
 			keys = append(keys, f...)
+			total += counts[i]
 		}
-		if limit >= 0 && len(keys) > limit {
+		if len(keys) > limit {
 			keys = keys[:limit]
 		}
-		reply(w, keys)
+		reply(w, keys, total)
 	})
 }
 

@@ -83,7 +83,7 @@ func clusterSetslotCmd(cl *client, args [][]byte, w *proto.Writer) {
 		case cs.owner[slot] == cs.myself && n != cs.myself:
 			// The slot may go only once its keys went: count them first.
 			cs.mu.Unlock()
-			cl.keysInSlot(slot, 1, func(w *proto.Writer, keys [][]byte) {
+			cl.keysInSlot(slot, 1, func(w *proto.Writer, keys [][]byte, _ int) {
 				cs.mu.Lock()
 				defer cs.mu.Unlock()
 				if len(keys) > 0 {

@@ -569,24 +569,8 @@ func (s *Server) shardOf(key []byte) int {
 	return int(xxh3.Hash(hashTag(key)) % uint64(s.n))
 }
 
-// hashTag returns the part of key between the first '{' and the next '}' when that part
-// is not empty, else the whole key, as Redis Cluster does.
-func hashTag(key []byte) []byte {
-	for i, c := range key {
-		if c == '{' {
-			for j := i + 1; j < len(key); j++ {
-				if key[j] == '}' {
-					if j == i+1 {
-						return key
-					}
-					return key[i+1 : j]
-				}
-			}
-			return key
-		}
-	}
-	return key
-}
+// hashTag returns the key's Redis Cluster hash tag (shard/slots.go).
+func hashTag(key []byte) []byte { return shard.HashTag(key) }
 
 // mailbox is a loop's FIFO inbox. gnet's Execute is no FIFO: past 1,024 queued tasks it
 // puts new ones in a second queue that runs after the first, so a later task may run

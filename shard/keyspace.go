@@ -93,6 +93,9 @@ type DB struct {
 	used  int64
 	slack int64
 	meter *atomic.Int64
+	// slots indexes the keys by cluster hash slot; nil unless cluster mode is on and
+	// this is database 0 (slots.go).
+	slots *slotIndex
 }
 
 func newDB(meter *atomic.Int64) *DB {
@@ -129,6 +132,9 @@ func (d *DB) position(key string) (int, bool) {
 func (d *DB) insert(key []byte, o Object) *entry {
 	k := string(key)
 	d.index.insert(keyHash(key), d.Len())
+	if d.slots != nil {
+		d.slots.add(KeySlot(key), d.Len())
+	}
 	if o.lfu == 0 {
 		o.lfu = lfuInit
 	}
@@ -175,11 +181,17 @@ func (d *DB) removeAt(i int) {
 		d.removeVolatile(int(e.volPos))
 	}
 	d.index.remove(keyHashString(e.key), i)
+	if d.slots != nil {
+		d.slots.repoint(keySlotString(e.key), i, -1)
+	}
 	last := d.Len() - 1
 	if i != last {
 		*d.at(i) = *d.at(last)
 		moved := d.at(i)
 		d.index.repoint(keyHashString(moved.key), last, i)
+		if d.slots != nil {
+			d.slots.repoint(keySlotString(moved.key), last, i)
+		}
 		if moved.volPos >= 0 {
 			d.volatile[moved.volPos] = uint32(i)
 		}

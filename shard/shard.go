@@ -118,6 +118,8 @@ type Stats struct {
 // Owner: exactly one event loop. Every method must run on that loop's goroutine; there
 // are no locks. Other loops reach a shard only by sending its loop a message.
 type Shard struct {
+	// slotIndexed keeps database 0 indexed by cluster hash slot (slots.go).
+	slotIndexed bool
 	// ID is the shard's index, equal to its event loop's index.
 	ID int
 	// Settings is shared, read-mostly configuration.
@@ -372,6 +374,9 @@ func (s *Shard) Flush(db int) {
 			s.published.Add(-s.dbs[i].used)
 			s.dbs[i] = newDB(&s.published)
 			s.dbs[i].epoch = epoch
+			if i == 0 && s.slotIndexed {
+				s.dbs[i].buildSlots()
+			}
 		}
 	}
 	s.db = s.dbs[s.dbIndex]

@@ -1,0 +1,124 @@
+package shard
+
+// The per-slot key index of cluster mode. Redis Cluster asks a node for the keys of
+// one hash slot (CLUSTER GETKEYSINSLOT, COUNTKEYSINSLOT) once per slot while it moves
+// slots; walking the whole keyspace for each would make a reshard quadratic. With the
+// index on (database 0, cluster mode only), each slot lists the positions of its
+// entries, kept in step with the swap-removal of the entry array.
+
+// ClusterSlots is the number of Redis Cluster hash slots.
+const ClusterSlots = 16384
+
+// HashTag returns the part of key between the first '{' and the next '}' when that part
+// is not empty, else the whole key, as Redis Cluster does.
+func HashTag(key []byte) []byte {
+	for i, c := range key {
+		if c == '{' {
+			for j := i + 1; j < len(key); j++ {
+				if key[j] == '}' {
+					if j == i+1 {
+						return key
+					}
+					return key[i+1 : j]
+				}
+			}
+			return key
+		}
+	}
+	return key
+}
+
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		c := uint16(i) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+// KeySlot is the hash slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384.
+func KeySlot(key []byte) int {
+	var c uint16
+	for _, x := range HashTag(key) {
+		c = c<<8 ^ crc16Table[byte(c>>8)^x]
+	}
+	return int(c & (ClusterSlots - 1))
+}
+
+func keySlotString(key string) int {
+	var c uint16
+	b := HashTag([]byte(key))
+	for _, x := range b {
+		c = c<<8 ^ crc16Table[byte(c>>8)^x]
+	}
+	return int(c & (ClusterSlots - 1))
+}
+
+// slotIndex lists, per slot, the positions of the slot's entries in the DB.
+type slotIndex struct {
+	members [ClusterSlots][]uint32
+}
+
+func (x *slotIndex) add(slot, pos int) {
+	x.members[slot] = append(x.members[slot], uint32(pos))
+}
+
+// repoint changes position from into to in slot's list; with to < 0 it removes it.
+// The lists are short (keys / 16384 on average), so a scan is fine.
+func (x *slotIndex) repoint(slot, from, to int) {
+	m := x.members[slot]
+	for k, p := range m {
+		if int(p) != from {
+			continue
+		}
+		if to >= 0 {
+			m[k] = uint32(to)
+			return
+		}
+		m[k] = m[len(m)-1]
+		x.members[slot] = m[:len(m)-1]
+		if len(x.members[slot]) == 0 {
+			x.members[slot] = nil
+		}
+		return
+	}
+}
+
+// EnableSlotIndex turns the per-slot index of database 0 on, for cluster mode, and
+// builds it from the keys present. It runs before the shard's loop serves anything.
+func (s *Shard) EnableSlotIndex() {
+	s.slotIndexed = true
+	s.dbs[0].buildSlots()
+}
+
+func (d *DB) buildSlots() {
+	d.slots = &slotIndex{}
+	for i := range d.Len() {
+		d.slots.add(keySlotString(d.at(i).key), i)
+	}
+}
+
+// KeysInSlot appends to out up to limit (all when limit < 0) live keys of database 0
+// that hash to slot, and returns out with the slot's key count (expired ones not yet
+// reclaimed included, as Redis counts them). The index must be on.
+func (s *Shard) KeysInSlot(slot, limit int, out [][]byte) ([][]byte, int) {
+	d := s.dbs[0]
+	if d.slots == nil {
+		return out, 0
+	}
+	m := d.slots.members[slot]
+	for _, p := range m {
+		if limit >= 0 && len(out) >= limit {
+			break
+		}
+		out = append(out, []byte(d.at(int(p)).key))
+	}
+	return out, len(m)
+}
