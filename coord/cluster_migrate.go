@@ -299,7 +299,7 @@ func (s *Server) migrateFrom(sh *shard.Shard, db int, keys [][]byte, opt *migrat
 	if len(sent) == 0 {
 		return migrateResult{}
 	}
-	replies, err := migrateExchange(opt, cmds)
+	replies, err := s.loops[sh.ID].migrateExchange(opt, cmds)
 	if err != nil {
 		return migrateResult{err: err.Error()}
 	}
@@ -332,29 +332,76 @@ var (
 	errMigrateRead    = errors.New("IOERR error or timeout reading to target instance")
 )
 
+// migrateConn is a connection to a MIGRATE target, kept by the shard's loop for the
+// next MIGRATE to the same address (redis-cli sends one per ten keys while it moves a
+// slot), as Redis keeps them; one idle for migrateIdle is dialled again.
+type migrateConn struct {
+	conn     net.Conn
+	r        *bufio.Reader
+	lastUsed time.Time
+}
+
+const migrateIdle = 10 * time.Second
+
 // migrateExchange sends cmds to the target in one write and reads one reply line per
-// command (RESTORE, AUTH and SELECT answer a status or an error).
-func migrateExchange(opt *migrateOptions, cmds [][][]byte) ([]string, error) {
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(opt.host, strconv.Itoa(opt.port)), opt.timeout)
-	if err != nil {
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			return nil, errMigrateConnect
-		}
-		return nil, errMigrateWrite
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(opt.timeout + time.Duration(len(cmds))*time.Millisecond))
+// command (RESTORE, AUTH and SELECT answer a status or an error). A kept connection
+// that fails before any reply is dialled again once: the target may have closed it.
+func (ls *loopState) migrateExchange(opt *migrateOptions, cmds [][][]byte) ([]string, error) {
+	addr := net.JoinHostPort(opt.host, strconv.Itoa(opt.port))
 	var out []byte
 	for _, cmd := range cmds {
 		out = appendRESP(out, cmd...) // aof.go
 	}
-	if _, err := c.Write(out); err != nil {
+	for attempt := 0; ; attempt++ {
+		mc, fresh, err := ls.migrateConnTo(addr, opt.timeout)
+		if err != nil {
+			return nil, err
+		}
+		replies, err := mc.exchange(out, len(cmds), opt.timeout)
+		if err == nil {
+			mc.lastUsed = time.Now()
+			return replies, nil
+		}
+		mc.conn.Close()
+		delete(ls.migrateConns, addr)
+		if fresh || attempt > 0 {
+			return nil, err
+		}
+	}
+}
+
+// migrateConnTo returns the kept connection to addr or dials one; fresh says it is new.
+func (ls *loopState) migrateConnTo(addr string, timeout time.Duration) (*migrateConn, bool, error) {
+	if mc := ls.migrateConns[addr]; mc != nil {
+		if time.Since(mc.lastUsed) < migrateIdle {
+			return mc, false, nil
+		}
+		mc.conn.Close()
+		delete(ls.migrateConns, addr)
+	}
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil, false, errMigrateConnect
+		}
+		return nil, false, errMigrateWrite
+	}
+	mc := &migrateConn{conn: c, r: bufio.NewReader(c), lastUsed: time.Now()}
+	if ls.migrateConns == nil {
+		ls.migrateConns = map[string]*migrateConn{}
+	}
+	ls.migrateConns[addr] = mc
+	return mc, true, nil
+}
+
+func (mc *migrateConn) exchange(out []byte, n int, timeout time.Duration) ([]string, error) {
+	_ = mc.conn.SetDeadline(time.Now().Add(timeout + time.Duration(n)*time.Millisecond))
+	if _, err := mc.conn.Write(out); err != nil {
 		return nil, errMigrateWrite
 	}
-	r := bufio.NewReader(c)
-	replies := make([]string, len(cmds))
-	for i := range cmds {
-		line, err := r.ReadString('\n')
+	replies := make([]string, n)
+	for i := range n {
+		line, err := mc.r.ReadString('\n')
 		line = strings.TrimRight(line, "\r\n")
 		if err != nil || line == "" || (line[0] != '+' && line[0] != '-') {
 			return nil, errMigrateRead

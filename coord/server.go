@@ -165,6 +165,8 @@ type loopState struct {
 	bcastPending bool
 	// paused lists the connections parked by CLIENT PAUSE (pause.go).
 	paused []*client
+	// migrateConns are MIGRATE's kept connections to targets (cluster_migrate.go).
+	migrateConns map[string]*migrateConn
 	// pfKeys collects the keys of a prefetch (parseAhead, group.exec), pfSeconds the
 	// argument after each key (nil for none).
 	pfKeys, pfSeconds [][]byte

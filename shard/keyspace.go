@@ -182,7 +182,7 @@ func (d *DB) removeAt(i int) {
 	}
 	d.index.remove(keyHashString(e.key), i)
 	if d.slots != nil {
-		d.slots.repoint(keySlotString(e.key), i, -1)
+		d.slots.remove(keySlotString(e.key), i)
 	}
 	last := d.Len() - 1
 	if i != last {
@@ -190,13 +190,16 @@ func (d *DB) removeAt(i int) {
 		moved := d.at(i)
 		d.index.repoint(keyHashString(moved.key), last, i)
 		if d.slots != nil {
-			d.slots.repoint(keySlotString(moved.key), last, i)
+			d.slots.move(keySlotString(moved.key), last, i)
 		}
 		if moved.volPos >= 0 {
 			d.volatile[moved.volPos] = uint32(i)
 		}
 	}
 	d.entries.pop()
+	if d.slots != nil {
+		d.slots.pop()
+	}
 	if listChecks {
 		d.mustHold(i)
 	}

@@ -61,35 +61,43 @@ func keySlotString(key string) int {
 	return int(c & (ClusterSlots - 1))
 }
 
-// slotIndex lists, per slot, the positions of the slot's entries in the DB.
+// slotIndex lists, per slot, the positions of the slot's entries in the DB; at says
+// where in its slot's list each entry is, so that every change is O(1) however many
+// keys a slot holds (hash tags crowd slots).
 type slotIndex struct {
 	members [ClusterSlots][]uint32
+	at      []uint32
 }
 
+// add indexes the entry just pushed at position pos.
 func (x *slotIndex) add(slot, pos int) {
+	x.at = append(x.at[:pos], uint32(len(x.members[slot])))
 	x.members[slot] = append(x.members[slot], uint32(pos))
 }
 
-// repoint changes position from into to in slot's list; with to < 0 it removes it.
-// The lists are short (keys / 16384 on average), so a scan is fine.
-func (x *slotIndex) repoint(slot, from, to int) {
+// remove drops the entry at pos from its slot's list; the list's last member takes
+// its place there.
+func (x *slotIndex) remove(slot, pos int) {
 	m := x.members[slot]
-	for k, p := range m {
-		if int(p) != from {
-			continue
-		}
-		if to >= 0 {
-			m[k] = uint32(to)
-			return
-		}
-		m[k] = m[len(m)-1]
-		x.members[slot] = m[:len(m)-1]
-		if len(x.members[slot]) == 0 {
-			x.members[slot] = nil
-		}
-		return
+	k := x.at[pos]
+	last := m[len(m)-1]
+	m[k] = last
+	x.at[last] = k
+	x.members[slot] = m[:len(m)-1]
+	if len(x.members[slot]) == 0 {
+		x.members[slot] = nil
 	}
 }
+
+// move records that the entry at position from (the DB's last) now sits at to.
+func (x *slotIndex) move(slot, from, to int) {
+	k := x.at[from]
+	x.members[slot][k] = uint32(to)
+	x.at[to] = k
+}
+
+// pop forgets the DB's last position, after a removal.
+func (x *slotIndex) pop() { x.at = x.at[:len(x.at)-1] }
 
 // EnableSlotIndex turns the per-slot index of database 0 on, for cluster mode, and
 // builds it from the keys present. It runs before the shard's loop serves anything.
