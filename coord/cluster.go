@@ -371,19 +371,37 @@ func (cs *clusterState) recomputeLocked() {
 func (cl *client) clusterRedirect(cmd *Command, args [][]byte, asking bool) string {
 	r := cl.srv.cluster.route.Load()
 	first, slot := []byte(nil), -1
-	visit := func(c *Command, line [][]byte) string {
-		for _, p := range c.keyPositions(line) {
-			key := line[p]
-			sl := keySlot(key)
-			if first == nil {
-				first, slot = key, sl
-				if r.owner[sl] < 0 {
-					return errSlotUnbound
-				}
-				continue
+	check := func(key []byte) string {
+		sl := keySlot(key)
+		if first == nil {
+			first, slot = key, sl
+			if r.owner[sl] < 0 {
+				return errSlotUnbound
 			}
-			if sl != slot {
-				return errCrossSlot
+			return ""
+		}
+		if sl != slot {
+			return errCrossSlot
+		}
+		return ""
+	}
+	visit := func(c *Command, line [][]byte) string {
+		if c.keysFn == nil && c.FirstKey > 0 {
+			// The common fixed key range, walked without building a position list.
+			last := c.LastKey
+			if last < 0 {
+				last += len(line)
+			}
+			for i := c.FirstKey; i <= last && i < len(line); i += c.Step {
+				if msg := check(line[i]); msg != "" {
+					return msg
+				}
+			}
+			return ""
+		}
+		for _, p := range c.keyPositions(line) {
+			if msg := check(line[p]); msg != "" {
+				return msg
 			}
 		}
 		return ""

@@ -7,6 +7,38 @@ import (
 	"testing"
 )
 
+// The two-bytes-a-step CRC16 agrees with the plain byte-at-a-time definition.
+func TestCRC16(t *testing.T) {
+	plain := func(b []byte) uint16 {
+		var c uint16
+		for _, x := range b {
+			c = c<<8 ^ crc16T1[byte(c>>8)^x]
+		}
+		return c
+	}
+	if got := crc16([]byte("123456789")); got != 0x31c3 {
+		t.Fatalf("CRC16-XMODEM of 123456789 = %#x, want 0x31c3", got)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 200 {
+		b := make([]byte, n%40)
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		if got, want := crc16(b), plain(b); got != want || crc16(string(b)) != want {
+			t.Fatalf("crc16(%x) = %#x, byte-wise %#x", b, got, want)
+		}
+	}
+}
+
+func BenchmarkKeySlot(b *testing.B) {
+	key := []byte("key:000000123456")
+	b.ReportAllocs()
+	for b.Loop() {
+		KeySlot(key)
+	}
+}
+
 // The slot index agrees with the keys after random inserts, removals (which swap the
 // last entry into the hole), overwrites and a flush, and the slot function is Redis
 // Cluster's (values from redis-server's CLUSTER KEYSLOT).
