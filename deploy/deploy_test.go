@@ -54,32 +54,49 @@ func documents(t *testing.T, path string) [][]byte {
 	return docs
 }
 
-func TestKubernetesManifests(t *testing.T) {
-	var sts *appsv1.StatefulSet
-	services := map[string]*corev1.Service{}
-	for _, doc := range documents(t, "kubernetes/basalt.yaml") {
+// manifest is what a manifest file declares, decoded strictly into the API types.
+type manifest struct {
+	sts      *appsv1.StatefulSet
+	job      *batchv1.Job
+	services map[string]*corev1.Service
+}
+
+func decodeManifest(t *testing.T, path string) manifest {
+	t.Helper()
+	m := manifest{services: map[string]*corev1.Service{}}
+	for _, doc := range documents(t, path) {
 		var meta struct{ Kind string }
 		if err := yaml.Unmarshal(doc, &meta); err != nil {
 			t.Fatal(err)
 		}
+		var into any
 		switch meta.Kind {
 		case "StatefulSet":
-			sts = &appsv1.StatefulSet{}
-			if err := yaml.UnmarshalStrict(doc, sts); err != nil {
-				t.Fatalf("StatefulSet: %v", err)
-			}
+			m.sts = &appsv1.StatefulSet{}
+			into = m.sts
+		case "Job":
+			m.job = &batchv1.Job{}
+			into = m.job
 		case "Service":
-			svc := &corev1.Service{}
-			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
-				t.Fatalf("Service: %v", err)
-			}
-			services[svc.Name] = svc
+			into = &corev1.Service{}
 		default:
-			t.Fatalf("unexpected kind %q", meta.Kind)
+			t.Fatalf("%s: unexpected kind %q", path, meta.Kind)
+		}
+		if err := yaml.UnmarshalStrict(doc, into); err != nil {
+			t.Fatalf("%s: %s: %v", path, meta.Kind, err)
+		}
+		if svc, ok := into.(*corev1.Service); ok {
+			m.services[svc.Name] = svc
 		}
 	}
-	if sts == nil {
-		t.Fatal("no StatefulSet")
+	return m
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	m := decodeManifest(t, "kubernetes/basalt.yaml")
+	sts, services := m.sts, m.services
+	if sts == nil || m.job != nil {
+		t.Fatal("the manifest needs a StatefulSet and no Job")
 	}
 	headless := services[sts.Spec.ServiceName]
 	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
@@ -156,35 +173,8 @@ func TestDockerfile(t *testing.T) {
 // IPs and keep nodes.conf on their volume, and a Job that forms the cluster from every
 // pod of the StatefulSet.
 func TestKubernetesClusterManifest(t *testing.T) {
-	var sts *appsv1.StatefulSet
-	var job *batchv1.Job
-	services := map[string]*corev1.Service{}
-	for _, doc := range documents(t, "kubernetes/basalt-cluster.yaml") {
-		var meta struct{ Kind string }
-		if err := yaml.Unmarshal(doc, &meta); err != nil {
-			t.Fatal(err)
-		}
-		switch meta.Kind {
-		case "StatefulSet":
-			sts = &appsv1.StatefulSet{}
-			if err := yaml.UnmarshalStrict(doc, sts); err != nil {
-				t.Fatalf("StatefulSet: %v", err)
-			}
-		case "Job":
-			job = &batchv1.Job{}
-			if err := yaml.UnmarshalStrict(doc, job); err != nil {
-				t.Fatalf("Job: %v", err)
-			}
-		case "Service":
-			svc := &corev1.Service{}
-			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
-				t.Fatalf("Service: %v", err)
-			}
-			services[svc.Name] = svc
-		default:
-			t.Fatalf("unexpected kind %q", meta.Kind)
-		}
-	}
+	m := decodeManifest(t, "kubernetes/basalt-cluster.yaml")
+	sts, job, services := m.sts, m.job, m.services
 	if sts == nil || job == nil {
 		t.Fatal("the manifest needs a StatefulSet and a Job")
 	}
