@@ -78,7 +78,8 @@ func monitorTranscript(t *testing.T, addr string, cmds [][]string) []string {
 }
 
 // MONITOR shows the same lines as redis-server for the same commands: quoting,
-// database numbers, MULTI/EXEC order, admin commands left out, AUTH redacted, rejected
+// database numbers, MULTI/EXEC order, admin commands left out, AUTH and MIGRATE's
+// credentials redacted, rejected
 // commands left out.
 func TestMonitorMatchesRedis(t *testing.T) {
 	cmds := [][]string{
@@ -105,6 +106,9 @@ func TestMonitorMatchesRedis(t *testing.T) {
 		{"GET"},
 		{"PING"},
 		{"AUTH", "secret"},
+		// MIGRATE's credentials are redacted; the target (port 1) refuses at once.
+		{"MIGRATE", "127.0.0.1", "1", "k", "0", "100", "AUTH", "pw"},
+		{"MIGRATE", "127.0.0.1", "1", "", "0", "100", "AUTH2", "user", "pw", "KEYS", "k", "auth"},
 		{"MSET", "a", "1", "b", "2", "c", "3", "d", "4"},
 		{"DEL", "a", "b", "c", "d"},
 		{"LPUSH", "l", "x"},

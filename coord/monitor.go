@@ -2,6 +2,7 @@ package coord
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,15 +117,38 @@ func monitorLine(now time.Time, db int, addr string, cmd *Command, args [][]byte
 	b = append(b, addr...)
 	b = append(b, ']')
 	redact := cmd.Name == "auth" || (cmd.Name == "hello" && len(args) > 2)
+	secret := migrateSecrets(cmd, args)
 	for i, a := range args {
 		b = append(b, ' ')
-		if redact && i > 0 && (cmd.Name == "auth" || i > 2) {
+		if redact && i > 0 && (cmd.Name == "auth" || i > 2) || secret[i] {
 			b = append(b, `"(redacted)"`...)
 			continue
 		}
 		b = appendRepr(b, a)
 	}
 	return append(b, "\r\n"...)
+}
+
+// migrateSecrets marks MIGRATE's credentials (after AUTH, after AUTH2), which MONITOR
+// shows redacted as Redis does; nil for other commands.
+func migrateSecrets(cmd *Command, args [][]byte) map[int]bool {
+	if cmd.Name != "migrate" {
+		return nil
+	}
+	out := map[int]bool{}
+	for i := 6; i < len(args); i++ {
+		switch strings.ToLower(string(args[i])) {
+		case "auth":
+			out[i+1] = true
+			i++
+		case "auth2":
+			out[i+1], out[i+2] = true, true
+			i += 2
+		case "keys":
+			return out
+		}
+	}
+	return out
 }
 
 // appendRepr appends s quoted: printable bytes as they are, \\ \" \n \r \t \a \b
