@@ -329,11 +329,9 @@ func (s *aclSelector) addKeyPattern(op string) error {
 
 // applyCommandRule applies +name, -name, +name|sub, or +name|first-arg.
 func (s *aclSelector) applyCommandRule(allow bool, name string) error {
-	base, sub, hasSub := strings.Cut(name, "|")
-	if i := strings.LastIndexByte(name, '|'); i >= 0 {
-		base, sub = name[:i], name[i+1:]
-	}
-	if !hasSub || !allow {
+	// As Redis, the subcommand or first argument is what follows the last '|'.
+	i := strings.LastIndexByte(name, '|')
+	if i < 0 || !allow {
 		c := aclLookup(name)
 		if c == nil {
 			return errACLUnknown
@@ -342,6 +340,7 @@ func (s *aclSelector) applyCommandRule(allow bool, name string) error {
 		s.addRule(map[bool]string{true: "+", false: "-"}[allow] + c.FullName())
 		return nil
 	}
+	base, sub := name[:i], name[i+1:]
 	c := aclLookup(base)
 	if c == nil {
 		return errACLUnknown
@@ -820,6 +819,9 @@ type aclState struct {
 
 	// denied counts refusals by reason (INFO stats).
 	denied [aclDeniedChannel + 1]atomic.Int64
+	// maxLen is acllog-max-len, copied from the configuration by applySettings: the
+	// loops and script runs that log must not read the Config unlocked.
+	maxLen atomic.Int64
 }
 
 // defaultUser is the user of a fresh server: everything allowed, no password.

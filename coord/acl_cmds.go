@@ -109,7 +109,7 @@ func scriptACLMessage(reason int) string {
 }
 
 // dryrunMessage is ACL DRYRUN's answer for a refused command.
-func dryrunMessage(reason int, u *aclUser, cmd *Command, arg []byte) string {
+func dryrunMessage(reason int, cmd *Command, arg []byte) string {
 	switch reason {
 	case aclDeniedKey:
 		return "This user has no permissions to access the '" + string(arg) + "' key"
@@ -155,7 +155,7 @@ func (cl *client) recheckQueued(cmds []queued) {
 		cl.user = slot
 		info := cl.describe(time.Now().UnixMilli())
 		cl.user = was
-		cl.srv.acl.logDenial(reason, aclCtxMulti, object, slot.name, info, cl.srv.cfg.ACLLogMaxLen)
+		cl.srv.acl.logDenial(reason, aclCtxMulti, object, slot.name, info)
 	}
 }
 
@@ -198,7 +198,7 @@ func (cl *client) logFault() {
 	if cl.multi != nil {
 		ctx = aclCtxMulti
 	}
-	cl.srv.acl.logDenial(f.reason, ctx, f.object, cl.user.name, cl.describe(time.Now().UnixMilli()), cl.srv.cfg.ACLLogMaxLen)
+	cl.srv.acl.logDenial(f.reason, ctx, f.object, cl.user.name, cl.describe(time.Now().UnixMilli()))
 }
 
 // aclLogEntry is one ACL LOG entry; repeats of the same refusal within a minute count
@@ -213,7 +213,8 @@ type aclLogEntry struct {
 }
 
 // logDenial records a refusal (reason aclDenied*) in the log and INFO stats.
-func (a *aclState) logDenial(reason, ctx int, object, user, cinfo string, maxLen int64) {
+func (a *aclState) logDenial(reason, ctx int, object, user, cinfo string) {
+	maxLen := a.maxLen.Load()
 	a.denied[reason].Add(1)
 	now := time.Now().UnixMilli()
 	a.logMu.Lock()
@@ -248,7 +249,7 @@ func (cl *client) checkAuth(user, pass []byte, cmdName string) bool {
 	if cl.multi != nil {
 		ctx = aclCtxMulti
 	}
-	cl.srv.acl.logDenial(aclDeniedAuth, ctx, cmdName, string(user), cl.describe(time.Now().UnixMilli()), cl.srv.cfg.ACLLogMaxLen)
+	cl.srv.acl.logDenial(aclDeniedAuth, ctx, cmdName, string(user), cl.describe(time.Now().UnixMilli()))
 	return false
 }
 
@@ -566,7 +567,7 @@ func aclDryrunCmd(cl *client, args [][]byte, w *proto.Writer) {
 	}
 	u := slot.cur.Load()
 	if reason, pos := u.check(cmd, line); reason != aclOK {
-		w.BulkString(dryrunMessage(reason, u, cmd, line[pos]))
+		w.BulkString(dryrunMessage(reason, cmd, line[pos]))
 		return
 	}
 	w.OK()

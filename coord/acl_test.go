@@ -51,6 +51,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/basaltdb/basalt/coord"
 )
 
@@ -1358,5 +1360,39 @@ func TestACLReplicationUser(t *testing.T) {
 				t.Fatalf("the replica's link is up although its user may not PSYNC:\n%s", info)
 			}
 		})
+	}
+}
+
+// CONFIG SET acllog-max-len while other connections are refused and logged: under
+// -race this catches the log reading the limit from the configuration unlocked; the
+// log then holds no more entries than the last limit.
+func TestACLLogLimitChangesUnderLoad(t *testing.T) {
+	addr := startBasalt(t, 2)
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer admin.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+		defer c.Close()
+		for i := range 300 {
+			// Distinct users make distinct entries.
+			_ = c.Do(ctx, "auth", "nobody"+strconv.Itoa(i), "pw").Err()
+		}
+	}()
+	for i := range 100 {
+		if err := admin.ConfigSet(ctx, "acllog-max-len", strconv.Itoa(5+i%7)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if err := admin.ConfigSet(ctx, "acllog-max-len", "4").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.Do(ctx, "auth", "last", "pw").Err() // a new entry trims the log, as in Redis
+	n, err := admin.Do(ctx, "acl", "log", "100").Slice()
+	if err != nil || len(n) != 4 {
+		t.Fatalf("ACL LOG after acllog-max-len 4 holds %d entries (%v)", len(n), err)
 	}
 }

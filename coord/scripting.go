@@ -918,7 +918,7 @@ func (r *scriptRun) command(args [][]byte) ([]byte, string, bool) {
 			if reason != aclDeniedCmd {
 				object = string(args[pos])
 			}
-			r.srv.acl.logDenial(reason, r.acl.ctx, object, r.acl.name, r.acl.cinfo, r.srv.cfg.ACLLogMaxLen)
+			r.srv.acl.logDenial(reason, r.acl.ctx, object, r.acl.name, r.acl.cinfo)
 			return refuse(cmd, scriptACLMessage(reason))
 		}
 	}

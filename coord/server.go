@@ -315,6 +315,7 @@ func (s *Server) applySettings() {
 	s.applyMaxMemory() // evict.go
 	s.obs.apply(s.cfg)
 	s.acl.syncPassword(s.cfg.RequirePass) // acl.go
+	s.acl.maxLen.Store(s.cfg.ACLLogMaxLen)
 	if s.cluster != nil {
 		s.cluster.setOptions(clusterOptionsOf(s.cfg), s.cfg.ClusterNodeTimeout) // cluster.go
 	}
