@@ -370,7 +370,11 @@ func (s *Server) serveReplica(rc *replicaConn, psync bool, id string, off int64)
 	s.log.notice("Replica %s:%d asks for synchronization", rc.ip, rc.port)
 	go rc.readAcks()
 	if psync && s.partialSync(rc, id, off) {
-		s.log.notice("Partial resynchronization request from %s:%d accepted. Sending %d bytes of backlog starting from offset %d.", rc.ip, rc.port, len(rc.out), off)
+		// The stream may already be appending to rc.out: read its size under the lock.
+		rc.mu.Lock()
+		pending := len(rc.out)
+		rc.mu.Unlock()
+		s.log.notice("Partial resynchronization request from %s:%d accepted. Sending %d bytes of backlog starting from offset %d.", rc.ip, rc.port, pending, off)
 	} else if err := s.fullSync(rc, psync, true); err != nil {
 		s.log.warning("Full synchronization with replica %s:%d failed: %v", rc.ip, rc.port, err)
 		return
